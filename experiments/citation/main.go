@@ -1,0 +1,162 @@
+// Command citation trains node classifiers on the Planetoid citation graphs (Cora, CiteSeer,
+// PubMed) with the published hyper-parameters, once per seed, and prints test accuracy against
+// the papers' values.
+//
+//	go run ./experiments/citation -model gcn -dataset cora -seeds 10 [-data DIR] [-epochs N] [-out DIR]
+//
+// It writes <out>/results.json and <out>/<dataset>-<model>.png (training loss and validation
+// accuracy per epoch of the first seed).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot/vg"
+	"gorgonia.org/tensor"
+
+	"github.com/gnnlab/gognn/datasets"
+	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/models"
+	"github.com/gnnlab/gognn/nn"
+	"github.com/gnnlab/gognn/plots"
+)
+
+// Result is one row of results.json.
+type Result struct {
+	Dataset     string  `json:"dataset"`
+	Model       string  `json:"model"`
+	Seeds       int     `json:"seeds"`
+	TestAccMean float64 `json:"test_acc_mean"`
+	TestAccStd  float64 `json:"test_acc_std"`
+	ValAccMean  float64 `json:"val_acc_mean"`
+	MsPerEpoch  float64 `json:"ms_per_epoch"`
+	Epochs      float64 `json:"epochs"`
+	Paper       float64 `json:"paper_test_acc"`
+}
+
+// paper holds published test accuracies on the public split: GCN from Kipf & Welling 2017,
+// Table 2.
+var paper = map[string]map[string]float64{
+	"gcn": {"cora": 0.815, "citeseer": 0.703, "pubmed": 0.790},
+}
+
+func main() {
+	var (
+		fl      expenv.Flags
+		model   = flag.String("model", "gcn", "model: gcn")
+		dataset = flag.String("dataset", "cora", "data set: cora, citeseer or pubmed")
+		seeds   = flag.Int("seeds", 10, "runs, with seeds seed, seed+1, ...")
+		epochs  = flag.Int("epochs", 200, "maximum training epochs")
+	)
+	fl.Register(flag.CommandLine, filepath.Join("results", "citation"))
+	flag.Parse()
+	if err := run(fl, *model, *dataset, *seeds, *epochs); err != nil {
+		fmt.Fprintln(os.Stderr, "citation:", err)
+		os.Exit(1)
+	}
+}
+
+func run(fl expenv.Flags, model, dataset string, seeds, epochs int) error {
+	if seeds < 1 || epochs < 1 {
+		return errors.New("-seeds and -epochs must be at least 1")
+	}
+	if _, ok := paper[model]; !ok {
+		return fmt.Errorf("unknown -model %q (have: gcn)", model)
+	}
+	env := expenv.Current(fl.Seed)
+	ds, err := datasets.LoadPlanetoid(dataset, datasets.Dir(datasets.DataDir(fl.Data)))
+	if err != nil {
+		return err
+	}
+	feats := ds.Features.RowNormalized()
+	fmt.Printf("%s: %d nodes, %d edges, %d features, %d classes; train/val/test %d/%d/%d\n",
+		ds.Name, feats.Rows, ds.Graph.NumEdges(), feats.Cols, ds.NumClasses, len(ds.Train), len(ds.Val), len(ds.Test))
+	fmt.Println("machine:", env)
+
+	var test, val, ms, eps []float64
+	var first *models.History
+	for s := 0; s < seeds; s++ {
+		h, err := trainOnce(model, ds, feats, fl.Seed+uint64(s), epochs)
+		if err != nil {
+			return fmt.Errorf("seed %d: %w", fl.Seed+uint64(s), err)
+		}
+		if first == nil {
+			first = h
+		}
+		test, val = append(test, h.TestAcc), append(val, h.ValAccFinal)
+		ms, eps = append(ms, h.MsPerEpoch), append(eps, float64(h.Epochs))
+		fmt.Printf("  seed %d: test %.4f  val %.4f  epochs %d  %.2f ms/epoch\n", fl.Seed+uint64(s), h.TestAcc, h.ValAccFinal, h.Epochs, h.MsPerEpoch)
+	}
+	mean, std := meanStd(test)
+	vmean, _ := meanStd(val)
+	msMean, _ := meanStd(ms)
+	epMean, _ := meanStd(eps)
+	r := Result{Dataset: dataset, Model: model, Seeds: seeds, TestAccMean: mean, TestAccStd: std, ValAccMean: vmean,
+		MsPerEpoch: msMean, Epochs: epMean, Paper: paper[model][dataset]}
+
+	t := expenv.NewTable(os.Stdout)
+	t.Header("dataset", "model", "test accuracy", "paper", "val accuracy", "epochs", "ms/epoch")
+	t.Append(dataset, model, fmt.Sprintf("%.1f ± %.1f", 100*mean, 100*std), fmt.Sprintf("%.1f", 100*r.Paper),
+		fmt.Sprintf("%.1f", 100*vmean), fmt.Sprintf("%.0f", epMean), fmt.Sprintf("%.2f", msMean))
+	t.Render()
+	fmt.Printf("%d seeds from %d; mean ± sample std of test accuracy (%%)\n", seeds, fl.Seed)
+
+	if err := expenv.WriteJSON(fl.Out, "results.json", map[string]any{"results": []Result{r}, "env": env}); err != nil {
+		return err
+	}
+	png := filepath.Join(fl.Out, fmt.Sprintf("%s-%s.png", dataset, model))
+	x := plots.Epochs(first.Epochs)
+	err = plots.Save(png, 4.5*vg.Inch, 3.2*vg.Inch,
+		plots.Panel{Title: fmt.Sprintf("%s on %s: loss (seed %d)", strings.ToUpper(model), dataset, fl.Seed), XLabel: "epoch", YLabel: "cross-entropy (nats)",
+			Series: []plots.Series{{Name: "train", X: x, Y: first.TrainLoss}, {Name: "validation", X: x, Y: first.ValLoss}}},
+		plots.Panel{Title: "validation accuracy", XLabel: "epoch", YLabel: "accuracy (fraction)",
+			Series: []plots.Series{{Name: "validation", X: x, Y: first.ValAcc}}})
+	if err != nil {
+		return err
+	}
+	fmt.Println("wrote", filepath.Join(fl.Out, "results.json"), "and", png)
+	return nil
+}
+
+func trainOnce(model string, ds *datasets.Planetoid, feats *datasets.SparseMatrix, seed uint64, epochs int) (*models.History, error) {
+	c, err := nn.NewContext(tensor.Float32, seed)
+	if err != nil {
+		return nil, err
+	}
+	x, err := nn.NewSparseFeatures(c, feats.Rows, feats.Cols, feats.RowPtr, feats.ColIdx, feats.Values)
+	if err != nil {
+		return nil, err
+	}
+	m, err := models.NewGCN(c, feats.Cols, 16, ds.NumClasses, 0.5)
+	if err != nil {
+		return nil, err
+	}
+	logits, err := m.Forward(c, ds.Graph, x)
+	if err != nil {
+		return nil, err
+	}
+	return models.Train(c, models.Task{
+		Logits: logits, Params: m.Learnables(), Decayed: m.Decayed(),
+		Labels: ds.Labels, Train: ds.Train, Val: ds.Val, Test: ds.Test,
+	}, models.TrainConfig{Epochs: epochs, LearningRate: 0.01, WeightDecay: 5e-4, Window: 10})
+}
+
+func meanStd(v []float64) (mean, std float64) {
+	for _, x := range v {
+		mean += x
+	}
+	mean /= float64(len(v))
+	if len(v) < 2 {
+		return mean, 0
+	}
+	for _, x := range v {
+		std += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(std / float64(len(v)-1))
+}

@@ -1,0 +1,58 @@
+package models
+
+import (
+	G "gorgonia.org/gorgonia"
+
+	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/nn"
+)
+
+// GCN is the two-layer model of Kipf & Welling (ICLR 2017):
+//
+//	logits = A' relu(A' dropout(X) W1 + b1) W2 + b2,   A' = D^-1/2 (A+I) D^-1/2
+//
+// with dropout on the input and hidden features. The paper's setting for the citation graphs is
+// hidden 16, dropout 0.5, Adam lr 0.01 with weight decay 5e-4 on the first layer.
+type GCN struct {
+	Conv1, Conv2 *nn.GCNConv
+	Dropout      float64
+}
+
+// NewGCN adds a GCN's parameters to the context's graph.
+func NewGCN(c *nn.Context, in, hidden, classes int, dropout float64) (*GCN, error) {
+	c1, err := nn.NewGCNConv(c, "gcn1", in, hidden)
+	if err != nil {
+		return nil, err
+	}
+	c2, err := nn.NewGCNConv(c, "gcn2", hidden, classes)
+	if err != nil {
+		return nil, err
+	}
+	return &GCN{Conv1: c1, Conv2: c2, Dropout: dropout}, nil
+}
+
+// Forward returns the logits, shape (nodes, classes).
+func (m *GCN) Forward(c *nn.Context, a *graph.CSR, x nn.Features) (*G.Node, error) {
+	x, err := x.Dropout(c, m.Dropout)
+	if err != nil {
+		return nil, err
+	}
+	h, err := m.Conv1.Forward(a, x)
+	if err != nil {
+		return nil, err
+	}
+	if h, err = G.Rectify(h); err != nil {
+		return nil, err
+	}
+	hf, err := nn.Dense{X: h}.Dropout(c, m.Dropout)
+	if err != nil {
+		return nil, err
+	}
+	return m.Conv2.Forward(a, hf)
+}
+
+// Learnables returns every parameter.
+func (m *GCN) Learnables() G.Nodes { return append(m.Conv1.Learnables(), m.Conv2.Learnables()...) }
+
+// Decayed returns the parameters the paper applies weight decay to: the first layer's.
+func (m *GCN) Decayed() G.Nodes { return m.Conv1.Learnables() }

@@ -1,0 +1,196 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/gnnlab/gognn/nn"
+)
+
+// TrainConfig sets up semi-supervised node-classification training.
+type TrainConfig struct {
+	Epochs       int     // maximum epochs
+	LearningRate float64 // Adam step size
+	WeightDecay  float64 // L2 penalty added to the gradient of the Decayed parameters (as torch's Adam weight_decay)
+	// Window, when > 0, stops training as Kipf & Welling do: after epoch Window, stop once the
+	// validation loss exceeds the mean of the previous Window epochs' validation losses.
+	Window int
+	// Patience, when > 0, stops after Patience epochs without a new best validation loss and
+	// restores the parameters of the best epoch.
+	Patience int
+}
+
+// Task is what a model is trained on: its graph is already built in the context.
+type Task struct {
+	Logits    *G.Node // (nodes, classes) output of the model
+	Params    G.Nodes // every learnable parameter
+	Decayed   G.Nodes // the subset that gets weight decay (nil: none)
+	Labels    []int   // per node
+	Train     []int   // nodes whose labels train the model
+	Val, Test []int   // nodes for early stopping and for the final score
+}
+
+// History is what training recorded, per epoch and at the end.
+type History struct {
+	TrainLoss, ValLoss, ValAcc []float64
+	Epochs                     int     // epochs run
+	ValAccFinal, TestAcc       float64 // of the returned model, in evaluation mode
+	MsPerEpoch                 float64 // wall time of one training step plus one evaluation
+}
+
+// Train fits the model with Adam and returns its history; the parameters hold the trained
+// model afterwards. The same context seed gives bit-identical histories.
+func Train(c *nn.Context, task Task, cfg TrainConfig) (*History, error) {
+	if cfg.Epochs <= 0 || cfg.LearningRate <= 0 {
+		return nil, fmt.Errorf("models: train with %d epochs and learning rate %v: both must be positive", cfg.Epochs, cfg.LearningRate)
+	}
+	if len(task.Params) == 0 {
+		return nil, errors.New("models: nothing to train: no parameters")
+	}
+	loss, logProbs, err := c.CrossEntropy(task.Logits, task.Labels, task.Train)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := G.Grad(loss, task.Params...); err != nil {
+		return nil, fmt.Errorf("models: building gradients: %w", err)
+	}
+	var lossVal G.Value
+	G.Read(loss, &lossVal)
+	m := G.NewTapeMachine(c.Graph)
+	defer m.Close()
+	// Evaluation needs only the forward pass: a machine over the subgraph that ends at the
+	// log-probabilities skips the loss and every gradient.
+	eval := G.NewTapeMachine(c.Graph.SubgraphRoots(logProbs))
+	defer eval.Close()
+
+	decayed := map[*G.Node]bool{}
+	for _, n := range task.Decayed {
+		decayed[n] = true
+	}
+	var withDecay, without G.Nodes
+	for _, n := range task.Params {
+		if decayed[n] {
+			withDecay = append(withDecay, n)
+		} else {
+			without = append(without, n)
+		}
+	}
+	solverDecay := G.NewAdamSolver(G.WithLearnRate(cfg.LearningRate), G.WithL2Reg(cfg.WeightDecay))
+	solver := G.NewAdamSolver(G.WithLearnRate(cfg.LearningRate))
+
+	step := func() (float64, error) {
+		c.SetTraining(true)
+		if err := c.Refresh(); err != nil {
+			return 0, err
+		}
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			return 0, err
+		}
+		return scalar(lossVal), nil
+	}
+	evaluate := func() ([][]float64, error) {
+		c.SetTraining(false)
+		if err := c.Refresh(); err != nil {
+			return nil, err
+		}
+		eval.Reset()
+		if err := eval.RunAll(); err != nil {
+			return nil, err
+		}
+		return nn.Rows(logProbs.Value())
+	}
+
+	h := &History{}
+	best := math.Inf(1)
+	var bestParams []G.Value
+	since := 0
+	start := time.Now()
+	for epoch := 0; epoch < cfg.Epochs; epoch++ {
+		trainLoss, err := step()
+		if err != nil {
+			return nil, err
+		}
+		if math.IsNaN(trainLoss) || math.IsInf(trainLoss, 0) {
+			return nil, fmt.Errorf("models: training loss is %v at epoch %d", trainLoss, epoch)
+		}
+		if len(withDecay) > 0 {
+			if err := solverDecay.Step(G.NodesToValueGrads(withDecay)); err != nil {
+				return nil, err
+			}
+		}
+		if len(without) > 0 {
+			if err := solver.Step(G.NodesToValueGrads(without)); err != nil {
+				return nil, err
+			}
+		}
+		lp, err := evaluate()
+		if err != nil {
+			return nil, err
+		}
+		vl := nn.NLL(lp, task.Labels, task.Val)
+		h.TrainLoss = append(h.TrainLoss, trainLoss)
+		h.ValLoss = append(h.ValLoss, vl)
+		h.ValAcc = append(h.ValAcc, nn.Accuracy(lp, task.Labels, task.Val))
+		h.Epochs = epoch + 1
+
+		if cfg.Patience > 0 {
+			if vl < best {
+				best, since = vl, 0
+				bestParams = snapshot(task.Params, bestParams)
+			} else if since++; since >= cfg.Patience {
+				break
+			}
+		}
+		if w := cfg.Window; w > 0 && epoch > w {
+			mean := 0.0
+			for _, v := range h.ValLoss[epoch-w : epoch] {
+				mean += v
+			}
+			if vl > mean/float64(w) {
+				break
+			}
+		}
+	}
+	h.MsPerEpoch = float64(time.Since(start).Microseconds()) / 1e3 / float64(h.Epochs)
+	if bestParams != nil {
+		for i, n := range task.Params {
+			if err := G.Let(n, bestParams[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	lp, err := evaluate()
+	if err != nil {
+		return nil, err
+	}
+	h.ValAccFinal = nn.Accuracy(lp, task.Labels, task.Val)
+	h.TestAcc = nn.Accuracy(lp, task.Labels, task.Test)
+	return h, nil
+}
+
+// snapshot copies the parameters' values into dst (allocated on first use).
+func snapshot(params G.Nodes, dst []G.Value) []G.Value {
+	if dst == nil {
+		dst = make([]G.Value, len(params))
+	}
+	for i, n := range params {
+		v, _ := G.CloneValue(n.Value())
+		dst[i] = v
+	}
+	return dst
+}
+
+func scalar(v G.Value) float64 {
+	switch x := v.Data().(type) {
+	case float32:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return math.NaN()
+}

@@ -1,0 +1,100 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Context is shared by the layers of one model while it is built and run.
+type Context struct {
+	Graph *G.ExprGraph
+	Dtype tensor.Dtype
+
+	rng      *rand.Rand
+	training bool
+	masks    []*dropoutMask
+	names    map[string]int
+}
+
+// NewContext returns a context for a model of dtype float32 or float64 whose initial weights and
+// dropout masks come from seed.
+func NewContext(dt tensor.Dtype, seed uint64) (*Context, error) {
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, fmt.Errorf("nn: dtype %v: want float32 or float64", dt)
+	}
+	return &Context{
+		Graph:    G.NewGraph(),
+		Dtype:    dt,
+		rng:      rand.New(rand.NewPCG(seed, 0x5eed)),
+		training: true,
+		names:    map[string]int{},
+	}, nil
+}
+
+// Rand is the context's seeded random source.
+func (c *Context) Rand() *rand.Rand { return c.rng }
+
+// SetTraining switches between training (dropout active) and evaluation; it takes effect at the
+// next Refresh.
+func (c *Context) SetTraining(on bool) { c.training = on }
+
+// Training reports the mode.
+func (c *Context) Training() bool { return c.training }
+
+// Refresh sets every dropout mask for the next run: freshly drawn in training mode, all ones in
+// evaluation mode. Call it before each run of a machine over the context's graph.
+func (c *Context) Refresh() error {
+	for _, m := range c.masks {
+		if err := m.refresh(c.rng, c.training); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// uniqueName returns name, suffixed with a counter if a layer of the model already used it, so
+// every parameter has a distinct name in saved files and graph dumps.
+func (c *Context) uniqueName(name string) string {
+	k := c.names[name]
+	c.names[name] = k + 1
+	if k == 0 {
+		return name
+	}
+	return fmt.Sprintf("%s_%d", name, k)
+}
+
+// param creates a learnable node of the given shape initialised by fill.
+func (c *Context) param(name string, shape tensor.Shape, fill func(i int) float64) *G.Node {
+	v := tensor.New(tensor.WithShape(shape...), tensor.Of(c.Dtype))
+	n := shape.TotalSize()
+	if c.Dtype == tensor.Float32 {
+		d := v.Float32s()
+		for i := 0; i < n; i++ {
+			d[i] = float32(fill(i))
+		}
+	} else {
+		d := v.Float64s()
+		for i := 0; i < n; i++ {
+			d[i] = fill(i)
+		}
+	}
+	return G.NewTensor(c.Graph, c.Dtype, len(shape), G.WithShape(shape...), G.WithValue(v), G.WithName(c.uniqueName(name)))
+}
+
+// glorot returns a fill function for Glorot/Xavier uniform initialisation, U(-a, a) with
+// a = sqrt(6 / (fanIn + fanOut)), as PyTorch Geometric's glorot.
+func (c *Context) glorot(fanIn, fanOut int) func(int) float64 {
+	a := math.Sqrt(6 / float64(fanIn+fanOut))
+	return func(int) float64 { return (c.rng.Float64()*2 - 1) * a }
+}
+
+func zeros(int) float64 { return 0 }
+
+// Constant adds a non-learnable node holding v (input features, targets, masks).
+func (c *Context) Constant(name string, v *tensor.Dense) *G.Node {
+	return G.NewTensor(c.Graph, v.Dtype(), v.Dims(), G.WithShape(v.Shape()...), G.WithValue(v), G.WithName(c.uniqueName(name)))
+}

@@ -1,0 +1,64 @@
+package nn
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Linear is a dense layer, y = x W + b, with W of shape (in, out) initialised Glorot-uniform and b
+// of shape (out) initialised to zero (nil when built without bias).
+type Linear struct {
+	In, Out int
+	W, B    *G.Node
+}
+
+// NewLinear adds a linear layer's parameters to the context's graph. name prefixes the
+// parameter names.
+func NewLinear(c *Context, name string, in, out int, bias bool) (*Linear, error) {
+	if in <= 0 || out <= 0 {
+		return nil, fmt.Errorf("nn: linear layer %q with %d inputs and %d outputs: both must be positive", name, in, out)
+	}
+	l := &Linear{In: in, Out: out}
+	l.W = c.param(name+".weight", tensor.Shape{in, out}, c.glorot(in, out))
+	if bias {
+		l.B = c.param(name+".bias", tensor.Shape{out}, zeros)
+	}
+	return l, nil
+}
+
+// Forward returns x W + b for x of shape (n, In).
+func (l *Linear) Forward(x *G.Node) (*G.Node, error) { return l.Apply(Dense{x}) }
+
+// Apply returns x W + b for dense or sparse features x with In columns.
+func (l *Linear) Apply(x Features) (*G.Node, error) {
+	if _, f := x.Shape(); f != l.In {
+		return nil, fmt.Errorf("nn: linear layer %s expects %d input features, got %d", l.W.Name(), l.In, f)
+	}
+	xw, err := x.Mul(l.W)
+	if err != nil {
+		return nil, err
+	}
+	return l.addBias(xw)
+}
+
+func (l *Linear) addBias(xw *G.Node) (*G.Node, error) {
+	if l.B == nil {
+		return xw, nil
+	}
+	return AddBias(xw, l.B)
+}
+
+// Learnables returns the layer's parameters.
+func (l *Linear) Learnables() G.Nodes {
+	if l.B == nil {
+		return G.Nodes{l.W}
+	}
+	return G.Nodes{l.W, l.B}
+}
+
+// AddBias adds the vector b to every row of the matrix x.
+func AddBias(x, b *G.Node) (*G.Node, error) {
+	return G.BroadcastAdd(x, b, nil, []byte{0})
+}

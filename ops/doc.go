@@ -1,0 +1,11 @@
+// Package ops holds sparse neighbour aggregation as Gorgonia operations: sum, mean, max and
+// weighted sums (with constant or differentiable edge weights) of source-node feature rows into
+// destination rows over a graph.CSR. Each op has a forward pass and a backward pass, so
+// gorgonia.Grad and the tape machine work through it, for float32 and float64 tensors.
+//
+// The inner loops are the SIMD kernels of package ops/asm. Work is split over destination rows
+// balanced by edge count (graph.CSR.Partition) across up to GOMAXPROCS goroutines; every output
+// element is computed by one goroutine in a fixed order, so results are bit-identical for any
+// number of workers. Backward passes are themselves gathers over the reversed graph
+// (graph.CSR.Transpose), never scatters with atomics.
+package ops

@@ -1,0 +1,93 @@
+package ops
+
+import (
+	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/ops/asm"
+)
+
+// Float is the element type of the tensors the ops work on.
+type Float interface{ float32 | float64 }
+
+// kernelSet binds the asm kernels of one element type, so the generic loops below call them
+// without a type switch per row.
+type kernelSet[T Float] struct {
+	gatherSum func(y, x []T, width int, rows []int32, alpha []T)
+	gatherMax func(y []T, arg []int32, x []T, width int, rows []int32, base int32)
+	dot       func(x, y []T) T
+}
+
+var (
+	kernels32 = kernelSet[float32]{asm.GatherSumF32, asm.GatherMaxF32, asm.DotF32}
+	kernels64 = kernelSet[float64]{asm.GatherSumF64, asm.GatherMaxF64, asm.DotF64}
+)
+
+func kernelsFor[T Float]() *kernelSet[T] {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return any(&kernels32).(*kernelSet[T])
+	}
+	return any(&kernels64).(*kernelSet[T])
+}
+
+// spmm computes y = A x for the graph A with edge weights w (nil: unit weights): row i of y is
+// sum_e w[e] x[ColIdx[e]] over the in-edges of i. x is NumSrc x width, y NumDst x width, both
+// row-major.
+func spmm[T Float](a *graph.CSR, w []T, x, y []T, width int) {
+	k := kernelsFor[T]()
+	forRows(a, width, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			e0, e1 := a.RowPtr[i], a.RowPtr[i+1]
+			var alpha []T
+			if w != nil {
+				alpha = w[e0:e1]
+			}
+			k.gatherSum(y[i*width:(i+1)*width], x, width, a.ColIdx[e0:e1], alpha)
+		}
+	})
+}
+
+// rowMax computes y[i] = elementwise max over the in-neighbours of i and, when arg is not nil,
+// the edge that attains it per element (-1 for a node without in-edges, whose row is zero).
+func rowMax[T Float](a *graph.CSR, x, y []T, arg []int32, width int) {
+	k := kernelsFor[T]()
+	forRows(a, width, func(lo, hi int) {
+		var scratch []int32
+		if arg == nil {
+			scratch = make([]int32, width)
+		}
+		for i := lo; i < hi; i++ {
+			e0, e1 := a.RowPtr[i], a.RowPtr[i+1]
+			ar := scratch
+			if arg != nil {
+				ar = arg[i*width : (i+1)*width]
+			}
+			k.gatherMax(y[i*width:(i+1)*width], ar, x, width, a.ColIdx[e0:e1], int32(e0))
+		}
+	})
+}
+
+// edgeDots computes out[e] = <dy[dst(e)], x[src(e)]> for every edge: the gradient of a weighted
+// aggregation with respect to its edge weights.
+func edgeDots[T Float](a *graph.CSR, x, dy, out []T, width int) {
+	k := kernelsFor[T]()
+	forRows(a, width, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			g := dy[i*width : (i+1)*width]
+			for e := a.RowPtr[i]; e < a.RowPtr[i+1]; e++ {
+				s := int(a.ColIdx[e])
+				out[e] = k.dot(g, x[s*width:(s+1)*width])
+			}
+		}
+	})
+}
+
+func convert[T Float](w []float32) []T {
+	if w == nil {
+		return nil
+	}
+	out := make([]T, len(w))
+	for i, v := range w {
+		out[i] = T(v)
+	}
+	return out
+}

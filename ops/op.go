@@ -1,0 +1,114 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gnnlab/gognn/graph"
+)
+
+// opBase holds what every aggregation op shares: its name and the graph it runs on. The graph's
+// address is part of the hash, so the same op on two graphs is never merged by Gorgonia.
+type opBase struct {
+	name string
+	g    *graph.CSR
+}
+
+func (o opBase) ReturnsPtr() bool      { return false }
+func (o opBase) CallsExtern() bool     { return false }
+func (o opBase) OverwritesInput() int  { return -1 }
+func (o opBase) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s(%p)", o.name, o.g) }
+func (o opBase) String() string        { return o.name }
+func (o opBase) Hashcode() uint32 {
+	h := fnv.New32a()
+	o.WriteHash(h)
+	return h.Sum32()
+}
+
+var (
+	matrixType = G.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
+	vectorType = G.TensorType{Dims: 1, Of: hm.TypeVariable('a')}
+)
+
+// checkMatrix validates a node's shape for an op that needs a rows x any matrix.
+func checkMatrix(op string, what string, s tensor.Shape, rows int) error {
+	if len(s) != 2 {
+		return fmt.Errorf("%s: %s has shape %v, want a matrix (nodes x features)", op, what, s)
+	}
+	if rows >= 0 && s[0] != rows {
+		return fmt.Errorf("%s: %s has %d rows, want %d (one per node of the graph)", op, what, s[0], rows)
+	}
+	return nil
+}
+
+func shapeOf(op string, ns []G.DimSizer, k int) (tensor.Shape, error) {
+	if len(ns) <= k {
+		return nil, fmt.Errorf("%s: %d inputs, want at least %d", op, len(ns), k+1)
+	}
+	s, ok := ns[k].(tensor.Shape)
+	if !ok {
+		// Gorgonia passes shapes here; anything else is a caller building nodes by hand.
+		sh, err := ns[k].DimSize(0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: input %d has no shape: %v", op, k, err)
+		}
+		s = tensor.Shape{sh}
+	}
+	return s, nil
+}
+
+// denseArg returns input k as a contiguous dense tensor of float32 or float64 with the given
+// number of dimensions.
+func denseArg(op string, vals []G.Value, k, dims int) (*tensor.Dense, error) {
+	if len(vals) <= k {
+		return nil, fmt.Errorf("%s: %d inputs, want at least %d", op, len(vals), k+1)
+	}
+	t, ok := vals[k].(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("%s: input %d is %T, want a dense tensor", op, k, vals[k])
+	}
+	if t.Dims() != dims {
+		return nil, fmt.Errorf("%s: input %d has shape %v, want %d dimensions", op, k, t.Shape(), dims)
+	}
+	if dt := t.Dtype(); dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, fmt.Errorf("%s: input %d has dtype %v, want float32 or float64", op, k, dt)
+	}
+	if t.IsView() {
+		if m, ok := t.Materialize().(*tensor.Dense); ok {
+			t = m
+		}
+	}
+	return t, nil
+}
+
+// output returns a tensor of the given shape and dtype to write into: prealloc when it fits and
+// shares no memory with the inputs (Gorgonia's register reuse can hand an op its own input),
+// else a new one.
+func output(prealloc G.Value, dt tensor.Dtype, shape tensor.Shape, inputs ...*tensor.Dense) *tensor.Dense {
+	if p, ok := prealloc.(*tensor.Dense); ok && p.Dtype() == dt && p.Shape().Eq(shape) && !p.IsView() {
+		clash := false
+		for _, in := range inputs {
+			if overlaps(p, in) {
+				clash = true
+				break
+			}
+		}
+		if !clash {
+			return p
+		}
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.Of(dt))
+}
+
+func overlaps(a, b *tensor.Dense) bool {
+	if a == nil || b == nil || a.MemSize() == 0 || b.MemSize() == 0 {
+		return false
+	}
+	a0, b0 := a.Uintptr(), b.Uintptr()
+	return a0 < b0+b.MemSize() && b0 < a0+a.MemSize()
+}
