@@ -39,29 +39,37 @@ type dropoutMask struct {
 }
 
 func (m *dropoutMask) refresh(rng *rand.Rand, training bool) error {
-	keep := 1 / (1 - m.p)
 	if m.value.Dtype() == tensor.Float32 {
-		d := m.value.Float32s()
-		for i := range d {
-			d[i] = 1
-			if training {
-				d[i] = 0
-				if rng.Float64() >= m.p {
-					d[i] = float32(keep)
-				}
-			}
-		}
+		fillMask(m.value.Float32s(), m.p, rng, training)
 	} else {
-		d := m.value.Float64s()
+		fillMask(m.value.Float64s(), m.p, rng, training)
+	}
+	return G.Let(m.node, m.value)
+}
+
+// fillMask sets each element to 1/(1-p) with probability 1-p and to 0 otherwise (all ones when
+// not training). Each 64-bit draw decides two elements by its 32-bit halves: the masks are a
+// large share of a small model's epoch.
+func fillMask[T float32 | float64](d []T, p float64, rng *rand.Rand, training bool) {
+	if !training {
 		for i := range d {
 			d[i] = 1
-			if training {
-				d[i] = 0
-				if rng.Float64() >= m.p {
-					d[i] = keep
-				}
+		}
+		return
+	}
+	keep := T(1 / (1 - p))
+	threshold := uint64(p * (1 << 32))
+	for i := 0; i < len(d); i += 2 {
+		r := rng.Uint64()
+		d[i] = 0
+		if r&0xffffffff >= threshold {
+			d[i] = keep
+		}
+		if i+1 < len(d) {
+			d[i+1] = 0
+			if r>>32 >= threshold {
+				d[i+1] = keep
 			}
 		}
 	}
-	return G.Let(m.node, m.value)
 }

@@ -53,5 +53,5 @@ func (x *SparseFeatures) Mul(w *G.Node) (*G.Node, error) {
 	if x.Pattern.NumSrc != w.Shape()[0] {
 		return nil, fmt.Errorf("nn: sparse features with %d columns do not fit weights %s of shape %v", x.Pattern.NumSrc, w.Name(), w.Shape())
 	}
-	return ops.EdgeWeightedAggregate(x.Pattern, w, x.Values)
+	return ops.SparseMatMul(x.Pattern, x.Values, w)
 }

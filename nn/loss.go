@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gnnlab/gognn/ops"
 )
 
 // CrossEntropy returns the mean negative log-likelihood of labels over the given nodes, and the
@@ -42,7 +44,7 @@ func (c *Context) CrossEntropy(logits *G.Node, labels []int, nodes []int) (loss,
 			target.Float64s()[i*classes+y] += w
 		}
 	}
-	if logProbs, err = G.LogSoftMax(logits, 1); err != nil {
+	if logProbs, err = ops.LogSoftmax(logits); err != nil {
 		return nil, nil, err
 	}
 	sum, err := G.Sum(G.Must(G.HadamardProd(logProbs, c.Constant("target", target))))

@@ -46,11 +46,11 @@ func BenchmarkAggregate(b *testing.B) {
 	run("mean", newSpmm("mean_aggregate", a.MeanWeights()), out, x)
 	run("max", &maxOp{opBase{name: "max_aggregate", g: a}}, out, x)
 	run("weighted", weighted, out, x)
-	run("edge_weighted", &edgeWeightedOp{opBase{name: "edge_weighted_aggregate", g: a}}, out, x, w)
+	run("edge_weighted", &edgeWeightedOp{opBase{name: "edge_weighted_aggregate", g: a}, 1, 1, false}, out, x, w)
 	run("backward/sum", newSpmm("sum_aggregate_grad", unweighted.Transpose().Graph), out, dy)
 	run("backward/weighted", newSpmm("weighted_aggregate_grad", a.Transpose().Graph), out, dy)
-	run("backward/edge_weighted_x", &edgeWeightedGradX{opBase{name: "edge_weighted_aggregate_grad_x", g: a}}, out, w, dy)
-	run("backward/edge_weighted_w", &edgeWeightedGradW{opBase{name: "edge_weighted_aggregate_grad_w", g: a}}, dw, x, dy)
+	run("backward/edge_weighted_x", &edgeWeightedGradX{opBase{name: "edge_weighted_aggregate_grad_x", g: a}, 1, 1}, out, w, dy)
+	run("backward/edge_weighted_w", &edgeWeightedGradW{opBase{name: "edge_weighted_aggregate_grad_w", g: a}, 1, 1}, dw, x, dy)
 	run("backward/max", &maxGradOp{opBase{name: "max_aggregate_grad", g: a}}, out, x, dy)
 
 	b.Run("stream/"+shape, func(b *testing.B) {

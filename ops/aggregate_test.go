@@ -117,7 +117,7 @@ func inputsFor(kind string, rng *rand.Rand, dt tensor.Dtype, a *graph.CSR, width
 		// never changes which neighbour is the maximum.
 		n := a.NumSrc * width
 		for i, p := range rng.Perm(n) {
-			set(in[0], i, 2*float64(p)/float64(n)-1)
+			set(in[0], i, 0.05*float64(p-n/2))
 		}
 	}
 	if kind == "edge" {

@@ -14,11 +14,12 @@ type kernelSet[T Float] struct {
 	gatherSum func(y, x []T, width int, rows []int32, alpha []T)
 	gatherMax func(y []T, arg []int32, x []T, width int, rows []int32, base int32)
 	dot       func(x, y []T) T
+	axpy      func(alpha T, x, y []T)
 }
 
 var (
-	kernels32 = kernelSet[float32]{asm.GatherSumF32, asm.GatherMaxF32, asm.DotF32}
-	kernels64 = kernelSet[float64]{asm.GatherSumF64, asm.GatherMaxF64, asm.DotF64}
+	kernels32 = kernelSet[float32]{asm.GatherSumF32, asm.GatherMaxF32, asm.DotF32, asm.AxpyF32}
+	kernels64 = kernelSet[float64]{asm.GatherSumF64, asm.GatherMaxF64, asm.DotF64, asm.AxpyF64}
 )
 
 func kernelsFor[T Float]() *kernelSet[T] {
@@ -46,6 +47,37 @@ func spmm[T Float](a *graph.CSR, w []T, x, y []T, width int) {
 	})
 }
 
+// spmmHeads is spmm with one weight per edge and head: x and y rows are heads blocks of
+// width/heads features, and block h of row i sums w[e*heads+h] * block h of x[ColIdx[e]].
+func spmmHeads[T Float](a *graph.CSR, w []T, heads int, x, y []T, width int) {
+	if heads == 1 {
+		spmm(a, w, x, y, width)
+		return
+	}
+	k := kernelsFor[T]()
+	f := width / heads
+	forRows(a, width, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			yi := y[i*width : (i+1)*width]
+			clear(yi)
+			for e := a.RowPtr[i]; e < a.RowPtr[i+1]; e++ {
+				xs := x[int(a.ColIdx[e])*width:][:width]
+				we := w[e*heads : (e+1)*heads]
+				for h, alpha := range we {
+					if f >= 16 {
+						k.axpy(alpha, xs[h*f:(h+1)*f], yi[h*f:(h+1)*f])
+						continue
+					}
+					yb, xb := yi[h*f:(h+1)*f], xs[h*f:(h+1)*f]
+					for j := range yb {
+						yb[j] += alpha * xb[j]
+					}
+				}
+			}
+		}
+	})
+}
+
 // rowMax computes y[i] = elementwise max over the in-neighbours of i and, when arg is not nil,
 // the edge that attains it per element (-1 for a node without in-edges, whose row is zero).
 func rowMax[T Float](a *graph.CSR, x, y []T, arg []int32, width int) {
@@ -66,16 +98,19 @@ func rowMax[T Float](a *graph.CSR, x, y []T, arg []int32, width int) {
 	})
 }
 
-// edgeDots computes out[e] = <dy[dst(e)], x[src(e)]> for every edge: the gradient of a weighted
-// aggregation with respect to its edge weights.
-func edgeDots[T Float](a *graph.CSR, x, dy, out []T, width int) {
+// edgeDots computes out[e*heads+h] = <block h of dy[dst(e)], block h of x[src(e)]> for every
+// edge and head: the gradient of a weighted aggregation with respect to its edge weights.
+func edgeDots[T Float](a *graph.CSR, x, dy, out []T, width, heads int) {
 	k := kernelsFor[T]()
+	f := width / heads
 	forRows(a, width, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			g := dy[i*width : (i+1)*width]
 			for e := a.RowPtr[i]; e < a.RowPtr[i+1]; e++ {
-				s := int(a.ColIdx[e])
-				out[e] = k.dot(g, x[s*width:(s+1)*width])
+				xs := x[int(a.ColIdx[e])*width:][:width]
+				for h := 0; h < heads; h++ {
+					out[e*heads+h] = k.dot(g[h*f:(h+1)*f], xs[h*f:(h+1)*f])
+				}
 			}
 		}
 	})

@@ -24,7 +24,9 @@ func (o opBase) CallsExtern() bool     { return false }
 func (o opBase) OverwritesInput() int  { return -1 }
 func (o opBase) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s(%p)", o.name, o.g) }
 func (o opBase) String() string        { return o.name }
-func (o opBase) Hashcode() uint32 {
+func (o opBase) Hashcode() uint32      { return hashOf(o) }
+
+func hashOf(o interface{ WriteHash(hash.Hash) }) uint32 {
 	h := fnv.New32a()
 	o.WriteHash(h)
 	return h.Sum32()

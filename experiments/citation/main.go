@@ -18,10 +18,12 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot/vg"
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/gnnlab/gognn/datasets"
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/graph"
 	"github.com/gnnlab/gognn/models"
 	"github.com/gnnlab/gognn/nn"
 	"github.com/gnnlab/gognn/plots"
@@ -44,6 +46,19 @@ type Result struct {
 // Table 2.
 var paper = map[string]map[string]float64{
 	"gcn": {"cora": 0.815, "citeseer": 0.703, "pubmed": 0.790},
+	"gat": {"cora": 0.830, "citeseer": 0.725, "pubmed": 0.790},
+}
+
+// setup is a model's published training setting.
+type setup struct {
+	epochs           int
+	lr, decay        float64
+	window, patience int
+}
+
+var setups = map[string]setup{
+	"gcn": {epochs: 200, lr: 0.01, decay: 5e-4, window: 10},
+	"gat": {epochs: 1000, lr: 0.005, decay: 5e-4, patience: 100},
 }
 
 func main() {
@@ -52,7 +67,7 @@ func main() {
 		model   = flag.String("model", "gcn", "model: gcn")
 		dataset = flag.String("dataset", "cora", "data set: cora, citeseer or pubmed")
 		seeds   = flag.Int("seeds", 10, "runs, with seeds seed, seed+1, ...")
-		epochs  = flag.Int("epochs", 200, "maximum training epochs")
+		epochs  = flag.Int("epochs", 0, "maximum training epochs (default: the paper's, 200 for gcn, 1000 with patiencece 100 for gat)")
 	)
 	fl.Register(flag.CommandLine, filepath.Join("results", "citation"))
 	flag.Parse()
@@ -63,11 +78,11 @@ func main() {
 }
 
 func run(fl expenv.Flags, model, dataset string, seeds, epochs int) error {
-	if seeds < 1 || epochs < 1 {
-		return errors.New("-seeds and -epochs must be at least 1")
+	if seeds < 1 || epochs < 0 {
+		return errors.New("-seeds must be at least 1 and -epochs not negative")
 	}
 	if _, ok := paper[model]; !ok {
-		return fmt.Errorf("unknown -model %q (have: gcn)", model)
+		return fmt.Errorf("unknown -model %q (have: gcn, gat)", model)
 	}
 	env := expenv.Current(fl.Seed)
 	ds, err := datasets.LoadPlanetoid(dataset, datasets.Dir(datasets.DataDir(fl.Data)))
@@ -133,7 +148,17 @@ func trainOnce(model string, ds *datasets.Planetoid, feats *datasets.SparseMatri
 	if err != nil {
 		return nil, err
 	}
-	m, err := models.NewGCN(c, feats.Cols, 16, ds.NumClasses, 0.5)
+	var m interface {
+		Forward(*nn.Context, *graph.CSR, nn.Features) (*G.Node, error)
+		Learnables() G.Nodes
+		Decayed() G.Nodes
+	}
+	switch model {
+	case "gcn":
+		m, err = models.NewGCN(c, feats.Cols, 16, ds.NumClasses, 0.5)
+	case "gat":
+		m, err = models.NewGAT(c, feats.Cols, 8, 8, ds.NumClasses, 1, 0.6)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -141,10 +166,14 @@ func trainOnce(model string, ds *datasets.Planetoid, feats *datasets.SparseMatri
 	if err != nil {
 		return nil, err
 	}
+	st := setups[model]
+	if epochs == 0 {
+		epochs = st.epochs
+	}
 	return models.Train(c, models.Task{
 		Logits: logits, Params: m.Learnables(), Decayed: m.Decayed(),
 		Labels: ds.Labels, Train: ds.Train, Val: ds.Val, Test: ds.Test,
-	}, models.TrainConfig{Epochs: epochs, LearningRate: 0.01, WeightDecay: 5e-4, Window: 10})
+	}, models.TrainConfig{Epochs: epochs, LearningRate: st.lr, WeightDecay: st.decay, Window: st.window, Patience: st.patience})
 }
 
 func meanStd(v []float64) (mean, std float64) {

@@ -1,0 +1,30 @@
+package nn
+
+import G "gorgonia.org/gorgonia"
+
+// ReLU returns max(x, 0).
+func ReLU(x *G.Node) (*G.Node, error) { return G.Rectify(x) }
+
+// ELU returns x for x > 0 and exp(x) - 1 otherwise (alpha = 1), GAT's activation, built as
+// relu(x) + expm1(-relu(-x)) from Gorgonia's element-wise ops.
+func ELU(x *G.Node) (*G.Node, error) {
+	neg, err := G.Neg(x)
+	if err != nil {
+		return nil, err
+	}
+	r, err := G.Rectify(neg)
+	if err != nil {
+		return nil, err
+	}
+	if r, err = G.Neg(r); err != nil { // min(x, 0)
+		return nil, err
+	}
+	if r, err = G.Expm1(r); err != nil {
+		return nil, err
+	}
+	pos, err := G.Rectify(x)
+	if err != nil {
+		return nil, err
+	}
+	return G.Add(pos, r)
+}

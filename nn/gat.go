@@ -1,0 +1,179 @@
+package nn
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/ops"
+)
+
+// GATConfig sets up a graph attention layer.
+type GATConfig struct {
+	In, Out int // input features; output features per head
+	Heads   int
+	// Concat joins the heads' outputs (width Heads*Out); otherwise they are averaged (width
+	// Out), as in the output layer of Velickovic et al.
+	Concat        bool
+	NegativeSlope float64 // of the LeakyReLU on attention logits; the paper uses 0.2
+	Dropout       float64 // on the attention coefficients, in training mode
+	// NoSelfLoops leaves the graph as given; by default every node also attends to itself.
+	NoSelfLoops bool
+}
+
+// GATConv is the multi-head graph attention layer of Velickovic et al. (ICLR 2018):
+//
+//	alpha_ij^h = softmax_j( LeakyReLU( a_dst^h . W^h x_i + a_src^h . W^h x_j ) )
+//	x'_i       = ||_h sum_j alpha_ij^h W^h x_j   (or the mean over h) + b
+//
+// over the in-neighbours j of i (and i itself unless NoSelfLoops). W is a linear map to
+// Heads*Out features, a_src and a_dst hold Heads vectors of Out. After a forward pass the
+// attention coefficients are in the node Attention() (shape (E, Heads) over the edges of
+// Graph()): read them with ReadAttention to see which neighbours a node attended to.
+type GATConv struct {
+	Cfg              GATConfig
+	Lin              *Linear
+	AttSrc, AttDst   *G.Node // (Heads*Out, 1): head h's vector at rows h*Out .. (h+1)*Out-1
+	Bias             *G.Node
+	headMask, meanOf *G.Node // constants: block-diagonal head mask, head-averaging matrix
+
+	cachedFor, graph *graph.CSR
+	alpha            *G.Node
+}
+
+// NewGATConv adds a GAT layer's parameters to the context's graph.
+func NewGATConv(c *Context, name string, cfg GATConfig) (*GATConv, error) {
+	if cfg.Heads < 1 {
+		return nil, fmt.Errorf("nn: GAT layer %q with %d heads: want at least 1", name, cfg.Heads)
+	}
+	if cfg.NegativeSlope < 0 {
+		return nil, fmt.Errorf("nn: GAT layer %q: negative slope %v must be >= 0", name, cfg.NegativeSlope)
+	}
+	hf := cfg.Heads * cfg.Out
+	lin, err := NewLinear(c, name+".lin", cfg.In, hf, false)
+	if err != nil {
+		return nil, err
+	}
+	l := &GATConv{Cfg: cfg, Lin: lin}
+	l.AttSrc = c.param(name+".att_src", tensor.Shape{hf, 1}, c.glorot(cfg.Heads, cfg.Out))
+	l.AttDst = c.param(name+".att_dst", tensor.Shape{hf, 1}, c.glorot(cfg.Heads, cfg.Out))
+	width := cfg.Out
+	if cfg.Concat {
+		width = hf
+	}
+	l.Bias = c.param(name+".bias", tensor.Shape{width}, zeros)
+
+	// mask[h*Out+f][h] = 1 turns an attention vector into a block-diagonal (Heads*Out, Heads)
+	// matrix, so one matmul gives every node's score for every head.
+	mask := tensor.New(tensor.WithShape(hf, cfg.Heads), tensor.Of(c.Dtype))
+	mean := tensor.New(tensor.WithShape(hf, cfg.Out), tensor.Of(c.Dtype))
+	for h := 0; h < cfg.Heads; h++ {
+		for f := 0; f < cfg.Out; f++ {
+			setAt(mask, (h*cfg.Out+f)*cfg.Heads+h, 1)
+			setAt(mean, (h*cfg.Out+f)*cfg.Out+f, 1/float64(cfg.Heads))
+		}
+	}
+	l.headMask = c.Constant(name+".head_mask", mask)
+	l.meanOf = c.Constant(name+".head_mean", mean)
+	return l, nil
+}
+
+func setAt(t *tensor.Dense, i int, v float64) {
+	if t.Dtype() == tensor.Float32 {
+		t.Float32s()[i] = float32(v)
+	} else {
+		t.Float64s()[i] = v
+	}
+}
+
+// Forward applies the layer to node features x of a.NumDst nodes.
+func (l *GATConv) Forward(c *Context, a *graph.CSR, x Features) (*G.Node, error) {
+	if l.cachedFor != a {
+		g := a
+		if !l.Cfg.NoSelfLoops {
+			var err error
+			if g, err = a.AddSelfLoops(1); err != nil {
+				return nil, fmt.Errorf("nn: GAT: %w", err)
+			}
+		}
+		l.cachedFor, l.graph = a, g
+	}
+	h, err := l.Lin.Apply(x) // (N, Heads*Out)
+	if err != nil {
+		return nil, err
+	}
+	score := func(att *G.Node) (*G.Node, error) {
+		blocks, err := G.BroadcastHadamardProd(att, l.headMask, []byte{1}, nil)
+		if err != nil {
+			return nil, err
+		}
+		return G.Mul(h, blocks) // (N, Heads)
+	}
+	src, err := score(l.AttSrc)
+	if err != nil {
+		return nil, err
+	}
+	dst, err := score(l.AttDst)
+	if err != nil {
+		return nil, err
+	}
+	e, err := ops.EdgeScores(l.graph, src, dst)
+	if err != nil {
+		return nil, err
+	}
+	if e, err = G.LeakyRelu(e, l.Cfg.NegativeSlope); err != nil {
+		return nil, err
+	}
+	if l.alpha, err = ops.EdgeSoftmax(l.graph, e); err != nil {
+		return nil, err
+	}
+	alpha, err := c.Dropout(l.alpha, l.Cfg.Dropout)
+	if err != nil {
+		return nil, err
+	}
+	out, err := ops.EdgeWeightedAggregate(l.graph, h, alpha)
+	if err != nil {
+		return nil, err
+	}
+	if !l.Cfg.Concat && l.Cfg.Heads > 1 {
+		if out, err = G.Mul(out, l.meanOf); err != nil {
+			return nil, err
+		}
+	}
+	return AddBias(out, l.Bias)
+}
+
+// Learnables returns the layer's parameters.
+func (l *GATConv) Learnables() G.Nodes {
+	return append(l.Lin.Learnables(), l.AttSrc, l.AttDst, l.Bias)
+}
+
+// Graph returns the graph the attention is defined on (with self-loops unless NoSelfLoops),
+// after the first Forward.
+func (l *GATConv) Graph() *graph.CSR { return l.graph }
+
+// Attention returns the node of the attention coefficients before dropout, shape (E, Heads)
+// in Graph()'s edge order, after the first Forward.
+func (l *GATConv) Attention() *G.Node { return l.alpha }
+
+// NodeAttention returns, for node i, the neighbours it attends to and their coefficients per
+// head, from a value of Attention() read after a run (see gorgonia.Read).
+func (l *GATConv) NodeAttention(alpha G.Value, i int) (src []int32, weights [][]float64, err error) {
+	if l.graph == nil {
+		return nil, nil, fmt.Errorf("nn: GAT attention read before the first Forward")
+	}
+	if i < 0 || i >= l.graph.NumDst {
+		return nil, nil, fmt.Errorf("nn: GAT attention of node %d: out of range [0, %d)", i, l.graph.NumDst)
+	}
+	rows, err := Rows(alpha)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(rows) != l.graph.NumEdges() {
+		return nil, nil, fmt.Errorf("nn: GAT attention value has %d rows, the graph %d edges", len(rows), l.graph.NumEdges())
+	}
+	lo, hi := l.graph.RowPtr[i], l.graph.RowPtr[i+1]
+	return l.graph.ColIdx[lo:hi:hi], rows[lo:hi:hi], nil
+}
