@@ -2,6 +2,7 @@ package graph
 
 import (
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -219,5 +220,77 @@ func TestSymmetrize(t *testing.T) {
 func BenchmarkRandom(b *testing.B) {
 	for b.Loop() {
 		Random(100000, 16, 1)
+	}
+}
+
+func TestSampleBlocks(t *testing.T) {
+	g, _ := Random(500, 12, 3)
+	rng := rand.New(rand.NewPCG(1, 2))
+	seeds := []int{5, 17, 400, 2}
+	blocks, err := g.Sample(seeds, []int{4, 3}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) != 2 {
+		t.Fatalf("%d blocks, want 2", len(blocks))
+	}
+	last := blocks[1]
+	for k, s := range seeds {
+		if int(last.DstIDs()[k]) != s {
+			t.Fatalf("last block destinations %v, want the seeds %v first", last.DstIDs(), seeds)
+		}
+	}
+	if !reflect.DeepEqual(blocks[0].DstIDs(), blocks[1].SrcIDs) {
+		t.Error("block 0's destinations are not block 1's sources")
+	}
+	for b, fan := range []int{3, 4} {
+		bl := blocks[b]
+		if err := bl.Graph.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < bl.Graph.NumDst; i++ {
+			src, _ := bl.Graph.Row(i)
+			if len(src) != fan {
+				t.Fatalf("block %d node %d has %d sampled neighbours, want %d", b, i, len(src), fan)
+			}
+			orig := bl.SrcIDs[i]
+			gsrc, _ := g.Row(int(orig))
+			for _, s := range src {
+				if !contains(gsrc, bl.SrcIDs[s]) {
+					t.Fatalf("block %d: edge %d -> %d is not in the graph", b, bl.SrcIDs[s], orig)
+				}
+			}
+		}
+	}
+	again, _ := g.Sample(seeds, []int{4, 3}, rand.New(rand.NewPCG(1, 2)))
+	if !reflect.DeepEqual(again[0].SrcIDs, blocks[0].SrcIDs) {
+		t.Error("the same seed sampled different blocks")
+	}
+	all, _ := g.Sample([]int{1}, []int{-1}, rng)
+	if all[0].Graph.NumEdges() != 12 {
+		t.Errorf("fan-out -1 kept %d of 12 neighbours", all[0].Graph.NumEdges())
+	}
+	for _, bad := range [][]int{{600}, {1, 1}} {
+		if _, err := g.Sample(bad, []int{2}, rng); err == nil {
+			t.Errorf("seeds %v accepted", bad)
+		}
+	}
+}
+
+func TestSubgraph(t *testing.T) {
+	g, _ := FromEdges(4, []int{0, 1, 2, 3, 3}, []int{1, 2, 3, 0, 1})
+	s, err := g.Subgraph([]int{3, 1, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Kept edges: 0->1 (local 2->1), 3->0 (0->2), 3->1 (0->1).
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{0, 0, 2, 3}; !reflect.DeepEqual(s.RowPtr, want) {
+		t.Errorf("RowPtr %v, want %v", s.RowPtr, want)
+	}
+	if want := []int32{0, 2, 0}; !reflect.DeepEqual(s.ColIdx, want) {
+		t.Errorf("ColIdx %v, want %v", s.ColIdx, want)
 	}
 }

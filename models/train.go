@@ -158,8 +158,9 @@ func Train(c *nn.Context, task Task, cfg TrainConfig) (*History, error) {
 	}
 	h.MsPerEpoch = float64(time.Since(start).Microseconds()) / 1e3 / float64(h.Epochs)
 	if bestParams != nil {
+		// Copy into the parameters' own tensors: the context's store shares them.
 		for i, n := range task.Params {
-			if err := G.Let(n, bestParams[i]); err != nil {
+			if _, err := G.Copy(n.Value(), bestParams[i]); err != nil {
 				return nil, err
 			}
 		}

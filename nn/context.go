@@ -10,14 +10,26 @@ import (
 )
 
 // Context is shared by the layers of one model while it is built and run.
+//
+// Parameters live in the context's parameter store by name, not in the expression graph: Next
+// returns a context with a fresh graph over the same parameters, so a model can be rebuilt for
+// every sampled mini-batch (whose graph shape differs) while training one set of weights, and
+// then rebuilt once more over the full graph for inference.
 type Context struct {
 	Graph *G.ExprGraph
 	Dtype tensor.Dtype
 
+	shared *shared
+	masks  []*dropoutMask
+	names  map[string]int
+	params G.Nodes
+}
+
+// shared is what the contexts returned by Next have in common.
+type shared struct {
 	rng      *rand.Rand
 	training bool
-	masks    []*dropoutMask
-	names    map[string]int
+	store    map[string]*tensor.Dense
 }
 
 // NewContext returns a context for a model of dtype float32 or float64 whose initial weights and
@@ -27,29 +39,38 @@ func NewContext(dt tensor.Dtype, seed uint64) (*Context, error) {
 		return nil, fmt.Errorf("nn: dtype %v: want float32 or float64", dt)
 	}
 	return &Context{
-		Graph:    G.NewGraph(),
-		Dtype:    dt,
-		rng:      rand.New(rand.NewPCG(seed, 0x5eed)),
-		training: true,
-		names:    map[string]int{},
+		Graph:  G.NewGraph(),
+		Dtype:  dt,
+		shared: &shared{rng: rand.New(rand.NewPCG(seed, 0x5eed)), training: true, store: map[string]*tensor.Dense{}},
+		names:  map[string]int{},
 	}, nil
 }
 
+// Next returns a context with a new, empty expression graph that shares this one's parameters,
+// random source and mode. Building the same model in it binds the same parameter tensors, in
+// the same order, so one solver keeps training them.
+func (c *Context) Next() *Context {
+	return &Context{Graph: G.NewGraph(), Dtype: c.Dtype, shared: c.shared, names: map[string]int{}}
+}
+
 // Rand is the context's seeded random source.
-func (c *Context) Rand() *rand.Rand { return c.rng }
+func (c *Context) Rand() *rand.Rand { return c.shared.rng }
 
 // SetTraining switches between training (dropout active) and evaluation; it takes effect at the
 // next Refresh.
-func (c *Context) SetTraining(on bool) { c.training = on }
+func (c *Context) SetTraining(on bool) { c.shared.training = on }
 
 // Training reports the mode.
-func (c *Context) Training() bool { return c.training }
+func (c *Context) Training() bool { return c.shared.training }
+
+// Params returns the parameter nodes created in this context's graph, in creation order.
+func (c *Context) Params() G.Nodes { return c.params }
 
 // Refresh sets every dropout mask for the next run: freshly drawn in training mode, all ones in
 // evaluation mode. Call it before each run of a machine over the context's graph.
 func (c *Context) Refresh() error {
 	for _, m := range c.masks {
-		if err := m.refresh(c.rng, c.training); err != nil {
+		if err := m.refresh(c.shared.rng, c.shared.training); err != nil {
 			return err
 		}
 	}
@@ -67,11 +88,25 @@ func (c *Context) uniqueName(name string) string {
 	return fmt.Sprintf("%s_%d", name, k)
 }
 
-// param creates a learnable node of the given shape initialised by fill.
+// param returns a learnable node of the given shape bound to the stored tensor of that name, or,
+// the first time (or when a model is rebuilt with another size), to a new tensor initialised by
+// fill.
 func (c *Context) param(name string, shape tensor.Shape, fill func(i int) float64) *G.Node {
-	v := tensor.New(tensor.WithShape(shape...), tensor.Of(c.Dtype))
+	name = c.uniqueName(name)
+	v, ok := c.shared.store[name]
+	if !ok || !v.Shape().Eq(shape) {
+		v = newFilled(c.Dtype, shape, fill)
+		c.shared.store[name] = v
+	}
+	n := G.NewTensor(c.Graph, c.Dtype, len(shape), G.WithShape(shape...), G.WithValue(v), G.WithName(name))
+	c.params = append(c.params, n)
+	return n
+}
+
+func newFilled(dt tensor.Dtype, shape tensor.Shape, fill func(i int) float64) *tensor.Dense {
+	v := tensor.New(tensor.WithShape(shape...), tensor.Of(dt))
 	n := shape.TotalSize()
-	if c.Dtype == tensor.Float32 {
+	if dt == tensor.Float32 {
 		d := v.Float32s()
 		for i := 0; i < n; i++ {
 			d[i] = float32(fill(i))
@@ -82,14 +117,14 @@ func (c *Context) param(name string, shape tensor.Shape, fill func(i int) float6
 			d[i] = fill(i)
 		}
 	}
-	return G.NewTensor(c.Graph, c.Dtype, len(shape), G.WithShape(shape...), G.WithValue(v), G.WithName(c.uniqueName(name)))
+	return v
 }
 
 // glorot returns a fill function for Glorot/Xavier uniform initialisation, U(-a, a) with
 // a = sqrt(6 / (fanIn + fanOut)), as PyTorch Geometric's glorot.
 func (c *Context) glorot(fanIn, fanOut int) func(int) float64 {
 	a := math.Sqrt(6 / float64(fanIn+fanOut))
-	return func(int) float64 { return (c.rng.Float64()*2 - 1) * a }
+	return func(int) float64 { return (c.shared.rng.Float64()*2 - 1) * a }
 }
 
 func zeros(int) float64 { return 0 }

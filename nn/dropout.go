@@ -25,7 +25,7 @@ func (c *Context) Dropout(x *G.Node, p float64) (*G.Node, error) {
 	v := tensor.New(tensor.WithShape(x.Shape()...), tensor.Of(c.Dtype))
 	m := &dropoutMask{p: p, value: v}
 	m.node = c.Constant("dropout_mask", v)
-	if err := m.refresh(c.rng, c.training); err != nil {
+	if err := m.refresh(c.shared.rng, c.shared.training); err != nil {
 		return nil, err
 	}
 	c.masks = append(c.masks, m)

@@ -5,6 +5,7 @@ import (
 
 	G "gorgonia.org/gorgonia"
 
+	"github.com/gnnlab/gognn/graph"
 	"github.com/gnnlab/gognn/ops"
 )
 
@@ -17,6 +18,8 @@ type Features interface {
 	Dropout(c *Context, p float64) (Features, error)
 	// Mul returns the features times w, a (features, out) node.
 	Mul(w *G.Node) (*G.Node, error)
+	// Head returns the first n nodes' features: in a sampled block, the destinations' own.
+	Head(n int) (Features, error)
 }
 
 // Dense wraps a (nodes, features) matrix node as Features.
@@ -43,6 +46,36 @@ func (d Dense) Mul(w *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("nn: features of shape %v do not fit weights %s of shape %v", s, w.Name(), w.Shape())
 	}
 	return G.Mul(d.X, w)
+}
+
+// Head returns the first n rows.
+func (d Dense) Head(n int) (Features, error) {
+	rows, _ := d.Shape()
+	if n < 0 || n > rows {
+		return nil, fmt.Errorf("nn: first %d rows of %d", n, rows)
+	}
+	if n == rows {
+		return d, nil
+	}
+	x, err := G.Slice(d.X, G.S(0, n))
+	return Dense{x}, err
+}
+
+// Head returns the first n rows.
+func (x *SparseFeatures) Head(n int) (Features, error) {
+	if n < 0 || n > x.Pattern.NumDst {
+		return nil, fmt.Errorf("nn: first %d rows of %d", n, x.Pattern.NumDst)
+	}
+	if n == x.Pattern.NumDst {
+		return x, nil
+	}
+	nnz := x.Pattern.RowPtr[n]
+	p := &graph.CSR{NumSrc: x.Pattern.NumSrc, NumDst: n, RowPtr: x.Pattern.RowPtr[:n+1], ColIdx: x.Pattern.ColIdx[:nnz]}
+	v, err := G.Slice(x.Values, G.S(0, nnz))
+	if err != nil {
+		return nil, err
+	}
+	return &SparseFeatures{Pattern: p, Values: v}, nil
 }
 
 // Shape returns (nodes, features).

@@ -50,3 +50,31 @@ func (x *SparseFeatures) Dropout(c *Context, p float64) (Features, error) {
 	}
 	return &SparseFeatures{Pattern: x.Pattern, Values: v}, nil
 }
+
+// SparseTable is a sparse feature matrix held outside any graph, from which mini-batches take
+// the rows of their sampled nodes (Gather).
+type SparseTable struct {
+	Rows, Cols int
+	RowPtr     []int
+	ColIdx     []int32
+	Values     []float32
+}
+
+// Gather adds the rows ids of the table to the context's graph as sparse features, in that order.
+func (s *SparseTable) Gather(c *Context, ids []int32) (*SparseFeatures, error) {
+	rowPtr := make([]int, len(ids)+1)
+	for k, id := range ids {
+		if id < 0 || int(id) >= s.Rows {
+			return nil, fmt.Errorf("nn: sparse table row %d out of range [0, %d)", id, s.Rows)
+		}
+		rowPtr[k+1] = rowPtr[k] + s.RowPtr[id+1] - s.RowPtr[id]
+	}
+	cols := make([]int32, 0, rowPtr[len(ids)])
+	vals := make([]float32, 0, rowPtr[len(ids)])
+	for _, id := range ids {
+		lo, hi := s.RowPtr[id], s.RowPtr[id+1]
+		cols = append(cols, s.ColIdx[lo:hi]...)
+		vals = append(vals, s.Values[lo:hi]...)
+	}
+	return NewSparseFeatures(c, len(ids), s.Cols, rowPtr, cols, vals)
+}

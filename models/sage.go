@@ -1,0 +1,62 @@
+package models
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/nn"
+)
+
+// SAGE is a two-layer GraphSAGE model (Hamilton et al., NeurIPS 2017) for node classification:
+//
+//	logits = SAGEConv_2( dropout( relu( SAGEConv_1( dropout(X) ) ) ) )
+//
+// run on the two blocks of a sampled mini-batch (graph.CSR.Sample) or on graph.CSR.FullBlocks
+// for full-graph inference. Being inductive, the trained weights embed nodes never seen in
+// training.
+type SAGE struct {
+	Conv1, Conv2 *nn.SAGEConv
+	Dropout      float64
+}
+
+// NewSAGE adds a GraphSAGE model's parameters to the context's graph.
+func NewSAGE(c *nn.Context, in, hidden, classes int, aggr nn.Aggregator, dropout float64) (*SAGE, error) {
+	c1, err := nn.NewSAGEConv(c, "sage1", nn.SAGEConfig{In: in, Out: hidden, Aggr: aggr})
+	if err != nil {
+		return nil, err
+	}
+	c2, err := nn.NewSAGEConv(c, "sage2", nn.SAGEConfig{In: hidden, Out: classes, Aggr: aggr})
+	if err != nil {
+		return nil, err
+	}
+	return &SAGE{Conv1: c1, Conv2: c2, Dropout: dropout}, nil
+}
+
+// Forward returns the logits of blocks[1]'s destinations; x holds the features of blocks[0]'s
+// sources.
+func (m *SAGE) Forward(c *nn.Context, blocks []graph.Block, x nn.Features) (*G.Node, error) {
+	if len(blocks) != 2 {
+		return nil, fmt.Errorf("models: SAGE has 2 layers, got %d blocks", len(blocks))
+	}
+	x, err := x.Dropout(c, m.Dropout)
+	if err != nil {
+		return nil, err
+	}
+	h, err := m.Conv1.Forward(c, blocks[0].Graph, x)
+	if err != nil {
+		return nil, err
+	}
+	if h, err = G.Rectify(h); err != nil {
+		return nil, err
+	}
+	hf, err := nn.Dense{X: h}.Dropout(c, m.Dropout)
+	if err != nil {
+		return nil, err
+	}
+	return m.Conv2.Forward(c, blocks[1].Graph, hf)
+}
+
+// Learnables returns every parameter.
+func (m *SAGE) Learnables() G.Nodes { return append(m.Conv1.Learnables(), m.Conv2.Learnables()...) }

@@ -1,0 +1,216 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestSAGEConvMatchesDirectComputation recomputes each aggregator with plain loops.
+func TestSAGEConvMatchesDirectComputation(t *testing.T) {
+	a := tiny(t)
+	for _, aggr := range []Aggregator{MeanAggr, SumAggr, MaxAggr, LSTMAggr} {
+		for _, in := range []int{2, 5} { // narrower and wider than Out: both orders of mean/sum
+			c, _ := NewContext(tensor.Float64, 9)
+			const out = 3
+			l, err := NewSAGEConv(c, "sage", SAGEConfig{In: in, Out: out, Aggr: aggr, Normalize: aggr == MeanAggr})
+			if err != nil {
+				t.Fatal(err)
+			}
+			xn, x := randomInput(c, 4, in)
+			y, err := l.Forward(c, a, Dense{xn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := run(t, c, y)
+			want := sageReference(t, l, a, x, in, out)
+			near(t, string(aggr), got, want)
+		}
+	}
+	c, _ := NewContext(tensor.Float64, 1)
+	if _, err := NewSAGEConv(c, "s", SAGEConfig{In: 2, Out: 2, Aggr: "median"}); err == nil {
+		t.Error("unknown aggregator accepted")
+	}
+}
+
+func sageReference(t *testing.T, l *SAGEConv, a interface {
+	Row(int) ([]int32, []float32)
+}, x []float64, in, out int) []float64 {
+	lin := func(v []float64, w []float64, b []float64, k, m int) []float64 {
+		r := make([]float64, m)
+		for o := 0; o < m; o++ {
+			if b != nil {
+				r[o] = b[o]
+			}
+			for j := 0; j < k; j++ {
+				r[o] += v[j] * w[j*m+o]
+			}
+		}
+		return r
+	}
+	wl, bl := values(t, l.LinL.W), values(t, l.LinL.B)
+	wr := values(t, l.LinR.W)
+	res := make([]float64, 4*out)
+	for i := 0; i < 4; i++ {
+		src, _ := a.Row(i)
+		var agg []float64
+		switch l.Cfg.Aggr {
+		case MeanAggr, SumAggr:
+			agg = make([]float64, in)
+			for _, j := range src {
+				for f := 0; f < in; f++ {
+					agg[f] += x[int(j)*in+f]
+				}
+			}
+			if l.Cfg.Aggr == MeanAggr && len(src) > 0 {
+				for f := range agg {
+					agg[f] /= float64(len(src))
+				}
+			}
+		case MaxAggr:
+			wp, bp := values(t, l.Pool.W), values(t, l.Pool.B)
+			agg = make([]float64, out)
+			for k, j := range src {
+				p := lin(x[int(j)*in:], wp, bp, in, out)
+				for f := range p {
+					p[f] = math.Max(p[f], 0)
+					if k == 0 || p[f] > agg[f] {
+						agg[f] = p[f]
+					}
+				}
+			}
+		case LSTMAggr:
+			wp := values(t, l.Pool.W)
+			wx, wh, b := values(t, l.Seq.Wx), values(t, l.Seq.Wh), values(t, l.Seq.B)
+			H := out
+			h, cell := make([]float64, H), make([]float64, H)
+			sig := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
+			for _, j := range src {
+				p := lin(x[int(j)*in:], wp, nil, in, H)
+				z := lin(p, wx, b, H, 4*H)
+				zh := lin(h, wh, nil, H, 4*H)
+				for k := range z {
+					z[k] += zh[k]
+				}
+				for k := 0; k < H; k++ {
+					cell[k] = sig(z[H+k])*cell[k] + sig(z[k])*math.Tanh(z[2*H+k])
+					h[k] = sig(z[3*H+k]) * math.Tanh(cell[k])
+				}
+			}
+			agg = h
+		}
+		o := lin(agg, wl, bl, len(agg), out)
+		r := lin(x[i*in:], wr, nil, in, out)
+		norm := 0.0
+		for k := range o {
+			o[k] += r[k]
+			norm += o[k] * o[k]
+		}
+		if l.Cfg.Normalize {
+			for k := range o {
+				o[k] /= math.Sqrt(norm)
+			}
+		}
+		copy(res[i*out:], o)
+	}
+	return res
+}
+
+// TestLayerGradients checks, by finite differences, the gradient of sum(out * R) with respect to
+// every parameter of each layer, so a wrong backward anywhere in a composed layer is caught.
+func TestLayerGradients(t *testing.T) {
+	a := tiny(t)
+	layers := map[string]func(c *Context) (func(x *G.Node) (*G.Node, error), G.Nodes, error){
+		"gcn": func(c *Context) (func(x *G.Node) (*G.Node, error), G.Nodes, error) {
+			l, err := NewGCNConv(c, "gcn", 3, 2)
+			return func(x *G.Node) (*G.Node, error) { return l.Forward(a, Dense{x}) }, l.Learnables(), err
+		},
+		"gat": func(c *Context) (func(x *G.Node) (*G.Node, error), G.Nodes, error) {
+			l, err := NewGATConv(c, "gat", GATConfig{In: 3, Out: 2, Heads: 2, Concat: true, NegativeSlope: 0.2})
+			return func(x *G.Node) (*G.Node, error) { return l.Forward(c, a, Dense{x}) }, l.Learnables(), err
+		},
+		"sage-lstm": func(c *Context) (func(x *G.Node) (*G.Node, error), G.Nodes, error) {
+			l, err := NewSAGEConv(c, "sage", SAGEConfig{In: 3, Out: 2, Aggr: LSTMAggr, Normalize: true})
+			return func(x *G.Node) (*G.Node, error) { return l.Forward(c, a, Dense{x}) }, l.Learnables(), err
+		},
+		"sage-max": func(c *Context) (func(x *G.Node) (*G.Node, error), G.Nodes, error) {
+			l, err := NewSAGEConv(c, "sage", SAGEConfig{In: 3, Out: 2, Aggr: MaxAggr})
+			return func(x *G.Node) (*G.Node, error) { return l.Forward(c, a, Dense{x}) }, l.Learnables(), err
+		},
+		"layernorm-residual": func(c *Context) (func(x *G.Node) (*G.Node, error), G.Nodes, error) {
+			conv, err := NewGCNConv(c, "gcn", 3, 2)
+			if err != nil {
+				return nil, nil, err
+			}
+			r, err := NewResidual(c, "res", 3, 2, func(x Features) (*G.Node, error) { return conv.Forward(a, x) })
+			if err != nil {
+				return nil, nil, err
+			}
+			ln, err := NewLayerNorm(c, "ln", 2)
+			return func(x *G.Node) (*G.Node, error) {
+				h, err := r.Forward(Dense{x})
+				if err != nil {
+					return nil, err
+				}
+				return ln.Forward(h)
+			}, append(append(conv.Learnables(), r.Learnables()...), ln.Learnables()...), err
+		},
+	}
+	for name, mk := range layers {
+		t.Run(name, func(t *testing.T) {
+			c, _ := NewContext(tensor.Float64, 2)
+			f, params, err := mk(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			xn, _ := randomInput(c, 4, 3)
+			out, err := f(xn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(1, 1))
+			r := make([]float64, out.Shape().TotalSize())
+			for i := range r {
+				r[i] = rng.NormFloat64()
+			}
+			rn := c.Constant("r", tensor.New(tensor.WithShape(out.Shape()...), tensor.WithBacking(r)))
+			loss := G.Must(G.Sum(G.Must(G.HadamardProd(out, rn))))
+			if _, err := G.Grad(loss, params...); err != nil {
+				t.Fatal(err)
+			}
+			m := G.NewTapeMachine(c.Graph)
+			defer m.Close()
+			eval := func() float64 {
+				m.Reset()
+				if err := m.RunAll(); err != nil {
+					t.Fatal(err)
+				}
+				return loss.Value().Data().(float64)
+			}
+			eval()
+			for _, p := range params {
+				gv, err := p.Grad()
+				if err != nil {
+					t.Fatal(err)
+				}
+				analytic := append([]float64(nil), gv.Data().([]float64)...)
+				w := p.Value().Data().([]float64)
+				for k := 0; k < len(w) && k < 12; k++ {
+					old := w[k]
+					w[k] = old + 1e-6
+					up := eval()
+					w[k] = old - 1e-6
+					down := eval()
+					w[k] = old
+					num := (up - down) / 2e-6
+					if math.Abs(num-analytic[k]) > 1e-5*(1+math.Abs(num)) {
+						t.Errorf("%s[%d]: analytic %.8g, numeric %.8g", p.Name(), k, analytic[k], num)
+					}
+				}
+			}
+		})
+	}
+}
