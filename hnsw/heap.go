@@ -1,0 +1,122 @@
+package hnsw
+
+import "slices"
+
+// cand is a node with its distance to the current query.
+type cand struct {
+	dist float32
+	id   int32
+}
+
+// less orders candidates by distance, ties by id, so every ordering in the index is total and
+// builds are deterministic.
+func (a cand) less(b cand) bool {
+	return a.dist < b.dist || (a.dist == b.dist && a.id < b.id)
+}
+
+// minHeap pops the closest candidate first (the paper's C).
+type minHeap []cand
+
+func (h *minHeap) push(c cand) {
+	*h = append(*h, c)
+	s := *h
+	i := len(s) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !s[i].less(s[p]) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *minHeap) pop() cand {
+	s := *h
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s = s[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && s[r].less(s[l]) {
+			m = r
+		}
+		if !s[m].less(s[i]) {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
+}
+
+// maxHeap keeps the furthest candidate on top (the paper's W, bounded by ef).
+type maxHeap []cand
+
+func (h *maxHeap) push(c cand) {
+	*h = append(*h, c)
+	s := *h
+	i := len(s) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !s[p].less(s[i]) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *maxHeap) pop() cand {
+	s := *h
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s = s[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && s[l].less(s[r]) {
+			m = r
+		}
+		if !s[i].less(s[m]) {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
+}
+
+// sortCands sorts s by distance, ties by id.
+func sortCands(s []cand) {
+	if len(s) <= 32 {
+		for i := 1; i < len(s); i++ {
+			for j := i; j > 0 && s[j].less(s[j-1]); j-- {
+				s[j], s[j-1] = s[j-1], s[j]
+			}
+		}
+		return
+	}
+	slices.SortFunc(s, func(a, b cand) int {
+		if a.less(b) {
+			return -1
+		}
+		if b.less(a) {
+			return 1
+		}
+		return 0
+	})
+}
