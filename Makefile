@@ -3,12 +3,12 @@ GO       ?= go
 # Packages that start goroutines run under the race detector too.
 RACE_PKGS = ./graph/... ./ops/... ./hnsw/... ./vecio/...
 
-.PHONY: test fmt-check vet unit race noasm asm-check demo bench asm
+.PHONY: test fmt-check vet unit race noasm asm-check notebooks-check demo bench asm notebooks
 
-test: fmt-check vet unit race noasm asm-check
+test: fmt-check vet unit race noasm asm-check notebooks-check
 
 fmt-check:
-	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path './notebooks/.build/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 vet:
@@ -24,15 +24,20 @@ race:
 noasm:
 	$(GO) test -tags noasm ./ops/...
 
-# The assembly is generated; fail when the committed files differ from what the generator writes.
+# The assembly is generated (ops/asm/_gen, avo): regenerate it, or fail when the committed files
+# differ from what the generator writes.
 asm:
-	cd ops/asm/_gen && $(GO) run . -out ..
+	cd ops/asm && $(GO) run -C _gen . -out ..
 
 asm-check:
-	@tmp=$$(mktemp -d) && cp ops/asm/*.s ops/asm/*_amd64.go $$tmp/ && \
-	$(MAKE) --no-print-directory asm >/dev/null && \
-	for f in $$tmp/*; do cmp -s $$f ops/asm/$$(basename $$f) || { echo "ops/asm/$$(basename $$f) is stale: run make asm"; rm -rf $$tmp; exit 1; }; done; \
-	rm -rf $$tmp
+	cd ops/asm && $(GO) run -C _gen . -out .. -check
+
+# Every notebook runs, in quick mode, and nothing is rewritten.
+notebooks-check:
+	$(GO) run ./notebooks/run -quick -check
+
+notebooks:
+	$(GO) run ./notebooks/run
 
 demo:
 	$(GO) run ./experiments/demo

@@ -1,0 +1,140 @@
+//go:build amd64 && !noasm
+
+package asm
+
+import (
+	"os"
+
+	"golang.org/x/sys/cpu"
+)
+
+// best is the highest backend the CPU and OS support; active the one in use. Both are set once,
+// at package initialisation. x/sys/cpu reports AVX2 and AVX512F only when the OS saves the
+// YMM/ZMM and opmask state (XGETBV), so no separate OS check is needed here.
+var (
+	best   = detect()
+	active = lowerTo(best, os.Getenv("GOGNN_ASM"))
+)
+
+func detect() level {
+	// The AVX-512 kernels use AVX512F only (no VL/BW/DQ), plus AVX/FMA in their reductions.
+	switch {
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX512F:
+		return levelAVX512
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+		return levelAVX2
+	}
+	return levelGeneric
+}
+
+// The kernels are selected by a switch rather than through function variables: a call through
+// a variable would make every slice argument escape to the heap, and the branch costs nothing
+// once predicted.
+
+func axpyF32(alpha float32, x, y []float32) {
+	switch active {
+	case levelAVX512:
+		axpyF32AVX512(alpha, x, y)
+	case levelAVX2:
+		axpyF32AVX2(alpha, x, y)
+	default:
+		axpyRef(alpha, x, y)
+	}
+}
+
+func axpyF64(alpha float64, x, y []float64) {
+	switch active {
+	case levelAVX512:
+		axpyF64AVX512(alpha, x, y)
+	case levelAVX2:
+		axpyF64AVX2(alpha, x, y)
+	default:
+		axpyRef(alpha, x, y)
+	}
+}
+
+func dotF32(x, y []float32) float32 {
+	switch active {
+	case levelAVX512:
+		return dotF32AVX512(x, y)
+	case levelAVX2:
+		return dotF32AVX2(x, y)
+	}
+	return dotRef(x, y)
+}
+
+func dotF64(x, y []float64) float64 {
+	switch active {
+	case levelAVX512:
+		return dotF64AVX512(x, y)
+	case levelAVX2:
+		return dotF64AVX2(x, y)
+	}
+	return dotRef(x, y)
+}
+
+func scaleF32(alpha float32, x []float32) {
+	switch active {
+	case levelAVX512:
+		scaleF32AVX512(alpha, x)
+	case levelAVX2:
+		scaleF32AVX2(alpha, x)
+	default:
+		scaleRef(alpha, x)
+	}
+}
+
+func scaleF64(alpha float64, x []float64) {
+	switch active {
+	case levelAVX512:
+		scaleF64AVX512(alpha, x)
+	case levelAVX2:
+		scaleF64AVX2(alpha, x)
+	default:
+		scaleRef(alpha, x)
+	}
+}
+
+func gatherSumF32(y, x []float32, width int, rows []int32, alpha []float32) {
+	switch active {
+	case levelAVX512:
+		gatherSumF32AVX512(y, x, width, rows, alpha)
+	case levelAVX2:
+		gatherSumF32AVX2(y, x, width, rows, alpha)
+	default:
+		gatherSumRef(y, x, width, rows, alpha)
+	}
+}
+
+func gatherSumF64(y, x []float64, width int, rows []int32, alpha []float64) {
+	switch active {
+	case levelAVX512:
+		gatherSumF64AVX512(y, x, width, rows, alpha)
+	case levelAVX2:
+		gatherSumF64AVX2(y, x, width, rows, alpha)
+	default:
+		gatherSumRef(y, x, width, rows, alpha)
+	}
+}
+
+func gatherMaxF32(y []float32, arg []int32, x []float32, width int, rows []int32, base int32) {
+	switch active {
+	case levelAVX512:
+		gatherMaxF32AVX512(y, arg, x, width, rows, base)
+	case levelAVX2:
+		gatherMaxF32AVX2(y, arg, x, width, rows, base)
+	default:
+		gatherMaxRef(y, arg, x, width, rows, base)
+	}
+}
+
+func gatherMaxF64(y []float64, arg []int32, x []float64, width int, rows []int32, base int32) {
+	switch active {
+	case levelAVX512:
+		gatherMaxF64AVX512(y, arg, x, width, rows, base)
+	case levelAVX2:
+		gatherMaxF64AVX2(y, arg, x, width, rows, base)
+	default:
+		gatherMaxRef(y, arg, x, width, rows, base)
+	}
+}

@@ -1,0 +1,29 @@
+//go:build !amd64 || noasm
+
+package asm
+
+// Without the assembly only the generic backend exists.
+var best, active = levelGeneric, levelGeneric
+
+func axpyF32(alpha float32, x, y []float32) { axpyRef(alpha, x, y) }
+func axpyF64(alpha float64, x, y []float64) { axpyRef(alpha, x, y) }
+func dotF32(x, y []float32) float32         { return dotRef(x, y) }
+func dotF64(x, y []float64) float64         { return dotRef(x, y) }
+func scaleF32(alpha float32, x []float32)   { scaleRef(alpha, x) }
+func scaleF64(alpha float64, x []float64)   { scaleRef(alpha, x) }
+
+func gatherSumF32(y, x []float32, width int, rows []int32, alpha []float32) {
+	gatherSumRef(y, x, width, rows, alpha)
+}
+
+func gatherSumF64(y, x []float64, width int, rows []int32, alpha []float64) {
+	gatherSumRef(y, x, width, rows, alpha)
+}
+
+func gatherMaxF32(y []float32, arg []int32, x []float32, width int, rows []int32, base int32) {
+	gatherMaxRef(y, arg, x, width, rows, base)
+}
+
+func gatherMaxF64(y []float64, arg []int32, x []float64, width int, rows []int32, base int32) {
+	gatherMaxRef(y, arg, x, width, rows, base)
+}
