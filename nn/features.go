@@ -9,6 +9,38 @@ import (
 	"github.com/gnnlab/gognn/ops"
 )
 
+// gatherRows returns the rows idx of the matrix x as a new matrix, through a sum aggregation
+// over the graph whose destination r has the single source idx[r]: unlike Gorgonia's Slice it
+// never returns a view or drops the axis of a one-row result, and its gradient scatters back.
+func gatherRows(x *G.Node, idx []int32) (*G.Node, error) {
+	return ops.SumAggregate(indexGraph(x.Shape()[0], idx), x)
+}
+
+// firstRows returns rows 0..n-1 of x.
+func firstRows(x *G.Node, n int) (*G.Node, error) {
+	if n == x.Shape()[0] {
+		return x, nil
+	}
+	return gatherRows(x, rangeIdx(0, n))
+}
+
+func rangeIdx(lo, hi int) []int32 {
+	idx := make([]int32, hi-lo)
+	for k := range idx {
+		idx[k] = int32(lo + k)
+	}
+	return idx
+}
+
+// indexGraph returns the graph whose destination r has the single source idx[r].
+func indexGraph(numSrc int, idx []int32) *graph.CSR {
+	rowPtr := make([]int, len(idx)+1)
+	for r := range rowPtr {
+		rowPtr[r] = r
+	}
+	return &graph.CSR{NumSrc: numSrc, NumDst: len(idx), RowPtr: rowPtr, ColIdx: idx}
+}
+
 // Features is a layer's input: node features, dense (Dense) or sparse (*SparseFeatures). Layers
 // multiply them by a weight matrix without caring which.
 type Features interface {
@@ -18,8 +50,6 @@ type Features interface {
 	Dropout(c *Context, p float64) (Features, error)
 	// Mul returns the features times w, a (features, out) node.
 	Mul(w *G.Node) (*G.Node, error)
-	// Head returns the first n nodes' features: in a sampled block, the destinations' own.
-	Head(n int) (Features, error)
 }
 
 // Dense wraps a (nodes, features) matrix node as Features.
@@ -46,36 +76,6 @@ func (d Dense) Mul(w *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("nn: features of shape %v do not fit weights %s of shape %v", s, w.Name(), w.Shape())
 	}
 	return G.Mul(d.X, w)
-}
-
-// Head returns the first n rows.
-func (d Dense) Head(n int) (Features, error) {
-	rows, _ := d.Shape()
-	if n < 0 || n > rows {
-		return nil, fmt.Errorf("nn: first %d rows of %d", n, rows)
-	}
-	if n == rows {
-		return d, nil
-	}
-	x, err := G.Slice(d.X, G.S(0, n))
-	return Dense{x}, err
-}
-
-// Head returns the first n rows.
-func (x *SparseFeatures) Head(n int) (Features, error) {
-	if n < 0 || n > x.Pattern.NumDst {
-		return nil, fmt.Errorf("nn: first %d rows of %d", n, x.Pattern.NumDst)
-	}
-	if n == x.Pattern.NumDst {
-		return x, nil
-	}
-	nnz := x.Pattern.RowPtr[n]
-	p := &graph.CSR{NumSrc: x.Pattern.NumSrc, NumDst: n, RowPtr: x.Pattern.RowPtr[:n+1], ColIdx: x.Pattern.ColIdx[:nnz]}
-	v, err := G.Slice(x.Values, G.S(0, nnz))
-	if err != nil {
-		return nil, err
-	}
-	return &SparseFeatures{Pattern: p, Values: v}, nil
 }
 
 // Shape returns (nodes, features).

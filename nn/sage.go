@@ -96,11 +96,13 @@ func (l *SAGEConv) Forward(c *Context, a *graph.CSR, x Features) (*G.Node, error
 	}
 	out := neigh
 	if l.LinR != nil {
-		root, err := x.Head(a.NumDst)
+		// The destinations are the first NumDst sources; transforming every source and keeping
+		// the first rows avoids slicing (sparse) inputs.
+		all, err := l.LinR.Apply(x)
 		if err != nil {
 			return nil, err
 		}
-		r, err := l.LinR.Apply(root)
+		r, err := firstRows(all, a.NumDst)
 		if err != nil {
 			return nil, err
 		}
@@ -166,11 +168,7 @@ func (l *SAGEConv) neighbours(c *Context, a *graph.CSR, x Features) (*G.Node, er
 		if err != nil {
 			return nil, err
 		}
-		seq, err := ops.PadNeighbors(a, p)
-		if err != nil {
-			return nil, err
-		}
-		h, err := l.Seq.Last(c, seq, ops.PadMask(a), ops.MaxInDegree(a), a.NumDst)
+		h, err := l.Seq.Neighbours(c, a, p)
 		if err != nil {
 			return nil, err
 		}

@@ -214,3 +214,43 @@ func TestLayerGradients(t *testing.T) {
 		})
 	}
 }
+
+func TestLayerNormAndResidualValues(t *testing.T) {
+	c, _ := NewContext(tensor.Float64, 4)
+	ln, err := NewLayerNorm(c, "ln", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(ln.Gain.Value().Data().([]float64), []float64{1, 2, 0.5})
+	copy(ln.Bias.Value().Data().([]float64), []float64{0, 1, -1})
+	xn, x := randomInput(c, 2, 3)
+	res, err := NewResidual(c, "res", 3, 3, func(f Features) (*G.Node, error) { return ln.Forward(f.(Dense).X) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := res.Forward(Dense{xn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := run(t, c, y)
+	want := make([]float64, 6)
+	gain, bias := []float64{1, 2, 0.5}, []float64{0, 1, -1}
+	for i := 0; i < 2; i++ {
+		row := x[i*3 : i*3+3]
+		mean := (row[0] + row[1] + row[2]) / 3
+		v := 0.0
+		for _, r := range row {
+			v += (r - mean) * (r - mean) / 3
+		}
+		for f := 0; f < 3; f++ {
+			want[i*3+f] = (row[f]-mean)/math.Sqrt(v+1e-5)*gain[f] + bias[f] + row[f]
+		}
+	}
+	near(t, "residual(layernorm)", got, want)
+	if res.Learnables() != nil {
+		t.Error("an identity residual has parameters")
+	}
+	if _, err := NewLayerNorm(c, "bad", 0); err == nil {
+		t.Error("layer norm over 0 features accepted")
+	}
+}
