@@ -179,34 +179,3 @@ func TestSparseMatMulDifferentiatesOnlyX(t *testing.T) {
 		}
 	}
 }
-
-func TestPadNeighbors(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, 1))
-	a := smallGraph(t)
-	T := MaxInDegree(a)
-	if T != 3 {
-		t.Fatalf("max in-degree %d, want 3", T)
-	}
-	x := randDense(rng, tensor.Float64, a.NumSrc, 2)
-	got := asFloat64(forwardNodes(t, func(g *G.ExprGraph, in []*G.Node) (*G.Node, error) { return PadNeighbors(a, in[0]) }, x))
-	xv, mask := asFloat64(x), PadMask(a)
-	for i := 0; i < a.NumDst; i++ {
-		src, _ := a.Row(i)
-		for step := 0; step < T; step++ {
-			r := step*a.NumDst + i
-			for f := 0; f < 2; f++ {
-				want := 0.0
-				if step < len(src) {
-					want = xv[int(src[step])*2+f]
-				}
-				if got[r*2+f] != want {
-					t.Fatalf("row %d col %d = %v, want %v", r, f, got[r*2+f], want)
-				}
-			}
-			if (mask[r] == 1) != (step < len(src)) {
-				t.Fatalf("mask row %d = %v", r, mask[r])
-			}
-		}
-	}
-	checkGrad(t, func(g *G.ExprGraph, in []*G.Node) (*G.Node, error) { return PadNeighbors(a, in[0]) }, x)
-}
