@@ -1,0 +1,142 @@
+package search
+
+import (
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/gnnlab/gognn/ops/asm"
+)
+
+// sparseVec is a vector's nonzeros: columns ascending, with their values.
+type sparseVec struct {
+	Cols []int32
+	Vals []float32
+}
+
+// sparsify returns the nonzeros of v.
+func sparsify(v []float32) sparseVec {
+	var s sparseVec
+	for j, x := range v {
+		if x != 0 {
+			s.Cols = append(s.Cols, int32(j))
+			s.Vals = append(s.Vals, x)
+		}
+	}
+	return s
+}
+
+// normalize returns v / |v|, computed in float64 the way hnsw normalises a Cosine index's
+// vectors, so a query and the stored copy of the same vector are bit-identical.
+func normalize(v []float32) []float32 {
+	var sq float64
+	for _, x := range v {
+		sq += float64(x) * float64(x)
+	}
+	inv := 1 / math.Sqrt(sq)
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(float64(x) * inv)
+	}
+	return out
+}
+
+// weights is one immutable set of the GNN's parameters, read by the pure-Go forward pass that
+// serves queries. Matrices are row-major: W[i*cols+j].
+type weights struct {
+	D, H  int
+	Root  []float32 // D x H, sage_hnsw.lin_r.weight: the node's own features
+	HNSW  []float32 // D x H, sage_hnsw.lin_l.weight: mean over HNSW neighbours
+	HNSWB []float32 // H,     sage_hnsw.lin_l.bias
+	FB    []float32 // D x H, sage_fb.lin_l.weight: mean over feedback neighbours
+	FBB   []float32 // H,     sage_fb.lin_l.bias
+	Out   []float32 // H x D, out.weight: the residual back to feature space
+}
+
+// scratch is the memory one goroutine's forward passes reuse.
+type scratch struct {
+	h, acc []float32
+}
+
+func newScratch(h int) *scratch { return &scratch{h: make([]float32, h), acc: make([]float32, h)} }
+
+// embed computes the embedding of one node into out (length D, overwritten):
+//
+//	h   = x W_root + mean_{j in hn} x_j W_hnsw + b_hnsw + mean_{j in fn} x_j W_fb + b_fb
+//	out = normalize(x + relu(h) W_out)
+//
+// where x is the node's (unit-norm, sparse) feature vector, hn its HNSW neighbours and fn its
+// feedback neighbours (corpus ids whose features feats holds). A mean over no neighbours is 0.
+// It is the same function as the Gorgonia graph that training differentiates (forward in
+// train.go); TestForwardAgrees checks that they agree.
+func (w *weights) embed(out []float32, sc *scratch, x sparseVec, feats []sparseVec, hn, fn []int32) {
+	H := w.H
+	h := sc.h
+	copy(h, w.HNSWB)
+	for k, b := range w.FBB {
+		h[k] += b
+	}
+	for e, c := range x.Cols {
+		asm.AxpyF32(x.Vals[e], w.Root[int(c)*H:int(c)*H+H], h)
+	}
+	w.meanInto(h, sc.acc, w.HNSW, feats, hn)
+	w.meanInto(h, sc.acc, w.FB, feats, fn)
+	clear(out)
+	for e, c := range x.Cols {
+		out[c] = x.Vals[e]
+	}
+	D := w.D
+	for k, v := range h {
+		if v > 0 {
+			asm.AxpyF32(v, w.Out[k*D:k*D+D], out)
+		}
+	}
+	var ss float64
+	for _, v := range out {
+		ss += float64(v) * float64(v)
+	}
+	asm.ScaleF32(float32(1/math.Sqrt(ss+1e-24)), out)
+}
+
+// meanInto adds mean_{j in nbrs} feats[j] W to h (W of shape D x H).
+func (w *weights) meanInto(h, acc, W []float32, feats []sparseVec, nbrs []int32) {
+	if len(nbrs) == 0 {
+		return
+	}
+	H := w.H
+	clear(acc)
+	for _, j := range nbrs {
+		f := feats[j]
+		for e, c := range f.Cols {
+			asm.AxpyF32(f.Vals[e], W[int(c)*H:int(c)*H+H], acc)
+		}
+	}
+	asm.AxpyF32(1/float32(len(nbrs)), acc, h)
+}
+
+// embedRows computes the embeddings of the corpus nodes ids into fresh rows of dst (dst[id] is
+// replaced, never written through, so a published table stays intact), in parallel over
+// GOMAXPROCS goroutines. Each row depends only on its inputs, so the result does not depend on
+// the number of goroutines.
+func (w *weights) embedRows(dst [][]float32, ids []int, feats []sparseVec, hnsw, fb [][]int32) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(ids)/64))
+	var wg sync.WaitGroup
+	for p := 0; p < workers; p++ {
+		lo, hi := p*len(ids)/workers, (p+1)*len(ids)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := newScratch(w.H)
+			for _, id := range ids[lo:hi] {
+				row := make([]float32, w.D)
+				var f []int32
+				if id < len(fb) {
+					f = fb[id]
+				}
+				w.embed(row, sc, feats[id], feats, hnsw[id], f)
+				dst[id] = row
+			}
+		}()
+	}
+	wg.Wait()
+}

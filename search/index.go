@@ -1,0 +1,291 @@
+package search
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"gorgonia.org/tensor"
+
+	"github.com/gnnlab/gognn/hnsw"
+	"github.com/gnnlab/gognn/nn"
+	"github.com/gnnlab/gognn/ops/asm"
+)
+
+// Index answers nearest-neighbour queries with HNSW candidates re-ranked by GNN embeddings, and
+// learns from feedback on its results. Create it with New (around a built hnsw.Index) or Load.
+//
+// Concurrency: Search, Baseline and Feedback may be called from any number of goroutines, also
+// while Train or Add run: searches see the previous model until the new one is complete and is
+// swapped in. Train, Add and Save run one at a time. Once wrapped, the hnsw.Index must be changed
+// only through this Index (Add), or the GNN's graph no longer matches it.
+type Index struct {
+	cfg Config
+	ix  *hnsw.Index
+	dim int
+
+	// Training state: used and changed only with trainMu held. Train, Add and Save hold it, and
+	// only they change the serving state below (under mu), so they may read it without mu.
+	trainMu sync.Mutex
+	base    *nn.Context
+	params  []*param
+	adamT   int64
+	steps   atomic.Int64 // adamT, for Stats
+	pcg     *rand.PCG
+	rng     *rand.Rand
+
+	// Serving state. Rows are copy-on-write: a published row is never modified.
+	mu    sync.RWMutex
+	w     *weights
+	feats []sparseVec // unit-norm features of the corpus nodes (the index's stored vectors)
+	nbrs  [][]int32   // symmetrised HNSW layer-0 neighbours, ascending
+	fb    [][]int32   // feedback neighbours, oldest first
+	emb   [][]float32 // unit-norm GNN embeddings
+
+	bufMu sync.Mutex
+	buf   replay
+}
+
+// Query is a search request.
+type Query struct {
+	// Vector is the query, of the index's dimension, finite and not zero.
+	Vector []float32
+	// Exclude lists ids never to return, such as the query's own id when it is a corpus vector.
+	Exclude []int
+}
+
+// Result is one search hit.
+type Result struct {
+	ID int
+	// Score is the cosine similarity of the query's and the result's GNN embeddings; results
+	// are sorted by it, largest first (ties by Dist, then ID).
+	Score float32
+	// Dist is the HNSW distance, 1 - cosine similarity of the raw vectors.
+	Dist float32
+}
+
+// New wraps ix, an index built with the Cosine metric, and embeds its vectors with an untrained
+// GNN, whose rankings equal the HNSW ranking of the same candidates (the residual branch starts
+// at zero). From now on add vectors through Index.Add.
+func New(ix *hnsw.Index, cfg Config) (*Index, error) {
+	if ix == nil {
+		return nil, fmt.Errorf("search: New needs an hnsw.Index")
+	}
+	if m := ix.Config().Metric; m != hnsw.Cosine {
+		return nil, fmt.Errorf("search: the index ranks by %v; the GNN re-ranks by cosine similarity, so build it with Metric: hnsw.Cosine", m)
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s, err := newIndex(ix, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.w = snapshot(s.params, s.dim, cfg.Hidden)
+	s.fb = make([][]int32, len(s.feats))
+	s.emb = make([][]float32, len(s.feats))
+	s.w.embedRows(s.emb, seq(len(s.feats)), s.feats, s.nbrs, s.fb)
+	return s, nil
+}
+
+// newIndex sets up everything but the weights snapshot, feedback lists and embeddings.
+func newIndex(ix *hnsw.Index, cfg Config) (*Index, error) {
+	s := &Index{cfg: cfg, ix: ix, dim: ix.Dim()}
+	n := ix.Len()
+	s.feats = make([]sparseVec, n)
+	for i := range s.feats {
+		v, err := ix.Vector(i)
+		if err != nil {
+			return nil, err
+		}
+		s.feats[i] = sparsify(v)
+	}
+	var err error
+	if s.nbrs, err = layer0(ix); err != nil {
+		return nil, err
+	}
+	if s.base, err = nn.NewContext(tensor.Float32, cfg.Seed); err != nil {
+		return nil, err
+	}
+	if s.params, err = newParams(s.base, s.dim, cfg.Hidden); err != nil {
+		return nil, err
+	}
+	s.pcg = rand.NewPCG(cfg.Seed, 0x5ea4c4)
+	s.rng = rand.New(s.pcg)
+	s.buf.cap = cfg.BufferSize
+	return s, nil
+}
+
+// layer0 returns the index's layer 0, symmetrised, as neighbour lists.
+func layer0(ix *hnsw.Index) ([][]int32, error) {
+	n := ix.Len()
+	rows := make([][]int32, n)
+	if ix.Levels() == 0 {
+		return rows, nil
+	}
+	g, err := ix.Layer(0)
+	if err != nil {
+		return nil, err
+	}
+	if g, err = g.Symmetrize(); err != nil {
+		return nil, err
+	}
+	for i := 0; i < min(n, g.NumDst); i++ {
+		src, _ := g.Row(i)
+		if len(src) > 0 {
+			rows[i] = slices.Clone(src)
+		}
+	}
+	return rows, nil
+}
+
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
+
+// Config returns the re-ranker's parameters, defaults filled in.
+func (s *Index) Config() Config { return s.cfg }
+
+// Dim returns the vector dimension.
+func (s *Index) Dim() int { return s.dim }
+
+// Len returns the number of corpus vectors; ids are 0..Len()-1.
+func (s *Index) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.emb)
+}
+
+// checkVector reports an error naming what unless v has the index's dimension, is finite and is
+// not zero.
+func (s *Index) checkVector(v []float32, what string) error {
+	if len(v) != s.dim {
+		return fmt.Errorf("search: %s has dimension %d, the index's is %d", what, len(v), s.dim)
+	}
+	var sq float64
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("search: %s has %v at position %d; vectors must be finite", what, x, i)
+		}
+		sq += float64(x) * float64(x)
+	}
+	if sq == 0 {
+		return fmt.Errorf("search: %s is the zero vector, which has no cosine similarity", what)
+	}
+	return nil
+}
+
+// checkQuery validates q against a corpus of n vectors and returns its exclusion set.
+func (s *Index) checkQuery(q Query, n int) (map[int]bool, error) {
+	if err := s.checkVector(q.Vector, "query vector"); err != nil {
+		return nil, err
+	}
+	excl := make(map[int]bool, len(q.Exclude))
+	for _, id := range q.Exclude {
+		if id < 0 || id >= n {
+			return nil, fmt.Errorf("search: Query.Exclude lists id %d, not in the index (ids 0..%d)", id, n-1)
+		}
+		excl[id] = true
+	}
+	return excl, nil
+}
+
+// candidates returns the query's HNSW candidates: the Candidates nearest live vectors (ef =
+// Candidates), excluded ids and ids not yet embedded (added while the search ran) removed.
+func (s *Index) candidates(q []float32, excl map[int]bool, n int) ([]hnsw.Result, error) {
+	k := s.cfg.Candidates + len(excl)
+	res, err := s.ix.Search(q, k, k)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	out := res[:0]
+	for _, r := range res {
+		if !excl[r.ID] && r.ID < n {
+			out = append(out, r)
+		}
+	}
+	return out[:min(len(out), s.cfg.Candidates)], nil
+}
+
+// Search returns the k best of the query's HNSW candidates by GNN embedding: the query joins
+// the graph as a new node linked to its QueryDegree nearest candidates, the same GNN layer that
+// embedded the corpus embeds it, and the candidates are sorted by the cosine similarity of the
+// embeddings. 1 <= k <= Config.Candidates.
+func (s *Index) Search(q Query, k int) ([]Result, error) {
+	if k < 1 || k > s.cfg.Candidates {
+		return nil, fmt.Errorf("search: k = %d: want 1 <= k <= Config.Candidates = %d", k, s.cfg.Candidates)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	excl, err := s.checkQuery(q, len(s.emb))
+	if err != nil {
+		return nil, err
+	}
+	cands, err := s.candidates(q.Vector, excl, len(s.emb))
+	if err != nil {
+		return nil, err
+	}
+	eq := s.embedQuery(q.Vector, cands)
+	out := make([]Result, len(cands))
+	for i, c := range cands {
+		out[i] = Result{ID: c.ID, Score: asm.DotF32(eq, s.emb[c.ID]), Dist: c.Dist}
+	}
+	slices.SortFunc(out, func(a, b Result) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Dist, b.Dist); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out[:min(k, len(out))], nil
+}
+
+// embedQuery embeds a query vector as a new node whose neighbours are its nearest candidates
+// (mu held).
+func (s *Index) embedQuery(v []float32, cands []hnsw.Result) []float32 {
+	eq := make([]float32, s.dim)
+	s.w.embed(eq, newScratch(s.cfg.Hidden), sparsify(normalize(v)), s.feats, queryNeighbours(cands, s.cfg.QueryDegree), nil)
+	return eq
+}
+
+func queryNeighbours(cands []hnsw.Result, degree int) []int32 {
+	nb := make([]int32, min(degree, len(cands)))
+	for i := range nb {
+		nb[i] = int32(cands[i].ID)
+	}
+	return nb
+}
+
+// Baseline returns the k nearest of the same HNSW candidates by their HNSW distance alone: plain
+// HNSW search with ef = Config.Candidates, for comparison with Search.
+func (s *Index) Baseline(q Query, k int) ([]Result, error) {
+	if k < 1 || k > s.cfg.Candidates {
+		return nil, fmt.Errorf("search: k = %d: want 1 <= k <= Config.Candidates = %d", k, s.cfg.Candidates)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	excl, err := s.checkQuery(q, len(s.emb))
+	if err != nil {
+		return nil, err
+	}
+	cands, err := s.candidates(q.Vector, excl, len(s.emb))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Result, min(k, len(cands)))
+	for i := range out {
+		out[i] = Result{ID: cands[i].ID, Score: 1 - cands[i].Dist, Dist: cands[i].Dist}
+	}
+	return out, nil
+}
