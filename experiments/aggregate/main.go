@@ -8,6 +8,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -82,11 +83,9 @@ func run(fl expenv.Flags, n, deg, width, repeat, threads int, python string) err
 	results := []timing{ours, stream}
 	var peerErr error
 	if python != "" {
-		var peer timing
+		var peer []timing
 		peer, peerErr = runPeer(python, a, width, threads, repeat)
-		if peerErr == nil {
-			results = append(results, peer)
-		}
+		results = append(results, peer...)
 	}
 	for i := range results {
 		results[i].GBps = gathered / (results[i].P50MS / 1e3) / 1e9
@@ -143,17 +142,18 @@ func sequentialGraph(n, deg int) *graph.CSR {
 	return &graph.CSR{NumSrc: n * deg, NumDst: n, RowPtr: rowPtr, ColIdx: col}
 }
 
-func runPeer(python string, a *graph.CSR, width, threads, repeat int) (timing, error) {
+// runPeer returns PyTorch's timings, fastest first.
+func runPeer(python string, a *graph.CSR, width, threads, repeat int) ([]timing, error) {
 	script, err := filepath.Abs(filepath.Join("experiments", "aggregate", "peer_torch.py"))
 	if err != nil {
-		return timing{}, err
+		return nil, err
 	}
 	if _, err := os.Stat(script); err != nil {
-		return timing{}, fmt.Errorf("run from the repository root: %w", err)
+		return nil, fmt.Errorf("run from the repository root: %w", err)
 	}
 	dir, err := os.MkdirTemp("", "gognn-peer-")
 	if err != nil {
-		return timing{}, err
+		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	crow := make([]int64, len(a.RowPtr))
@@ -168,7 +168,7 @@ func runPeer(python string, a *graph.CSR, width, threads, repeat int) (timing, e
 		var buf bytes.Buffer
 		binary.Write(&buf, binary.LittleEndian, data)
 		if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
-			return timing{}, err
+			return nil, err
 		}
 	}
 	cmd := exec.Command(python, script, dir, fmt.Sprint(a.NumDst), fmt.Sprint(width), fmt.Sprint(threads), fmt.Sprint(repeat))
@@ -176,18 +176,25 @@ func runPeer(python string, a *graph.CSR, width, threads, repeat int) (timing, e
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return timing{}, fmt.Errorf("%s: %v: %s", python, err, lastLine(stderr.String()))
+		return nil, fmt.Errorf("%s: %v: %s", python, err, lastLine(stderr.String()))
 	}
 	var res struct {
-		Torch   string  `json:"torch"`
-		Threads int     `json:"threads"`
-		P50MS   float64 `json:"p50_ms"`
-		MinMS   float64 `json:"min_ms"`
+		Torch   string `json:"torch"`
+		Threads int    `json:"threads"`
+		Ways    map[string]struct {
+			P50MS float64 `json:"p50_ms"`
+			MinMS float64 `json:"min_ms"`
+		} `json:"ways"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
-		return timing{}, fmt.Errorf("peer output %q: %v", out, err)
+		return nil, fmt.Errorf("peer output %q: %v", out, err)
 	}
-	return timing{Name: fmt.Sprintf("PyTorch %s torch.sparse.mm CSR (%d threads)", res.Torch, res.Threads), P50MS: res.P50MS, MinMS: res.MinMS}, nil
+	var ts []timing
+	for name, w := range res.Ways {
+		ts = append(ts, timing{Name: fmt.Sprintf("PyTorch %s %s (%d threads)", res.Torch, name, res.Threads), P50MS: w.P50MS, MinMS: w.MinMS})
+	}
+	slices.SortFunc(ts, func(a, b timing) int { return cmp.Compare(a.P50MS, b.P50MS) })
+	return ts, nil
 }
 
 func lastLine(s string) string {
