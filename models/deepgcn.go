@@ -1,0 +1,116 @@
+package models
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/nn"
+)
+
+// DeepGCN is a stack of Depth GCN layers for studying depth:
+//
+//	plain:     h_1 = A' dropout(X) W_1,  h_{l+1} = A' dropout(relu(h_l)) W_{l+1}
+//	residual:  h_{l+1} = h_l + A' dropout(relu(LayerNorm(h_l))) W_{l+1}   (hidden layers)
+//
+// with the last layer mapping to the classes from relu(h), so at depth 2 both stacks are the
+// plain GCN. The residual form is the pre-normalised skip connection of deep GCN variants
+// (Li et al., DeepGCNs); without it, repeated propagation smooths the features until the nodes
+// cannot be told apart.
+type DeepGCN struct {
+	Convs    []*nn.GCNConv
+	Norms    []*nn.LayerNorm
+	Skips    []*nn.Residual
+	Residual bool
+	Dropout  float64
+}
+
+// NewDeepGCN adds a depth-layer GCN stack (depth >= 2) to the context's graph.
+func NewDeepGCN(c *nn.Context, in, hidden, classes, depth int, residual bool, dropout float64) (*DeepGCN, error) {
+	if depth < 2 {
+		return nil, fmt.Errorf("models: GCN stack of depth %d: want at least 2", depth)
+	}
+	m := &DeepGCN{Residual: residual, Dropout: dropout}
+	for l := 0; l < depth; l++ {
+		din, dout := hidden, hidden
+		if l == 0 {
+			din = in
+		}
+		if l == depth-1 {
+			dout = classes
+		}
+		conv, err := nn.NewGCNConv(c, fmt.Sprintf("gcn%d", l+1), din, dout)
+		if err != nil {
+			return nil, err
+		}
+		m.Convs = append(m.Convs, conv)
+		if residual && l > 0 && l < depth-1 {
+			ln, err := nn.NewLayerNorm(c, fmt.Sprintf("norm%d", l+1), hidden)
+			if err != nil {
+				return nil, err
+			}
+			m.Norms = append(m.Norms, ln)
+		}
+	}
+	return m, nil
+}
+
+// Forward returns the logits, shape (nodes, classes).
+func (m *DeepGCN) Forward(c *nn.Context, a *graph.CSR, x nn.Features) (*G.Node, error) {
+	x, err := x.Dropout(c, m.Dropout)
+	if err != nil {
+		return nil, err
+	}
+	h, err := m.Convs[0].Forward(a, x)
+	if err != nil {
+		return nil, err
+	}
+	last := len(m.Convs) - 1
+	for l := 1; l <= last; l++ {
+		conv := m.Convs[l]
+		block := func(f nn.Features) (*G.Node, error) {
+			z := f.(nn.Dense).X
+			var err error
+			if m.Residual && l < last {
+				if z, err = m.Norms[l-1].Forward(z); err != nil {
+					return nil, err
+				}
+			}
+			if z, err = G.Rectify(z); err != nil {
+				return nil, err
+			}
+			zf, err := nn.Dense{X: z}.Dropout(c, m.Dropout)
+			if err != nil {
+				return nil, err
+			}
+			return conv.Forward(a, zf)
+		}
+		if m.Residual && l < last {
+			skip, err := nn.NewResidual(c, fmt.Sprintf("res%d", l+1), conv.Lin.In, conv.Lin.Out, block)
+			if err != nil {
+				return nil, err
+			}
+			m.Skips = append(m.Skips, skip)
+			h, err = skip.Forward(nn.Dense{X: h})
+		} else {
+			h, err = block(nn.Dense{X: h})
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// Learnables returns every parameter.
+func (m *DeepGCN) Learnables() G.Nodes {
+	var ps G.Nodes
+	for _, c := range m.Convs {
+		ps = append(ps, c.Learnables()...)
+	}
+	for _, n := range m.Norms {
+		ps = append(ps, n.Learnables()...)
+	}
+	return ps
+}
