@@ -4,8 +4,8 @@
 //	go run ./experiments/depth -dataset cora [-depths 2,4,8,16] [-seeds 3] [-data DIR] [-out DIR]
 //
 // Every stack has hidden width 64, dropout 0.5, Adam lr 0.01 with weight decay 5e-4 on every
-// parameter, at most 200 epochs, and keeps the parameters of its best validation loss (patience
-// 50). It writes <out>/results.json and <out>/depth.png.
+// parameter, at most 400 epochs, and keeps the parameters of its best validation loss (patience
+// 100). It writes <out>/results.json and <out>/depth.png.
 package main
 
 import (
@@ -45,7 +45,7 @@ func main() {
 		dataset = flag.String("dataset", "cora", "Planetoid data set")
 		depths  = flag.String("depths", "2,4,8,16", "comma-separated stack depths")
 		seeds   = flag.Int("seeds", 3, "runs per configuration")
-		epochs  = flag.Int("epochs", 200, "maximum epochs")
+		epochs  = flag.Int("epochs", 400, "maximum epochs")
 	)
 	fl.Register(flag.CommandLine, filepath.Join("results", "depth"))
 	flag.Parse()
@@ -159,7 +159,7 @@ func trainOnce(ds *datasets.Planetoid, feats *datasets.SparseMatrix, depth int, 
 	return models.Train(c, models.Task{
 		Logits: logits, Params: params, Decayed: params,
 		Labels: ds.Labels, Train: ds.Train, Val: ds.Val, Test: ds.Test,
-	}, models.TrainConfig{Epochs: epochs, LearningRate: 0.01, WeightDecay: 5e-4, Patience: 50})
+	}, models.TrainConfig{Epochs: epochs, LearningRate: 0.01, WeightDecay: 5e-4, Patience: 100})
 }
 
 func meanStd(v []float64) (mean, std float64) {
