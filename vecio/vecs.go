@@ -8,8 +8,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
+
+	"github.com/gnnlab/gognn/internal/atomicfile"
 )
 
 // Elem is an element type of a TEXMEX file: float32 (.fvecs), int32 (.ivecs) or uint8 (.bvecs).
@@ -261,47 +262,6 @@ func writeFile[T Elem](path string, data []T, dim int) error {
 // WriteAtomic creates path with the bytes write produces, atomically: they go to a temporary
 // file in the same directory, which is synced and renamed over path only when write succeeded.
 // On error path is untouched and the temporary file removed.
-func WriteAtomic(path string, write func(w io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("vecio: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err = write(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("vecio: %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("vecio: %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("vecio: %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("vecio: %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("vecio: %w", err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		derr = d.Sync()
-		d.Close()
-		if derr != nil {
-			return fmt.Errorf("vecio: %s: sync directory: %w", path, derr)
-		}
-	}
-	return nil
+func WriteAtomic(path string, write func(w io.Writer) error) error {
+	return atomicfile.Write(path, 0o644, write)
 }

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,10 +147,10 @@ func runModel(fl expenv.Flags, model string, ds *datasets.Planetoid, feats *data
 		ms, eps = append(ms, h.MsPerEpoch), append(eps, float64(h.Epochs))
 		fmt.Printf("  %s seed %d: test %.4f  val %.4f  epochs %d  %.2f ms/epoch\n", model, fl.Seed+uint64(s), h.TestAcc, h.ValAccFinal, h.Epochs, h.MsPerEpoch)
 	}
-	mean, std := meanStd(test)
-	vmean, _ := meanStd(val)
-	msMean, _ := meanStd(ms)
-	epMean, _ := meanStd(eps)
+	mean, std := expenv.MeanStd(test)
+	vmean, _ := expenv.MeanStd(val)
+	msMean, _ := expenv.MeanStd(ms)
+	epMean, _ := expenv.MeanStd(eps)
 	return Result{Dataset: ds.Name, Model: model, Seeds: seeds, TestAccMean: mean, TestAccStd: std, ValAccMean: vmean,
 		MsPerEpoch: msMean, Epochs: epMean, Paper: paper[model][ds.Name]}, first, nil
 }
@@ -230,18 +229,4 @@ func trainSAGE(c *nn.Context, model string, ds *datasets.Planetoid, feats *datas
 		TrainConfig: models.TrainConfig{Epochs: epochs, LearningRate: st.lr, WeightDecay: st.decay, Patience: st.patience},
 		Fanouts:     []int{25, 10}, BatchSize: 32,
 	})
-}
-
-func meanStd(v []float64) (mean, std float64) {
-	for _, x := range v {
-		mean += x
-	}
-	mean /= float64(len(v))
-	if len(v) < 2 {
-		return mean, 0
-	}
-	for _, x := range v {
-		std += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(std / float64(len(v)-1))
 }

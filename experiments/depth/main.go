@@ -12,7 +12,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -93,8 +92,8 @@ func run(fl expenv.Flags, dataset, depthList string, seeds, epochs int) error {
 				}
 				acc, eps = append(acc, h.TestAcc), append(eps, float64(h.Epochs))
 			}
-			m, sd := meanStd(acc)
-			e, _ := meanStd(eps)
+			m, sd := expenv.MeanStd(acc)
+			e, _ := expenv.MeanStd(eps)
 			results = append(results, Result{Dataset: dataset, Depth: d, Residual: residual, Seeds: seeds, TestAccMean: m, TestAccStd: sd, Epochs: e})
 			fmt.Printf("  depth %2d residual+layernorm=%t: test %.4f ± %.4f\n", d, residual, m, sd)
 		}
@@ -160,18 +159,4 @@ func trainOnce(ds *datasets.Planetoid, feats *datasets.SparseMatrix, depth int, 
 		Logits: logits, Params: params, Decayed: params,
 		Labels: ds.Labels, Train: ds.Train, Val: ds.Val, Test: ds.Test,
 	}, models.TrainConfig{Epochs: epochs, LearningRate: 0.01, WeightDecay: 5e-4, Patience: 100})
-}
-
-func meanStd(v []float64) (mean, std float64) {
-	for _, x := range v {
-		mean += x
-	}
-	mean /= float64(len(v))
-	if len(v) < 2 {
-		return mean, 0
-	}
-	for _, x := range v {
-		std += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(std / float64(len(v)-1))
 }
