@@ -2,10 +2,13 @@
 // PubMed) with the published hyper-parameters, once per seed, and prints test accuracy against
 // the papers' values.
 //
-//	go run ./experiments/citation -model gcn -dataset cora -seeds 10 [-data DIR] [-epochs N] [-out DIR]
+//	go run ./experiments/citation -model gcn -dataset cora -seeds 10 [-data DIR] [-epochs N] [-out DIR] [-save FILE]
+//	go run ./experiments/citation -load FILE -dataset cora [-data DIR]
 //
 // It writes <out>/results.json and <out>/<dataset>-<model>.png (training loss and validation
-// accuracy per epoch of the first seed).
+// accuracy per epoch of the first seed). With -save it also writes the first seed's trained
+// model (gcn or gat) to FILE in fp32 (package modelfile); -load rebuilds a saved model from the
+// file's architecture, restores its weights and prints its test accuracy, without training.
 package main
 
 import (
@@ -23,6 +26,7 @@ import (
 	"github.com/gnnlab/gognn/datasets"
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
 	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/modelfile"
 	"github.com/gnnlab/gognn/models"
 	"github.com/gnnlab/gognn/nn"
 	"github.com/gnnlab/gognn/plots"
@@ -74,10 +78,18 @@ func main() {
 		dataset = flag.String("dataset", "cora", "data set: cora, citeseer or pubmed")
 		seeds   = flag.Int("seeds", 10, "runs, with seeds seed, seed+1, ...")
 		epochs  = flag.Int("epochs", 0, "maximum training epochs (default: the paper's, 200 for gcn, 1000 with patiencece 100 for gat)")
+		save    = flag.String("save", "", "write the first seed's trained model (gcn or gat) to this file, fp32")
+		load    = flag.String("load", "", "evaluate the model saved in this file on -dataset instead of training")
 	)
 	fl.Register(flag.CommandLine, filepath.Join("results", "citation"))
 	flag.Parse()
-	if err := run(fl, *model, *dataset, *seeds, *epochs); err != nil {
+	var err error
+	if *load != "" {
+		err = runLoad(fl, *load, *dataset)
+	} else {
+		err = run(fl, *model, *dataset, *seeds, *epochs, *save)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "citation:", err)
 		os.Exit(1)
 	}
@@ -86,9 +98,12 @@ func main() {
 // modelNames is the order of -model all.
 var modelNames = []string{"gcn", "gat", "sage", "sage-lstm"}
 
-func run(fl expenv.Flags, model, dataset string, seeds, epochs int) error {
+func run(fl expenv.Flags, model, dataset string, seeds, epochs int, save string) error {
 	if seeds < 1 || epochs < 0 {
 		return errors.New("-seeds must be at least 1 and -epochs not negative")
+	}
+	if save != "" && model != "gcn" && model != "gat" {
+		return fmt.Errorf("-save works with -model gcn or gat, not %q", model)
 	}
 	names := []string{model}
 	if model == "all" {
@@ -108,7 +123,7 @@ func run(fl expenv.Flags, model, dataset string, seeds, epochs int) error {
 
 	var results []Result
 	for _, name := range names {
-		r, first, err := runModel(fl, name, ds, feats, seeds, epochs)
+		r, first, err := runModel(fl, name, ds, feats, seeds, epochs, save)
 		if err != nil {
 			return err
 		}
@@ -132,16 +147,20 @@ func run(fl expenv.Flags, model, dataset string, seeds, epochs int) error {
 	return nil
 }
 
-func runModel(fl expenv.Flags, model string, ds *datasets.Planetoid, feats *datasets.SparseMatrix, seeds, epochs int) (Result, *models.History, error) {
+func runModel(fl expenv.Flags, model string, ds *datasets.Planetoid, feats *datasets.SparseMatrix, seeds, epochs int, save string) (Result, *models.History, error) {
 	var test, val, ms, eps []float64
 	var first *models.History
 	for s := 0; s < seeds; s++ {
-		h, err := trainOnce(model, ds, feats, fl.Seed+uint64(s), epochs)
+		h, err := trainOnce(model, ds, feats, fl.Seed+uint64(s), epochs, save)
 		if err != nil {
 			return Result{}, nil, fmt.Errorf("%s seed %d: %w", model, fl.Seed+uint64(s), err)
 		}
 		if first == nil {
 			first = h
+			if save != "" {
+				fmt.Printf("  %s seed %d: saved to %s\n", model, fl.Seed+uint64(s), save)
+			}
+			save = ""
 		}
 		test, val = append(test, h.TestAcc), append(val, h.ValAccFinal)
 		ms, eps = append(ms, h.MsPerEpoch), append(eps, float64(h.Epochs))
@@ -166,7 +185,18 @@ func plotHistory(fl expenv.Flags, model, dataset string, h *models.History) erro
 			Series: []plots.Series{{Name: "validation", X: x, Y: h.ValAcc}}})
 }
 
-func trainOnce(model string, ds *datasets.Planetoid, feats *datasets.SparseMatrix, seed uint64, epochs int) (*models.History, error) {
+// architecture is the published model of name for a data set with in features and classes
+// classes: GCN 16 hidden, dropout 0.5; GAT 8 heads x 8 hidden, 1 output head, dropout 0.6.
+func architecture(name string, in, classes int) models.Architecture {
+	if name == "gat" {
+		return models.Architecture{Model: "gat", In: in, Hidden: 8, Heads: 8, Classes: classes, OutHeads: 1, Dropout: 0.6}
+	}
+	return models.Architecture{Model: "gcn", In: in, Hidden: 16, Classes: classes, Dropout: 0.5}
+}
+
+// trainOnce trains model with one seed and, when save is not empty, writes the trained model
+// there (fp32).
+func trainOnce(model string, ds *datasets.Planetoid, feats *datasets.SparseMatrix, seed uint64, epochs int, save string) (*models.History, error) {
 	c, err := nn.NewContext(tensor.Float32, seed)
 	if err != nil {
 		return nil, err
@@ -182,17 +212,8 @@ func trainOnce(model string, ds *datasets.Planetoid, feats *datasets.SparseMatri
 	if err != nil {
 		return nil, err
 	}
-	var m interface {
-		Forward(*nn.Context, *graph.CSR, nn.Features) (*G.Node, error)
-		Learnables() G.Nodes
-		Decayed() G.Nodes
-	}
-	switch model {
-	case "gcn":
-		m, err = models.NewGCN(c, feats.Cols, 16, ds.NumClasses, 0.5)
-	case "gat":
-		m, err = models.NewGAT(c, feats.Cols, 8, 8, ds.NumClasses, 1, 0.6)
-	}
+	arch := architecture(model, feats.Cols, ds.NumClasses)
+	m, err := models.Build(c, arch)
 	if err != nil {
 		return nil, err
 	}
@@ -200,10 +221,59 @@ func trainOnce(model string, ds *datasets.Planetoid, feats *datasets.SparseMatri
 	if err != nil {
 		return nil, err
 	}
-	return models.Train(c, models.Task{
+	h, err := models.Train(c, models.Task{
 		Logits: logits, Params: m.Learnables(), Decayed: m.Decayed(),
 		Labels: ds.Labels, Train: ds.Train, Val: ds.Val, Test: ds.Test,
 	}, models.TrainConfig{Epochs: epochs, LearningRate: st.lr, WeightDecay: st.decay, Window: st.window, Patience: st.patience})
+	if err != nil || save == "" {
+		return h, err
+	}
+	return h, models.Save(save, arch, m.Learnables(), modelfile.FP32)
+}
+
+// runLoad rebuilds the model saved at path, restores its weights and prints its test accuracy
+// on dataset, in evaluation mode, without training.
+func runLoad(fl expenv.Flags, path, dataset string) error {
+	arch, values, err := models.Load(path)
+	if err != nil {
+		return err
+	}
+	ds, err := datasets.LoadPlanetoid(dataset, datasets.Dir(datasets.DataDir(fl.Data)))
+	if err != nil {
+		return err
+	}
+	feats := ds.Features.RowNormalized()
+	if arch.In != feats.Cols || arch.Classes != ds.NumClasses {
+		return fmt.Errorf("%s holds a %s for %d features and %d classes; %s has %d and %d: pick its -dataset", path, arch.Model, arch.In, arch.Classes, ds.Name, feats.Cols, ds.NumClasses)
+	}
+	c, err := nn.NewContext(tensor.Float32, fl.Seed)
+	if err != nil {
+		return err
+	}
+	x, err := nn.NewSparseFeatures(c, feats.Rows, feats.Cols, feats.RowPtr, feats.ColIdx, feats.Values)
+	if err != nil {
+		return err
+	}
+	m, err := models.Build(c, arch)
+	if err != nil {
+		return err
+	}
+	logits, err := m.Forward(c, ds.Graph, x)
+	if err != nil {
+		return err
+	}
+	if err := models.Restore(m.Learnables(), values); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	e := models.NewEvaluator(c, logits)
+	defer e.Close()
+	acc, err := e.Accuracy(ds.Labels, ds.Test)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s: %s %+v loaded, no training\n", path, arch.Model, arch)
+	fmt.Printf("%s test accuracy: %.4f (%d test nodes)\n", ds.Name, acc, len(ds.Test))
+	return nil
 }
 
 func trainSAGE(c *nn.Context, model string, ds *datasets.Planetoid, feats *datasets.SparseMatrix, st setup, epochs int) (*models.History, error) {

@@ -1,0 +1,239 @@
+package models
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/modelfile"
+	"github.com/gnnlab/gognn/nn"
+)
+
+// Architecture holds the hyper-parameters that rebuild a GCN or GAT without knowing it in
+// advance; Save stores it as the model file's architecture JSON and Load returns it, for Build.
+//
+//	gcn: In -> Hidden -> Classes                       (Heads, OutHeads unused, 0)
+//	gat: In -> Heads x Hidden (concat) -> Classes, mean over OutHeads
+type Architecture struct {
+	Model    string  `json:"model"` // "gcn" or "gat"
+	In       int     `json:"in"`
+	Hidden   int     `json:"hidden"`
+	Heads    int     `json:"heads,omitempty"`
+	Classes  int     `json:"classes"`
+	OutHeads int     `json:"out_heads,omitempty"`
+	Dropout  float64 `json:"dropout"`
+}
+
+// Validate reports the first field that Build could not use.
+func (a Architecture) Validate() error {
+	switch a.Model {
+	case "gcn":
+	case "gat":
+		if a.Heads < 1 || a.OutHeads < 1 {
+			return fmt.Errorf("models: architecture gat with %d heads and %d output heads: both must be at least 1", a.Heads, a.OutHeads)
+		}
+	default:
+		return fmt.Errorf("models: architecture model %q: want gcn or gat", a.Model)
+	}
+	if a.In < 1 || a.Hidden < 1 || a.Classes < 1 {
+		return fmt.Errorf("models: architecture %s with in %d, hidden %d, classes %d: all must be at least 1", a.Model, a.In, a.Hidden, a.Classes)
+	}
+	if !(a.Dropout >= 0 && a.Dropout < 1) {
+		return fmt.Errorf("models: architecture %s with dropout %v: want 0 <= dropout < 1", a.Model, a.Dropout)
+	}
+	return nil
+}
+
+// Model is a node classifier that Build returns: GCN or GAT.
+type Model interface {
+	// Forward returns the logits, shape (nodes, classes).
+	Forward(c *nn.Context, a *graph.CSR, x nn.Features) (*G.Node, error)
+	// Learnables returns every parameter, in creation order.
+	Learnables() G.Nodes
+	// Decayed returns the parameters the paper applies weight decay to.
+	Decayed() G.Nodes
+}
+
+var (
+	_ Model = (*GCN)(nil)
+	_ Model = (*GAT)(nil)
+)
+
+// Build adds the model that arch describes to the context's graph, with fresh parameters (or
+// the context's stored ones of the same names and shapes); Restore then loads saved values.
+func Build(c *nn.Context, arch Architecture) (Model, error) {
+	if err := arch.Validate(); err != nil {
+		return nil, err
+	}
+	if arch.Model == "gat" {
+		return NewGAT(c, arch.In, arch.Hidden, arch.Heads, arch.Classes, arch.OutHeads, arch.Dropout)
+	}
+	return NewGCN(c, arch.In, arch.Hidden, arch.Classes, arch.Dropout)
+}
+
+// Save writes arch and every parameter of params (name, shape and values, converted to
+// float32) to path in precision p (see package modelfile: fp32 is exact, fp16 and int8 are
+// lossy). The file is replaced atomically: a failed or interrupted Save, even a killed
+// process, leaves any previous file at path as it was.
+func Save(path string, arch Architecture, params G.Nodes, p modelfile.Precision) error {
+	if err := arch.Validate(); err != nil {
+		return fmt.Errorf("models: save %s: %w", path, err)
+	}
+	tensors := make([]modelfile.Tensor, len(params))
+	for i, n := range params {
+		data, err := float32s(n)
+		if err != nil {
+			return fmt.Errorf("models: save %s: %w", path, err)
+		}
+		tensors[i] = modelfile.Tensor{Name: n.Name(), Shape: slices.Clone([]int(n.Shape())), Data: data}
+	}
+	return modelfile.Write(path, arch, tensors, p)
+}
+
+// float32s returns a parameter's values as float32: its own backing slice for a float32
+// parameter, a rounded copy for a float64 one.
+func float32s(n *G.Node) ([]float32, error) {
+	t, ok := n.Value().(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("parameter %s has value %T, want a *tensor.Dense", n.Name(), n.Value())
+	}
+	switch t.Dtype() {
+	case tensor.Float32:
+		return t.Float32s(), nil
+	case tensor.Float64:
+		d := t.Float64s()
+		out := make([]float32, len(d))
+		for i, v := range d {
+			out[i] = float32(v)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("parameter %s has dtype %v, want float32 or float64", n.Name(), t.Dtype())
+}
+
+// Load reads and checks the model file at path (package modelfile checks every byte) and
+// returns its architecture and its parameters as float32 by name, dequantised.
+func Load(path string) (Architecture, map[string][]float32, error) {
+	f, values, err := modelfile.Read(path)
+	if err != nil {
+		return Architecture{}, nil, err
+	}
+	var arch Architecture
+	dec := json.NewDecoder(bytes.NewReader(f.Architecture))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&arch); err != nil {
+		return Architecture{}, nil, fmt.Errorf("models: load %s: architecture %s: %w; was the file written by models.Save?", path, f.Architecture, err)
+	}
+	if err := arch.Validate(); err != nil {
+		return Architecture{}, nil, fmt.Errorf("models: load %s: %w", path, err)
+	}
+	return arch, values, nil
+}
+
+// Restore copies values into the parameters' tensors in place (so the context's store, which
+// shares them, and every graph built over it see the restored model). Every parameter must
+// have a value of its size and every value a parameter; otherwise Restore changes nothing and
+// returns an error naming each offending parameter.
+func Restore(params G.Nodes, values map[string][]float32) error {
+	var problems []string
+	seen := make(map[string]bool, len(params))
+	for _, n := range params {
+		name := n.Name()
+		seen[name] = true
+		v, ok := values[name]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("parameter %s %s is missing from the file", name, shapeString(n.Shape())))
+			continue
+		}
+		if size := n.Shape().TotalSize(); len(v) != size {
+			problems = append(problems, fmt.Sprintf("parameter %s has shape %s in the model but %d values in the file", name, shapeString(n.Shape()), len(v)))
+			continue
+		}
+		t, ok := n.Value().(*tensor.Dense)
+		if !ok || (t.Dtype() != tensor.Float32 && t.Dtype() != tensor.Float64) {
+			problems = append(problems, fmt.Sprintf("parameter %s has value %T of dtype %v, want a float32 or float64 *tensor.Dense", name, n.Value(), n.Dtype()))
+		}
+	}
+	var extra []string
+	for name := range values {
+		if !seen[name] {
+			extra = append(extra, name)
+		}
+	}
+	slices.Sort(extra)
+	for _, name := range extra {
+		problems = append(problems, fmt.Sprintf("the file's tensor %s is no parameter of the model", name))
+	}
+	if len(problems) > 0 {
+		return errors.New("models: restore: " + strings.Join(problems, "; ") + "; build the model from the file's architecture (models.Build)")
+	}
+	for _, n := range params {
+		t := n.Value().(*tensor.Dense)
+		v := values[n.Name()]
+		if t.Dtype() == tensor.Float32 {
+			copy(t.Float32s(), v)
+			continue
+		}
+		d := t.Float64s()
+		for i, x := range v {
+			d[i] = float64(x)
+		}
+	}
+	return nil
+}
+
+// shapeString formats a shape as "(1433, 16)".
+func shapeString(s tensor.Shape) string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = strconv.Itoa(d)
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// Evaluator runs a model's forward pass in evaluation mode (dropout off), for scoring a
+// trained or restored model without the training machinery.
+type Evaluator struct {
+	c      *nn.Context
+	logits *G.Node
+	vm     G.VM
+}
+
+// NewEvaluator compiles the subgraph of c's graph that ends at logits. Close releases it.
+func NewEvaluator(c *nn.Context, logits *G.Node) *Evaluator {
+	return &Evaluator{c: c, logits: logits, vm: G.NewTapeMachine(c.Graph.SubgraphRoots(logits))}
+}
+
+// Logits switches the context to evaluation mode, runs the forward pass once and returns a
+// copy of the logits, one row per node.
+func (e *Evaluator) Logits() ([][]float64, error) {
+	e.c.SetTraining(false)
+	if err := e.c.Refresh(); err != nil {
+		return nil, err
+	}
+	e.vm.Reset()
+	if err := e.vm.RunAll(); err != nil {
+		return nil, err
+	}
+	return nn.Rows(e.logits.Value())
+}
+
+// Accuracy runs the forward pass and returns the accuracy of the argmax class on nodes.
+func (e *Evaluator) Accuracy(labels, nodes []int) (float64, error) {
+	l, err := e.Logits()
+	if err != nil {
+		return 0, err
+	}
+	return nn.Accuracy(l, labels, nodes), nil
+}
+
+// Close releases the machine.
+func (e *Evaluator) Close() error { return e.vm.Close() }
