@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -33,6 +34,11 @@ type Panel struct {
 	Title, XLabel, YLabel string
 	Series                []Series
 	LogX, LogY            bool
+	// XTicks, when set, labels exactly these x values (for example the depths of a sweep).
+	XTicks []float64
+	// LegendBottom and LegendLeft move the legend away from the default top-right corner, where
+	// rising curves end.
+	LegendBottom, LegendLeft bool
 }
 
 // palette is distinguishable in colour and in grey.
@@ -50,7 +56,8 @@ func (p Panel) build() (*plot.Plot, error) {
 	pl.Title.Text = p.Title
 	pl.X.Label.Text = p.XLabel
 	pl.Y.Label.Text = p.YLabel
-	pl.Legend.Top = true
+	pl.Legend.Top = !p.LegendBottom
+	pl.Legend.Left = p.LegendLeft
 	pl.Add(plotter.NewGrid())
 	if p.LogX {
 		pl.X.Scale = plot.LogScale{}
@@ -59,6 +66,13 @@ func (p Panel) build() (*plot.Plot, error) {
 	if p.LogY {
 		pl.Y.Scale = plot.LogScale{}
 		pl.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	if len(p.XTicks) > 0 {
+		ticks := make([]plot.Tick, len(p.XTicks))
+		for i, x := range p.XTicks {
+			ticks[i] = plot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', -1, 64)}
+		}
+		pl.X.Tick.Marker = plot.ConstantTicks(ticks)
 	}
 	for k, s := range p.Series {
 		if len(s.X) != len(s.Y) {

@@ -181,7 +181,7 @@ func plotHistory(fl expenv.Flags, model, dataset string, h *models.History) erro
 	return plots.Save(png, 4.5*vg.Inch, 3.2*vg.Inch,
 		plots.Panel{Title: fmt.Sprintf("%s on %s: loss (seed %d)", strings.ToUpper(model), dataset, fl.Seed), XLabel: "epoch", YLabel: "cross-entropy (nats)",
 			Series: []plots.Series{{Name: "train", X: x, Y: h.TrainLoss}, {Name: "validation", X: x, Y: h.ValLoss}}},
-		plots.Panel{Title: "validation accuracy", XLabel: "epoch", YLabel: "accuracy (fraction)",
+		plots.Panel{Title: "validation accuracy", XLabel: "epoch", YLabel: "accuracy (fraction)", LegendBottom: true,
 			Series: []plots.Series{{Name: "validation", X: x, Y: h.ValAcc}}})
 }
 

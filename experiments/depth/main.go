@@ -129,7 +129,7 @@ func run(fl expenv.Flags, dataset, depthList string, seeds, epochs int) error {
 	png := filepath.Join(fl.Out, "depth.png")
 	err = plots.Save(png, 5*vg.Inch, 3.5*vg.Inch, plots.Panel{
 		Title: fmt.Sprintf("GCN depth on %s", dataset), XLabel: "layers", YLabel: "test accuracy (fraction)",
-		LogX: true, Series: series})
+		LogX: true, XTicks: series[0].X, LegendBottom: true, LegendLeft: true, Series: series})
 	if err != nil {
 		return err
 	}
