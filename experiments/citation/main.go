@@ -55,17 +55,15 @@ var paper = map[string]map[string]float64{
 	"sage-lstm": {"cora": 0.770},
 }
 
-// setup is a model's published training setting.
+// setup is the training setting of the GraphSAGE models.
 type setup struct {
-	epochs           int
-	lr, decay        float64
-	window, patience int
+	epochs    int
+	lr, decay float64
+	patience  int
 }
 
 var setups = map[string]setup{
-	"gcn": {epochs: 200, lr: 0.01, decay: 5e-4, window: 10},
-	"gat": {epochs: 1000, lr: 0.005, decay: 5e-4, patience: 100},
-	// GraphSAGE: sampled mini-batches of 32 seeds with fan-outs 25 and 10, hidden 64, dropout
+	// GCN and GAT train with models.Published. GraphSAGE: sampled mini-batches of 32 seeds with fan-outs 25 and 10, hidden 64, dropout
 	// 0.5, evaluated with full neighbourhoods.
 	"sage":      {epochs: 200, lr: 0.01, decay: 5e-4, patience: 50},
 	"sage-lstm": {epochs: 200, lr: 0.01, decay: 5e-4, patience: 50},
@@ -77,7 +75,7 @@ func main() {
 		model   = flag.String("model", "gcn", "model: gcn, gat, sage (mean aggregator) or sage-lstm, sampled mini-batches")
 		dataset = flag.String("dataset", "cora", "data set: cora, citeseer or pubmed")
 		seeds   = flag.Int("seeds", 10, "runs, with seeds seed, seed+1, ...")
-		epochs  = flag.Int("epochs", 0, "maximum training epochs (default: the paper's, 200 for gcn, 1000 with patiencece 100 for gat)")
+		epochs  = flag.Int("epochs", 0, "maximum training epochs (default: the paper's, 200 for gcn, 1000 with patience 100 for gat)")
 		save    = flag.String("save", "", "write the first seed's trained model (gcn or gat) to this file, fp32")
 		load    = flag.String("load", "", "evaluate the model saved in this file on -dataset instead of training")
 	)
@@ -185,15 +183,6 @@ func plotHistory(fl expenv.Flags, model, dataset string, h *models.History) erro
 			Series: []plots.Series{{Name: "validation", X: x, Y: h.ValAcc}}})
 }
 
-// architecture is the published model of name for a data set with in features and classes
-// classes: GCN 16 hidden, dropout 0.5; GAT 8 heads x 8 hidden, 1 output head, dropout 0.6.
-func architecture(name string, in, classes int) models.Architecture {
-	if name == "gat" {
-		return models.Architecture{Model: "gat", In: in, Hidden: 8, Heads: 8, Classes: classes, OutHeads: 1, Dropout: 0.6}
-	}
-	return models.Architecture{Model: "gcn", In: in, Hidden: 16, Classes: classes, Dropout: 0.5}
-}
-
 // trainOnce trains model with one seed and, when save is not empty, writes the trained model
 // there (fp32).
 func trainOnce(model string, ds *datasets.Planetoid, feats *datasets.SparseMatrix, seed uint64, epochs int, save string) (*models.History, error) {
@@ -201,18 +190,24 @@ func trainOnce(model string, ds *datasets.Planetoid, feats *datasets.SparseMatri
 	if err != nil {
 		return nil, err
 	}
-	st := setups[model]
-	if epochs == 0 {
-		epochs = st.epochs
-	}
 	if strings.HasPrefix(model, "sage") {
+		st := setups[model]
+		if epochs == 0 {
+			epochs = st.epochs
+		}
 		return trainSAGE(c, model, ds, feats, st, epochs)
+	}
+	arch, tc, err := models.Published(model, feats.Cols, ds.NumClasses)
+	if err != nil {
+		return nil, err
+	}
+	if epochs > 0 {
+		tc.Epochs = epochs
 	}
 	x, err := nn.NewSparseFeatures(c, feats.Rows, feats.Cols, feats.RowPtr, feats.ColIdx, feats.Values)
 	if err != nil {
 		return nil, err
 	}
-	arch := architecture(model, feats.Cols, ds.NumClasses)
 	m, err := models.Build(c, arch)
 	if err != nil {
 		return nil, err
@@ -224,7 +219,7 @@ func trainOnce(model string, ds *datasets.Planetoid, feats *datasets.SparseMatri
 	h, err := models.Train(c, models.Task{
 		Logits: logits, Params: m.Learnables(), Decayed: m.Decayed(),
 		Labels: ds.Labels, Train: ds.Train, Val: ds.Val, Test: ds.Test,
-	}, models.TrainConfig{Epochs: epochs, LearningRate: st.lr, WeightDecay: st.decay, Window: st.window, Patience: st.patience})
+	}, tc)
 	if err != nil || save == "" {
 		return h, err
 	}

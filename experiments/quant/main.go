@@ -63,27 +63,6 @@ type config struct {
 	load   string // a saved model to quantise instead of training
 }
 
-// setup is a model's published training setting, as in experiments/citation.
-type setup struct {
-	epochs           int
-	lr, decay        float64
-	window, patience int
-}
-
-var setups = map[string]setup{
-	"gcn": {epochs: 200, lr: 0.01, decay: 5e-4, window: 10},
-	"gat": {epochs: 1000, lr: 0.005, decay: 5e-4, patience: 100},
-}
-
-// architecture is the citation experiment's model: GCN 16 hidden, dropout 0.5; GAT 8 heads x 8
-// hidden, 1 output head, dropout 0.6.
-func architecture(name string, in, classes int) models.Architecture {
-	if name == "gat" {
-		return models.Architecture{Model: "gat", In: in, Hidden: 8, Heads: 8, Classes: classes, OutHeads: 1, Dropout: 0.6}
-	}
-	return models.Architecture{Model: "gcn", In: in, Hidden: 16, Classes: classes, Dropout: 0.5}
-}
-
 var precisions = []modelfile.Precision{modelfile.FP32, modelfile.FP16, modelfile.INT8}
 
 // inferRuns is how many timed forward passes give the median.
@@ -173,8 +152,8 @@ func measure(d data, cfg config, log io.Writer) ([]Result, error) {
 		masters = [][]trained{{{arch: arch, params: values, acc: -1}}}
 	} else {
 		for _, name := range cfg.models {
-			if _, ok := setups[name]; !ok {
-				return nil, fmt.Errorf("unknown model %q in -models (have: gcn, gat)", name)
+			if _, _, err := models.Published(name, 1, 1); err != nil {
+				return nil, fmt.Errorf("-models: %w", err)
 			}
 			var ms []trained
 			for s := 0; s < cfg.seeds; s++ {
@@ -252,15 +231,17 @@ func train(d data, name string, seed uint64, epochs int) (trained, error) {
 	if err != nil {
 		return trained{}, err
 	}
-	st := setups[name]
-	if epochs == 0 {
-		epochs = st.epochs
+	arch, tc, err := models.Published(name, d.feats.Cols, d.classes)
+	if err != nil {
+		return trained{}, err
+	}
+	if epochs > 0 {
+		tc.Epochs = epochs
 	}
 	x, err := features(c, d)
 	if err != nil {
 		return trained{}, err
 	}
-	arch := architecture(name, d.feats.Cols, d.classes)
 	m, err := models.Build(c, arch)
 	if err != nil {
 		return trained{}, err
@@ -272,7 +253,7 @@ func train(d data, name string, seed uint64, epochs int) (trained, error) {
 	h, err := models.Train(c, models.Task{
 		Logits: logits, Params: m.Learnables(), Decayed: m.Decayed(),
 		Labels: d.labels, Train: d.train, Val: d.val, Test: d.test,
-	}, models.TrainConfig{Epochs: epochs, LearningRate: st.lr, WeightDecay: st.decay, Window: st.window, Patience: st.patience})
+	}, tc)
 	if err != nil {
 		return trained{}, err
 	}
