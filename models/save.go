@@ -23,12 +23,13 @@ import (
 //	gcn: In -> Hidden -> Classes                       (Heads, OutHeads unused, 0)
 //	gat: In -> Heads x Hidden (concat) -> Classes, mean over OutHeads
 type Architecture struct {
-	Model    string  `json:"model"` // "gcn" or "gat"
+	Model    string  `json:"model"` // "gcn", "gat" or "sage"
 	In       int     `json:"in"`
 	Hidden   int     `json:"hidden"`
 	Heads    int     `json:"heads,omitempty"`
 	Classes  int     `json:"classes"`
 	OutHeads int     `json:"out_heads,omitempty"`
+	Aggr     string  `json:"aggr,omitempty"` // sage: mean, max, sum or lstm
 	Dropout  float64 `json:"dropout"`
 }
 
@@ -36,12 +37,18 @@ type Architecture struct {
 func (a Architecture) Validate() error {
 	switch a.Model {
 	case "gcn":
+	case "sage":
+		switch nn.Aggregator(a.Aggr) {
+		case nn.MeanAggr, nn.MaxAggr, nn.SumAggr, nn.LSTMAggr:
+		default:
+			return fmt.Errorf("models: architecture sage with aggregator %q: want mean, max, sum or lstm", a.Aggr)
+		}
 	case "gat":
 		if a.Heads < 1 || a.OutHeads < 1 {
 			return fmt.Errorf("models: architecture gat with %d heads and %d output heads: both must be at least 1", a.Heads, a.OutHeads)
 		}
 	default:
-		return fmt.Errorf("models: architecture model %q: want gcn or gat", a.Model)
+		return fmt.Errorf("models: architecture model %q: want gcn, gat or sage", a.Model)
 	}
 	if a.In < 1 || a.Hidden < 1 || a.Classes < 1 {
 		return fmt.Errorf("models: architecture %s with in %d, hidden %d, classes %d: all must be at least 1", a.Model, a.In, a.Hidden, a.Classes)
@@ -52,7 +59,7 @@ func (a Architecture) Validate() error {
 	return nil
 }
 
-// Model is a node classifier that Build returns: GCN or GAT.
+// Model is a node classifier that Build returns: GCN, GAT or GraphSAGE (over the full graph).
 type Model interface {
 	// Forward returns the logits, shape (nodes, classes).
 	Forward(c *nn.Context, a *graph.CSR, x nn.Features) (*G.Node, error)
@@ -73,11 +80,28 @@ func Build(c *nn.Context, arch Architecture) (Model, error) {
 	if err := arch.Validate(); err != nil {
 		return nil, err
 	}
-	if arch.Model == "gat" {
+	switch arch.Model {
+	case "gat":
 		return NewGAT(c, arch.In, arch.Hidden, arch.Heads, arch.Classes, arch.OutHeads, arch.Dropout)
+	case "sage":
+		m, err := NewSAGE(c, arch.In, arch.Hidden, arch.Classes, nn.Aggregator(arch.Aggr), arch.Dropout)
+		if err != nil {
+			return nil, err
+		}
+		return fullGraphSAGE{m}, nil
 	}
 	return NewGCN(c, arch.In, arch.Hidden, arch.Classes, arch.Dropout)
 }
+
+// fullGraphSAGE runs a GraphSAGE model over whole graphs (graph.CSR.FullBlocks), as a Model.
+type fullGraphSAGE struct{ *SAGE }
+
+func (m fullGraphSAGE) Forward(c *nn.Context, a *graph.CSR, x nn.Features) (*G.Node, error) {
+	return m.SAGE.Forward(c, a.FullBlocks(2), x)
+}
+
+// Decayed returns every parameter: GraphSAGE training decays them all.
+func (m fullGraphSAGE) Decayed() G.Nodes { return m.Learnables() }
 
 // Save writes arch and every parameter of params (name, shape and values, converted to
 // float32) to path in precision p (see package modelfile: fp32 is exact, fp16 and int8 are

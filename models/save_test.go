@@ -20,6 +20,8 @@ import (
 var saveArchs = []Architecture{
 	{Model: "gcn", In: 6, Hidden: 16, Classes: 3, Dropout: 0.5},
 	{Model: "gat", In: 6, Hidden: 4, Heads: 3, Classes: 3, OutHeads: 2, Dropout: 0.6},
+	{Model: "sage", In: 6, Hidden: 8, Classes: 3, Aggr: "mean", Dropout: 0.5},
+	{Model: "sage", In: 6, Hidden: 8, Classes: 3, Aggr: "lstm", Dropout: 0.5},
 }
 
 // built is a model built over a graph, with the evaluator of its logits.
