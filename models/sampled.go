@@ -63,19 +63,9 @@ func TrainSampled(base *nn.Context, task SampledTask, cfg SampledConfig) (*Histo
 	if err != nil {
 		return nil, err
 	}
-	eval := G.NewTapeMachine(ec.Graph)
+	eval := NewEvaluator(ec, logProbs)
 	defer eval.Close()
-	evaluate := func() ([][]float64, error) {
-		ec.SetTraining(false)
-		if err := ec.Refresh(); err != nil {
-			return nil, err
-		}
-		eval.Reset()
-		if err := eval.RunAll(); err != nil {
-			return nil, err
-		}
-		return nn.Rows(logProbs.Value())
-	}
+	evaluate := eval.Logits
 
 	h := &History{}
 	best, since := math.Inf(1), 0

@@ -64,7 +64,7 @@ func Train(c *nn.Context, task Task, cfg TrainConfig) (*History, error) {
 	defer m.Close()
 	// Evaluation needs only the forward pass: a machine over the subgraph that ends at the
 	// log-probabilities skips the loss and every gradient.
-	eval := G.NewTapeMachine(c.Graph.SubgraphRoots(logProbs))
+	eval := NewEvaluator(c, logProbs)
 	defer eval.Close()
 
 	decayed := map[*G.Node]bool{}
@@ -93,17 +93,7 @@ func Train(c *nn.Context, task Task, cfg TrainConfig) (*History, error) {
 		}
 		return scalar(lossVal), nil
 	}
-	evaluate := func() ([][]float64, error) {
-		c.SetTraining(false)
-		if err := c.Refresh(); err != nil {
-			return nil, err
-		}
-		eval.Reset()
-		if err := eval.RunAll(); err != nil {
-			return nil, err
-		}
-		return nn.Rows(logProbs.Value())
-	}
+	evaluate := eval.Logits
 
 	h := &History{}
 	best := math.Inf(1)

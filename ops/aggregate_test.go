@@ -126,25 +126,9 @@ func inputsFor(kind string, rng *rand.Rand, dt tensor.Dtype, a *graph.CSR, width
 	return in
 }
 
-// forward runs the op once through a tape machine and returns its output.
+// forward runs the op named kind once through a tape machine and returns its output.
 func forward(t testing.TB, kind string, a *graph.CSR, in []*tensor.Dense) *tensor.Dense {
-	g := G.NewGraph()
-	nodes := make([]*G.Node, len(in))
-	for k, v := range in {
-		nodes[k] = G.NewTensor(g, v.Dtype(), v.Dims(), G.WithShape(v.Shape()...), G.WithValue(v))
-	}
-	out, err := apply(kind, a)(g, nodes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var val G.Value
-	G.Read(out, &val)
-	m := G.NewTapeMachine(g)
-	defer m.Close()
-	if err := m.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	return val.(*tensor.Dense).Clone().(*tensor.Dense)
+	return forwardNodes(t, apply(kind, a), in...)
 }
 
 func TestForwardMatchesReference(t *testing.T) {

@@ -80,20 +80,28 @@ func spmmHeads[T Float](a *graph.CSR, w []T, heads int, x, y []T, width int) {
 
 // rowMax computes y[i] = elementwise max over the in-neighbours of i and, when arg is not nil,
 // the edge that attains it per element (-1 for a node without in-edges, whose row is zero).
+// Either output may be nil when only the other is wanted; a row of scratch per worker stands in.
 func rowMax[T Float](a *graph.CSR, x, y []T, arg []int32, width int) {
 	k := kernelsFor[T]()
 	forRows(a, width, func(lo, hi int) {
-		var scratch []int32
+		var yScratch []T
+		var argScratch []int32
+		if y == nil {
+			yScratch = make([]T, width)
+		}
 		if arg == nil {
-			scratch = make([]int32, width)
+			argScratch = make([]int32, width)
 		}
 		for i := lo; i < hi; i++ {
 			e0, e1 := a.RowPtr[i], a.RowPtr[i+1]
-			ar := scratch
+			yr, ar := yScratch, argScratch
+			if y != nil {
+				yr = y[i*width : (i+1)*width]
+			}
 			if arg != nil {
 				ar = arg[i*width : (i+1)*width]
 			}
-			k.gatherMax(y[i*width:(i+1)*width], ar, x, width, a.ColIdx[e0:e1], int32(e0))
+			k.gatherMax(yr, ar, x, width, a.ColIdx[e0:e1], int32(e0))
 		}
 	})
 }

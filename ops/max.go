@@ -25,27 +25,16 @@ func (o *maxOp) Arity() int    { return 1 }
 func (o *maxOp) Type() hm.Type { return hm.NewFnType(matrixType, matrixType) }
 
 func (o *maxOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(o.name, ns, 0)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkMatrix(o.name, "input", s, o.g.NumSrc); err != nil {
-		return nil, err
-	}
-	return tensor.Shape{o.g.NumDst, s[1]}, nil
+	return o.aggregatedShape(ns, 0)
 }
 
 func (o *maxOp) Do(vals ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, vals...) }
 
 func (o *maxOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
-	x, err := denseArg(o.name, vals, 0, 2)
+	x, width, err := o.sourceInput(vals, 0)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkMatrix(o.name, "input", x.Shape(), o.g.NumSrc); err != nil {
-		return nil, err
-	}
-	width := x.Shape()[1]
 	y := output(prealloc, x.Dtype(), tensor.Shape{o.g.NumDst, width}, x)
 	if x.Dtype() == tensor.Float32 {
 		rowMax(o.g, x.Float32s(), y.Float32s(), nil, width)
@@ -116,7 +105,7 @@ func (o *maxGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 // are the same for any worker count.
 func maxBackward[T Float](a *graph.CSR, x, dy, dx []T, width int) {
 	arg := make([]int32, a.NumDst*width)
-	rowMax(a, x, make([]T, a.NumDst*width), arg, width)
+	rowMax(a, x, nil, arg, width)
 	clear(dx)
 	forColumns(a.NumDst, width, func(lo, hi int) {
 		for i := 0; i < a.NumDst; i++ {

@@ -114,3 +114,28 @@ func overlaps(a, b *tensor.Dense) bool {
 	a0, b0 := a.Uintptr(), b.Uintptr()
 	return a0 < b0+b.MemSize() && b0 < a0+a.MemSize()
 }
+
+// aggregatedShape infers the output of an op that maps a (NumSrc, F) input, argument k, to
+// (NumDst, F).
+func (o opBase) aggregatedShape(ns []G.DimSizer, k int) (tensor.Shape, error) {
+	s, err := shapeOf(o.name, ns, k)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMatrix(o.name, "input", s, o.g.NumSrc); err != nil {
+		return nil, err
+	}
+	return tensor.Shape{o.g.NumDst, s[1]}, nil
+}
+
+// sourceInput returns argument k as the (NumSrc, F) input matrix and its width F.
+func (o opBase) sourceInput(vals []G.Value, k int) (*tensor.Dense, int, error) {
+	x, err := denseArg(o.name, vals, k, 2)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := checkMatrix(o.name, "input", x.Shape(), o.g.NumSrc); err != nil {
+		return nil, 0, err
+	}
+	return x, x.Shape()[1], nil
+}

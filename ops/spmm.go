@@ -87,27 +87,16 @@ func (o *spmmOp) Arity() int    { return 1 }
 func (o *spmmOp) Type() hm.Type { return hm.NewFnType(matrixType, matrixType) }
 
 func (o *spmmOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(o.name, ns, 0)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkMatrix(o.name, "input", s, o.g.NumSrc); err != nil {
-		return nil, err
-	}
-	return tensor.Shape{o.g.NumDst, s[1]}, nil
+	return o.aggregatedShape(ns, 0)
 }
 
 func (o *spmmOp) Do(vals ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, vals...) }
 
 func (o *spmmOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
-	x, err := denseArg(o.name, vals, 0, 2)
+	x, width, err := o.sourceInput(vals, 0)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkMatrix(o.name, "input", x.Shape(), o.g.NumSrc); err != nil {
-		return nil, err
-	}
-	width := x.Shape()[1]
 	y := output(prealloc, x.Dtype(), tensor.Shape{o.g.NumDst, width}, x)
 	if x.Dtype() == tensor.Float32 {
 		spmm(o.g, o.g.Weights, x.Float32s(), y.Float32s(), width)
