@@ -7,32 +7,13 @@ import (
 	"github.com/gnnlab/gognn/ops/asm"
 )
 
-// l2F32 returns the squared Euclidean distance sum_i (a_i - b_i)^2. len(b) must be >= len(a).
-// It is a pure Go loop (computing |a|^2 + |b|^2 - 2 a.b with the dot kernel would cancel
-// catastrophically for near neighbours, exactly the distances that matter). Four accumulators, summed as (s0+s1)+(s2+s3), so the result is the same on every machine. The
-// four-element subslices let the compiler drop the bounds checks of the unrolled body.
-func l2F32(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i < len(a)-3; i += 4 {
-		x := a[i : i+4 : len(a)]
-		y := b[i : i+4 : len(a)]
-		d0 := x[0] - y[0]
-		d1 := x[1] - y[1]
-		d2 := x[2] - y[2]
-		d3 := x[3] - y[3]
-		s0 += d0 * d0
-		s1 += d1 * d1
-		s2 += d2 * d2
-		s3 += d3 * d3
-	}
-	for ; i < len(a); i++ {
-		d := a[i] - b[i]
-		s0 += d * d
-	}
-	return (s0 + s1) + (s2 + s3)
-}
+// l2F32 returns the squared Euclidean distance sum_i (a_i - b_i)^2; len(b) must be >= len(a).
+// It is the SIMD kernel asm.L2SquaredF32 (AVX-512 or AVX2+FMA, chosen at start-up; pure Go with
+// -tags noasm), which sums the squared differences directly: computing |a|^2 + |b|^2 - 2 a.b
+// with the dot kernel would cancel catastrophically for near neighbours, exactly the distances
+// that matter. Like dotF32, the result is the same run after run on one machine and may differ
+// in the last bits across backends.
+func l2F32(a, b []float32) float32 { return asm.L2SquaredF32(a, b) }
 
 // dotF32 returns the inner product sum_i a_i b_i; len(b) must be >= len(a). It is the SIMD
 // kernel of package ops/asm (AVX-512 or AVX2+FMA, chosen at start-up; pure Go with -tags noasm),

@@ -45,12 +45,10 @@
 //
 // # Distances and reproducibility
 //
-// L2 is a pure Go loop unrolled by four (l2F32 in distance.go); Cosine and InnerProduct use the
-// SIMD dot product of package ops/asm (dotF32). A build is a deterministic function of the
-// Config, the vectors and their order, run after run. Across machines it holds for L2 with the
-// same GOARCH and GOAMD64 level (the compiler may fuse multiply-adds on arm64, or on amd64 at
-// GOAMD64=v3), and for Cosine and InnerProduct additionally with the same ops/asm backend
+// Every metric runs on the SIMD kernels of package ops/asm: L2 on asm.L2SquaredF32, Cosine and
+// InnerProduct on asm.DotF32. A build is a deterministic function of the Config, the vectors and
+// their order, run after run. Across machines it holds with the same ops/asm backend
 // (asm.Backend(): the AVX-512, AVX2 and pure Go kernels may round the last bits differently, and
 // one bit can change a tie in the graph). Set GOGNN_ASM=generic, or build with -tags noasm, for
-// Cosine/InnerProduct indexes that match across amd64 CPUs.
+// indexes that match across amd64 CPUs.
 package hnsw

@@ -27,7 +27,9 @@ func NewSAGE(c *nn.Context, in, hidden, classes int, aggr nn.Aggregator, dropout
 	if err != nil {
 		return nil, err
 	}
-	c2, err := nn.NewSAGEConv(c, "sage2", nn.SAGEConfig{In: hidden, Out: classes, Aggr: aggr})
+	// The second layer's max-pool and LSTM aggregators work at the hidden width, not at the
+	// number of classes: an LSTM with as few units as there are classes is a bottleneck.
+	c2, err := nn.NewSAGEConv(c, "sage2", nn.SAGEConfig{In: hidden, Out: classes, Aggr: aggr, PoolHidden: hidden})
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,13 @@ type SampledConfig struct {
 	TrainConfig
 	Fanouts   []int // neighbours kept per node, one per layer, for the seeds' layer first (e.g. 25, 10)
 	BatchSize int   // seed nodes per mini-batch
+	// EvalSamples > 0 evaluates on that many neighbourhoods sampled once with the training
+	// fan-outs (every node a seed, seeded by the context), averaging the predicted
+	// probabilities, instead of on full neighbourhoods: GraphSAGE's reference implementation
+	// samples at test time too. An order-sensitive aggregator such as the LSTM, trained on
+	// sequences of at most the fan-out, does not carry over to a node's full in-degree (up to
+	// 168 on Cora).
+	EvalSamples int
 }
 
 // SampledTask is what TrainSampled fits.
@@ -37,7 +44,7 @@ type SampledTask struct {
 // TrainSampled trains with mini-batches of seed nodes drawn from Train in a shuffled order each
 // epoch (the context's seeded random source), sampling per-layer blocks around each batch; it
 // evaluates on the full graph (graph.CSR.FullBlocks), which is layer-wise full-neighbourhood
-// inference. Weight decay applies to every parameter. The parameters in base's store hold the
+// inference, or with EvalSamples on neighbourhoods sampled once. Weight decay applies to every parameter. The parameters in base's store hold the
 // trained model afterwards.
 func TrainSampled(base *nn.Context, task SampledTask, cfg SampledConfig) (*History, error) {
 	if cfg.Epochs <= 0 || cfg.LearningRate <= 0 || cfg.BatchSize <= 0 || len(cfg.Fanouts) == 0 {
@@ -54,21 +61,46 @@ func TrainSampled(base *nn.Context, task SampledTask, cfg SampledConfig) (*Histo
 
 	// The evaluation graph is built once: its parameter nodes are bound to the stored tensors
 	// that training updates in place.
-	ec := base.Next()
-	logits, err := task.Build(ec, task.Graph.FullBlocks(len(cfg.Fanouts)))
-	if err != nil {
-		return nil, err
+	evalSets := [][]graph.Block{task.Graph.FullBlocks(len(cfg.Fanouts))}
+	if cfg.EvalSamples > 0 {
+		all := make([]int, task.Graph.NumDst)
+		for i := range all {
+			all[i] = i
+		}
+		evalSets = evalSets[:0]
+		for k := 0; k < cfg.EvalSamples; k++ {
+			blocks, err := task.Graph.Sample(all, cfg.Fanouts, rng)
+			if err != nil {
+				return nil, err
+			}
+			evalSets = append(evalSets, blocks)
+		}
 	}
-	logProbs, err := ops.LogSoftmax(logits)
-	if err != nil {
-		return nil, err
+	// Built in evaluation mode, whatever the caller's mode (Build may look at it).
+	base.SetTraining(false)
+	var ec *nn.Context
+	var evals []*Evaluator
+	defer func() {
+		for _, e := range evals {
+			e.Close()
+		}
+	}()
+	for _, blocks := range evalSets {
+		ec = base.Next()
+		logits, err := task.Build(ec, blocks)
+		if err != nil {
+			return nil, err
+		}
+		logProbs, err := ops.LogSoftmax(logits)
+		if err != nil {
+			return nil, err
+		}
+		evals = append(evals, NewEvaluator(ec, logProbs))
 	}
-	eval := NewEvaluator(ec, logProbs)
-	defer eval.Close()
-	evaluate := eval.Logits
+	evaluate := func() ([][]float64, error) { return averageProbs(evals) }
 
 	h := &History{}
-	best, since := math.Inf(1), 0
+	tracker := newBestTracker(cfg.ByAccuracy)
 	var bestParams []G.Value
 	var bestOf G.Nodes
 	order := append([]int(nil), task.Train...)
@@ -94,11 +126,10 @@ func TrainSampled(base *nn.Context, task SampledTask, cfg SampledConfig) (*Histo
 		h.ValAcc = append(h.ValAcc, nn.Accuracy(lp, task.Labels, task.Val))
 		h.Epochs = epoch + 1
 		if cfg.Patience > 0 {
-			if vl < best {
-				best, since = vl, 0
+			if tracker.observe(vl, h.ValAcc[epoch]) {
 				bestOf = ec.Params()
 				bestParams = snapshot(bestOf, bestParams)
-			} else if since++; since >= cfg.Patience {
+			} else if tracker.since >= cfg.Patience {
 				break
 			}
 		}
@@ -160,4 +191,36 @@ func trainBatch(base *nn.Context, task SampledTask, cfg SampledConfig, solver G.
 		return 0, err
 	}
 	return scalar(lossVal), nil
+}
+
+// averageProbs runs every evaluator and returns the log of the mean of their predicted
+// probabilities, per node and class.
+func averageProbs(evals []*Evaluator) ([][]float64, error) {
+	if len(evals) == 1 {
+		return evals[0].Logits()
+	}
+	var sum [][]float64
+	for _, e := range evals {
+		lp, err := e.Logits()
+		if err != nil {
+			return nil, err
+		}
+		if sum == nil {
+			sum = make([][]float64, len(lp))
+			for i := range sum {
+				sum[i] = make([]float64, len(lp[i]))
+			}
+		}
+		for i, row := range lp {
+			for j, v := range row {
+				sum[i][j] += math.Exp(v)
+			}
+		}
+	}
+	for _, row := range sum {
+		for j := range row {
+			row[j] = math.Log(row[j] / float64(len(evals)))
+		}
+	}
+	return sum, nil
 }

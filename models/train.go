@@ -19,9 +19,41 @@ type TrainConfig struct {
 	// Window, when > 0, stops training as Kipf & Welling do: after epoch Window, stop once the
 	// validation loss exceeds the mean of the previous Window epochs' validation losses.
 	Window int
-	// Patience, when > 0, stops after Patience epochs without a new best validation loss and
+	// Patience, when > 0, stops after Patience epochs without a new best validation score and
 	// restores the parameters of the best epoch.
 	Patience int
+	// ByAccuracy makes the validation score of Patience the accuracy (a tie goes to the lower
+	// loss) instead of the loss. With sampled training the validation loss can reach its
+	// minimum long before the accuracy stops rising, as the model grows confident on the few
+	// nodes it gets wrong.
+	ByAccuracy bool
+}
+
+// bestTracker keeps the best validation score of early stopping.
+type bestTracker struct {
+	byAcc    bool
+	loss     float64
+	acc      float64
+	since    int
+	improved bool
+}
+
+func newBestTracker(byAcc bool) *bestTracker {
+	return &bestTracker{byAcc: byAcc, loss: math.Inf(1), acc: math.Inf(-1)}
+}
+
+// observe records one epoch's validation loss and accuracy and reports whether it is a new best.
+func (b *bestTracker) observe(loss, acc float64) bool {
+	better := loss < b.loss
+	if b.byAcc {
+		better = acc > b.acc || (acc == b.acc && loss < b.loss)
+	}
+	if better {
+		b.loss, b.acc, b.since = loss, acc, 0
+		return true
+	}
+	b.since++
+	return false
 }
 
 // Task is what a model is trained on: its graph is already built in the context.
@@ -96,9 +128,8 @@ func Train(c *nn.Context, task Task, cfg TrainConfig) (*History, error) {
 	evaluate := eval.Logits
 
 	h := &History{}
-	best := math.Inf(1)
+	tracker := newBestTracker(cfg.ByAccuracy)
 	var bestParams []G.Value
-	since := 0
 	start := time.Now()
 	for epoch := 0; epoch < cfg.Epochs; epoch++ {
 		trainLoss, err := step()
@@ -129,10 +160,9 @@ func Train(c *nn.Context, task Task, cfg TrainConfig) (*History, error) {
 		h.Epochs = epoch + 1
 
 		if cfg.Patience > 0 {
-			if vl < best {
-				best, since = vl, 0
+			if tracker.observe(vl, h.ValAcc[epoch]) {
 				bestParams = snapshot(task.Params, bestParams)
-			} else if since++; since >= cfg.Patience {
+			} else if tracker.since >= cfg.Patience {
 				break
 			}
 		}

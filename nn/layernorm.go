@@ -22,12 +22,18 @@ type LayerNorm struct {
 
 // NewLayerNorm adds a layer norm's parameters to the context's graph.
 func NewLayerNorm(c *Context, name string, f int) (*LayerNorm, error) {
+	return NewLayerNormGain(c, name, f, 1)
+}
+
+// NewLayerNormGain is NewLayerNorm with the gain initialised to gain instead of 1, as a residual
+// branch that should start small wants.
+func NewLayerNormGain(c *Context, name string, f int, gain float64) (*LayerNorm, error) {
 	if f <= 0 {
 		return nil, fmt.Errorf("nn: layer norm %q over %d features: want at least 1", name, f)
 	}
 	return &LayerNorm{
 		F: f, Eps: 1e-5,
-		Gain: c.param(name+".weight", tensor.Shape{f}, func(int) float64 { return 1 }),
+		Gain: c.param(name+".weight", tensor.Shape{f}, func(int) float64 { return gain }),
 		Bias: c.param(name+".bias", tensor.Shape{f}, zeros),
 	}, nil
 }

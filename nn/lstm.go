@@ -12,14 +12,21 @@ import (
 	"github.com/gnnlab/gognn/ops"
 )
 
-// LSTM is a single-layer LSTM (Hochreiter & Schmidhuber) built from Gorgonia ops:
+// LSTM is a single-layer LSTM (Hochreiter & Schmidhuber):
 //
 //	[i f g o] = x_t Wx + h_{t-1} Wh + b,   c_t = sigm(f) c_{t-1} + sigm(i) tanh(g),   h_t = sigm(o) tanh(c_t)
 //
-// Weights are initialised U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch.
+// The recurrence over the steps is one fused op, ops.LSTMSequence, with its backward pass
+// through time; the input projection of all steps is one matmul before it. Weights are
+// initialised U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch.
 type LSTM struct {
 	In, Hidden int
 	Wx, Wh, B  *G.Node
+	// Shuffle makes Neighbours visit each destination's neighbours in a random order drawn from
+	// the context when the graph is built, as GraphSAGE applies its LSTM to a random
+	// permutation of the neighbours so that it learns not to depend on their order. Set it on
+	// graphs built for training (one per mini-batch); evaluation uses the edge order.
+	Shuffle bool
 }
 
 // NewLSTM adds an LSTM's parameters to the context's graph.
@@ -33,7 +40,12 @@ func NewLSTM(c *Context, name string, in, hidden int) (*LSTM, error) {
 		In: in, Hidden: hidden,
 		Wx: c.param(name+".weight_ih", tensor.Shape{in, 4 * hidden}, u),
 		Wh: c.param(name+".weight_hh", tensor.Shape{hidden, 4 * hidden}, u),
-		B:  c.param(name+".bias", tensor.Shape{4 * hidden}, u),
+		B: c.param(name+".bias", tensor.Shape{4 * hidden}, func(i int) float64 {
+			if i >= hidden && i < 2*hidden {
+				return 1 + u(i)
+			}
+			return u(i)
+		}),
 	}, nil
 }
 
@@ -62,12 +74,21 @@ func (l *LSTM) Neighbours(c *Context, a *graph.CSR, p *G.Node) (*G.Node, error) 
 	}
 	deg := func(i int) int { return a.RowPtr[i+1] - a.RowPtr[i] }
 	sort.SliceStable(order, func(x, y int) bool { return deg(order[x]) > deg(order[y]) })
+	nbrs := a.ColIdx
+	if l.Shuffle {
+		nbrs = append([]int32(nil), a.ColIdx...)
+		rng := c.Rand()
+		for i := 0; i < n; i++ {
+			row := nbrs[a.RowPtr[i]:a.RowPtr[i+1]]
+			rng.Shuffle(len(row), func(x, y int) { row[x], row[y] = row[y], row[x] })
+		}
+	}
 	var steps []int // steps[t] = destinations with more than t neighbours
 	var packed []int32
 	for t := 0; n > 0 && t < deg(order[0]); t++ {
 		k := 0
 		for k < n && deg(order[k]) > t {
-			packed = append(packed, a.ColIdx[a.RowPtr[order[k]]+t])
+			packed = append(packed, nbrs[a.RowPtr[order[k]]+t])
 			k++
 		}
 		steps = append(steps, k)
@@ -86,37 +107,9 @@ func (l *LSTM) Neighbours(c *Context, a *graph.CSR, p *G.Node) (*G.Node, error) 
 	if err != nil {
 		return nil, err
 	}
-	h := c.Constant("lstm_h0", zero)
-	cell := c.Constant("lstm_c0", zero.Clone().(*tensor.Dense))
-	off := 0
-	for _, live := range steps {
-		xt, err := gatherRows(xw, rangeIdx(off, off+live))
-		if err != nil {
-			return nil, err
-		}
-		off += live
-		hLive, err := firstRows(h, live)
-		if err != nil {
-			return nil, err
-		}
-		cLive, err := firstRows(cell, live)
-		if err != nil {
-			return nil, err
-		}
-		hNew, cNew, err := l.step(xt, hLive, cLive)
-		if err != nil {
-			return nil, err
-		}
-		if live < n {
-			// Rows past the live prefix have ended and keep their state.
-			if hNew, err = keepTail(hNew, h, live, n); err != nil {
-				return nil, err
-			}
-			if cNew, err = keepTail(cNew, cell, live, n); err != nil {
-				return nil, err
-			}
-		}
-		h, cell = hNew, cNew
+	h, err := ops.LSTMSequence(xw, l.Wh, l.B, n, steps)
+	if err != nil {
+		return nil, err
 	}
 	// Back from degree order to node order: row i of the result is row pos(i) of h.
 	pos := make([]int32, n)
@@ -124,68 +117,4 @@ func (l *LSTM) Neighbours(c *Context, a *graph.CSR, p *G.Node) (*G.Node, error) 
 		pos[i] = int32(k)
 	}
 	return ops.SumAggregate(indexGraph(n, pos), h)
-}
-
-// keepTail returns the live rows' new state followed by rows live..n-1 of the old one.
-func keepTail(live, old *G.Node, n0, n int) (*G.Node, error) {
-	tail, err := gatherRows(old, rangeIdx(n0, n))
-	if err != nil {
-		return nil, err
-	}
-	return G.Concat(0, live, tail)
-}
-
-// step is one LSTM cell update of the given rows.
-func (l *LSTM) step(xw, h, cell *G.Node) (hNew, cNew *G.Node, err error) {
-	H := l.Hidden
-	hw, err := G.Mul(h, l.Wh)
-	if err != nil {
-		return nil, nil, err
-	}
-	z, err := G.Add(xw, hw)
-	if err != nil {
-		return nil, nil, err
-	}
-	if z, err = AddBias(z, l.B); err != nil {
-		return nil, nil, err
-	}
-	var gs [4]*G.Node
-	for k := range gs {
-		if gs[k], err = G.Slice(z, nil, G.S(k*H, (k+1)*H)); err != nil {
-			return nil, nil, err
-		}
-	}
-	i, err := G.Sigmoid(gs[0])
-	if err != nil {
-		return nil, nil, err
-	}
-	f, err := G.Sigmoid(gs[1])
-	if err != nil {
-		return nil, nil, err
-	}
-	g, err := G.Tanh(gs[2])
-	if err != nil {
-		return nil, nil, err
-	}
-	o, err := G.Sigmoid(gs[3])
-	if err != nil {
-		return nil, nil, err
-	}
-	fc, err := G.HadamardProd(f, cell)
-	if err != nil {
-		return nil, nil, err
-	}
-	ig, err := G.HadamardProd(i, g)
-	if err != nil {
-		return nil, nil, err
-	}
-	if cNew, err = G.Add(fc, ig); err != nil {
-		return nil, nil, err
-	}
-	tc, err := G.Tanh(cNew)
-	if err != nil {
-		return nil, nil, err
-	}
-	hNew, err = G.HadamardProd(o, tc)
-	return hNew, cNew, err
 }

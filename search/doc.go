@@ -6,7 +6,7 @@
 //	res, _ := s.Search(search.Query{Vector: q}, 10)       // HNSW candidates, GNN-re-ranked
 //	_ = s.Feedback(search.Query{Vector: q}, shown, relevant) // which shown results were relevant
 //	st, _ := s.Train()                                    // learn from the replay buffer
-//	_ = s.Save(dir)                                       // index.hnsw + gnn.state; search.Load(dir)
+//	_ = s.Save(dir)                                       // index.hnsw, model.gnn, gnn.state; search.Load(dir)
 //
 // # The model
 //
@@ -80,12 +80,13 @@
 //
 // # Persistence
 //
-// Save(dir) writes dir/index.hnsw (hnsw.Index.Save) and dir/gnn.state: a versioned, CRC-32C
-// checksummed file (format in persist.go) with the config, the weights and Adam's moments, the
-// sampler's state, the feedback graph, the replay buffer and the feedback not yet trained on,
-// and the checksum of the index file it belongs to. Both are written atomically
-// (internal/atomicfile for the state); a crash between the two renames leaves a pair that Load
-// rejects as coming from different saves. Load recomputes the embeddings, which reproduces the
+// Save(dir) writes three files, each atomically: dir/index.hnsw (hnsw.Index.Save); dir/model.gnn,
+// the GNN's weights and Adam's moments in the framework's model file format (package modelfile:
+// a self-describing header, ModelArchitecture, and a checksum per tensor; modelfile.Read reads
+// it like any other model); and dir/gnn.state, a versioned, CRC-32C checksummed file (format in
+// persist.go) with the sampler's state, the feedback graph, the replay buffer, the feedback not
+// yet trained on and the checksums of the two other files. A crash between the renames leaves
+// files that Load rejects as coming from different saves. Load recomputes the embeddings, which reproduces the
 // saved index's rankings exactly (TestSaveLoadRoundTrip).
 //
 // # Measured

@@ -2,6 +2,7 @@ package search
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -13,25 +14,37 @@ import (
 
 	"github.com/gnnlab/gognn/hnsw"
 	"github.com/gnnlab/gognn/internal/atomicfile"
+	"github.com/gnnlab/gognn/modelfile"
 )
 
 // Files of a saved index, in its directory.
 const (
 	IndexFile = "index.hnsw" // the HNSW index, hnsw.Index.Save's format
-	StateFile = "gnn.state"  // the GNN and its feedback state, the format below
+	ModelFile = "model.gnn"  // the GNN's weights and Adam moments, a modelfile (see ModelArchitecture)
+	StateFile = "gnn.state"  // the feedback state, the format below
 )
 
-// State file format, version 1. All integers little endian, floats as IEEE 754 bits.
+// ModelArchitecture is the architecture header of a saved index's model file, so the file
+// describes itself like every model file of the framework (modelfile.Read shows it). The file
+// holds, in float32, each parameter under its name (sage_hnsw.lin_l.weight, ...; weights are
+// (in, out) matrices) followed by Adam's moments as <name>.adam_m and <name>.adam_v.
+type ModelArchitecture struct {
+	Model  string `json:"model"`  // "search"
+	In     int    `json:"in"`     // dimension of the corpus vectors
+	Hidden int    `json:"hidden"` // Config.Hidden
+	Config Config `json:"config"` // the index's configuration, defaults filled in
+}
+
+// State file format, version 2. All integers little endian, floats as IEEE 754 bits.
 //
 //	magic     8 bytes "GOGNNsrh"
-//	version   uint32 (1)
+//	version   uint32 (2)
 //	config    Hidden, Candidates, QueryDegree, BufferSize, Steps, BatchSize uint32;
 //	          FeedbackDegree int32; LearningRate, Temperature float64; Seed uint64
 //	hnsw      vectors uint64, dim uint32, CRC-32C of the whole index file uint32
+//	model     CRC-32C of the whole model file uint32
 //	adam      step uint64
 //	rng       uint32 length, then the replay sampler's state (PCG MarshalBinary)
-//	params    count uint32; each: name (uint32 length, bytes), rank uint32, dims uint32...,
-//	          then the values, Adam's first and second moments (float32 each)
 //	feedback  for each of the vectors: count uint32, then count neighbour ids uint32, oldest first
 //	buffer    events received uint64, count uint32, then each event oldest first: query nonzeros
 //	          uint32, their columns uint32, their values float32; neighbours uint32 + ids uint32;
@@ -43,7 +56,8 @@ const (
 // which gives the same values bit for bit.
 const (
 	stateMagic   = "GOGNNsrh"
-	stateVersion = 1
+	stateVersion = 2
+	modelName    = "search"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -53,10 +67,11 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 var ErrCorrupt = errors.New("corrupt search index")
 
 // Save writes the index to the directory dir (created if missing): the HNSW index to
-// dir/index.hnsw (hnsw.Index.Save) and the GNN's weights, Adam's state, the feedback graph and
-// the replay buffer to dir/gnn.state. Each file is written atomically (a temporary file renamed
-// over the old one); the state file records the checksum of the index file, so a pair from two
-// different saves (a crash between the two renames) is detected by Load. Feedback pending for
+// dir/index.hnsw (hnsw.Index.Save), the GNN's weights and Adam's moments to dir/model.gnn (a
+// model file, see ModelArchitecture) and the feedback graph, the replay buffer and the
+// sampler's state to dir/gnn.state. Each file is written atomically (a temporary file renamed
+// over the old one) and the state file, written last, records the checksums of the other two,
+// so files from two different saves (a crash between the renames) are detected by Load. Feedback pending for
 // the next Train is saved too. Searches and Feedback may run during Save; Train and Add wait.
 func (s *Index) Save(dir string) error {
 	s.trainMu.Lock()
@@ -69,6 +84,14 @@ func (s *Index) Save(dir string) error {
 		return fmt.Errorf("search: Save: %w", err)
 	}
 	sum, err := fileCRC(ipath)
+	if err != nil {
+		return fmt.Errorf("search: Save: %w", err)
+	}
+	mpath := filepath.Join(dir, ModelFile)
+	if err := modelfile.Write(mpath, s.architecture(), s.modelTensors(), modelfile.FP32); err != nil {
+		return fmt.Errorf("search: Save: %w", err)
+	}
+	msum, err := fileCRC(mpath)
 	if err != nil {
 		return fmt.Errorf("search: Save: %w", err)
 	}
@@ -107,21 +130,10 @@ func (s *Index) Save(dir string) error {
 	b = le.AppendUint64(b, uint64(len(s.feats)))
 	u32(s.dim)
 	u32(int(sum))
+	u32(int(msum))
 	b = le.AppendUint64(b, uint64(s.adamT))
 	u32(len(rng))
 	b = append(b, rng...)
-	u32(len(s.params))
-	for _, p := range s.params {
-		u32(len(p.Name))
-		b = append(b, p.Name...)
-		u32(len(p.Shape))
-		for _, d := range p.Shape {
-			u32(d)
-		}
-		f32s(p.Data)
-		f32s(p.M)
-		f32s(p.V)
-	}
 	for _, r := range s.fb {
 		ids(r)
 	}
@@ -170,7 +182,7 @@ func fileCRC(path string) (uint32, error) {
 // loaded index ranks exactly as the saved one did and continues training exactly as it would
 // have.
 func Load(dir string) (*Index, error) {
-	ipath, spath := filepath.Join(dir, IndexFile), filepath.Join(dir, StateFile)
+	ipath, mpath, spath := filepath.Join(dir, IndexFile), filepath.Join(dir, ModelFile), filepath.Join(dir, StateFile)
 	data, err := os.ReadFile(spath)
 	if err != nil {
 		return nil, fmt.Errorf("search: Load: %w", err)
@@ -183,11 +195,73 @@ func Load(dir string) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: Load: %w", err)
 	}
-	s, err := decodeState(data, ix, sum)
+	msum, err := fileCRC(mpath)
+	if err != nil {
+		return nil, fmt.Errorf("search: Load: %w", err)
+	}
+	s, err := decodeState(data, ix, sum, msum)
 	if err != nil {
 		return nil, fmt.Errorf("search: Load %s: %w", spath, err)
 	}
+	if err := s.loadModel(mpath); err != nil {
+		return nil, fmt.Errorf("search: Load %s: %w", mpath, err)
+	}
+	s.w = snapshot(s.params, s.dim, s.cfg.Hidden)
+	s.emb = make([][]float32, len(s.feats))
+	s.w.embedRows(s.emb, seq(len(s.feats)), s.feats, s.nbrs, s.fb)
 	return s, nil
+}
+
+// architecture returns the header of the index's model file.
+func (s *Index) architecture() ModelArchitecture {
+	return ModelArchitecture{Model: modelName, In: s.dim, Hidden: s.cfg.Hidden, Config: s.cfg}
+}
+
+// modelTensors lists the parameters and their Adam moments for the model file.
+func (s *Index) modelTensors() []modelfile.Tensor {
+	ts := make([]modelfile.Tensor, 0, 3*len(s.params))
+	for _, p := range s.params {
+		ts = append(ts,
+			modelfile.Tensor{Name: p.Name, Shape: p.Shape, Data: p.Data},
+			modelfile.Tensor{Name: p.Name + ".adam_m", Shape: p.Shape, Data: p.M},
+			modelfile.Tensor{Name: p.Name + ".adam_v", Shape: p.Shape, Data: p.V})
+	}
+	return ts
+}
+
+// loadModel reads the weights and Adam's moments from the model file at path into s.params,
+// checking that the file describes this index's model.
+func (s *Index) loadModel(path string) error {
+	f, vals, err := modelfile.Read(path)
+	if err != nil {
+		return err
+	}
+	var arch ModelArchitecture
+	if err := json.Unmarshal(f.Architecture, &arch); err != nil {
+		return corrupt("architecture header: %v", err)
+	}
+	if want := s.architecture(); arch != want {
+		return corrupt("the model file describes %+v, the state file %+v: the files come from different saves", arch, want)
+	}
+	if len(f.Tensors) != 3*len(s.params) {
+		return corrupt("%d tensors, the model has %d (parameters and two Adam moments each)", len(f.Tensors), 3*len(s.params))
+	}
+	for _, p := range s.params {
+		for _, t := range []struct {
+			name string
+			dst  []float32
+		}{{p.Name, p.Data}, {p.Name + ".adam_m", p.M}, {p.Name + ".adam_v", p.V}} {
+			info, ok := f.Tensor(t.name)
+			if !ok {
+				return corrupt("tensor %s is missing", t.name)
+			}
+			if !slices.Equal(info.Shape, p.Shape) {
+				return corrupt("tensor %s has shape %v, the model's is %v", t.name, info.Shape, p.Shape)
+			}
+			copy(t.dst, vals[t.name])
+		}
+	}
+	return nil
 }
 
 // decoder reads little-endian fields, remembering the first error.
@@ -272,7 +346,9 @@ func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
 }
 
-func decodeState(b []byte, ix *hnsw.Index, indexCRC uint32) (*Index, error) {
+// decodeState reads a state file for the index ix whose file has the checksum indexCRC, next to
+// a model file with the checksum modelCRC. The parameters are left for loadModel.
+func decodeState(b []byte, ix *hnsw.Index, indexCRC, modelCRC uint32) (*Index, error) {
 	if len(b) < len(stateMagic)+8 || string(b[:len(stateMagic)]) != stateMagic {
 		return nil, corrupt("not a search state file (bad magic)")
 	}
@@ -300,6 +376,12 @@ func decodeState(b []byte, ix *hnsw.Index, indexCRC uint32) (*Index, error) {
 		return nil, corrupt("the state was saved with an index of %d vectors of dimension %d (checksum %08x), but %s holds %d of dimension %d (checksum %08x): the two files come from different saves",
 			n, dim, sum, IndexFile, ix.Len(), ix.Dim(), indexCRC)
 	}
+	if msum := uint32(d.u32("model checksum")); d.err == nil && msum != modelCRC {
+		return nil, corrupt("the state was saved with a model file of checksum %08x, but %s has %08x: the two files come from different saves", msum, ModelFile, modelCRC)
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
 	cfg, err := c.withDefaults()
 	if err != nil || cfg != c {
 		return nil, corrupt("invalid config %+v", c)
@@ -319,26 +401,6 @@ func decodeState(b []byte, ix *hnsw.Index, indexCRC uint32) (*Index, error) {
 		if err := s.pcg.UnmarshalBinary(rng); err != nil {
 			return nil, corrupt("rng state: %v", err)
 		}
-	}
-	if k := d.u32("parameter count"); d.err == nil && k != len(s.params) {
-		return nil, corrupt("%d parameters, the model has %d", k, len(s.params))
-	}
-	for _, p := range s.params {
-		name := string(d.take(d.count(1, "parameter name"), "parameter name"))
-		rank := d.count(4, "parameter rank")
-		shape := make([]int, rank)
-		for i := range shape {
-			shape[i] = d.u32("parameter shape")
-		}
-		if d.err != nil {
-			return nil, d.err
-		}
-		if name != p.Name || !slices.Equal(shape, p.Shape) {
-			return nil, corrupt("parameter %q of shape %v, the model has %q of shape %v", name, shape, p.Name, p.Shape)
-		}
-		d.f32s(p.Data, p.Name)
-		d.f32s(p.M, p.Name+" first moment")
-		d.f32s(p.V, p.Name+" second moment")
 	}
 	s.fb = make([][]int32, N)
 	for i := range s.fb {
@@ -389,8 +451,5 @@ func decodeState(b []byte, ix *hnsw.Index, indexCRC uint32) (*Index, error) {
 	if d.off != len(body) {
 		return nil, corrupt("%d bytes after the data", len(body)-d.off)
 	}
-	s.w = snapshot(s.params, s.dim, cfg.Hidden)
-	s.emb = make([][]float32, N)
-	s.w.embedRows(s.emb, seq(N), s.feats, s.nbrs, s.fb)
 	return s, nil
 }

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -14,6 +15,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/gnnlab/gognn/hnsw"
+	"github.com/gnnlab/gognn/modelfile"
 )
 
 // corpus is a generated clustered data set with hidden labels: each vector is its class's
@@ -513,5 +515,77 @@ func TestEmptyIndex(t *testing.T) {
 	res, err := s.Search(Query{Vector: c.vecs[7]}, 5)
 	if err != nil || len(res) != 5 || res[0].ID != 7 {
 		t.Fatalf("after Add: %v, %v", res, err)
+	}
+}
+
+func TestModelFileHoldsTheWeights(t *testing.T) {
+	c := clustered(200, 16, 4, 4, 0.3, 8)
+	s := build(t, c, testConfig)
+	pool, _ := split(len(c.vecs), 40)
+	feedbackRound(t, s, c, pool[:20])
+	dir := t.TempDir()
+	if err := s.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	mpath := filepath.Join(dir, ModelFile)
+
+	// The model file describes itself, as every model file does.
+	f, vals, err := modelfile.Read(mpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var arch ModelArchitecture
+	if err := json.Unmarshal(f.Architecture, &arch); err != nil {
+		t.Fatal(err)
+	}
+	if arch.Model != "search" || arch.In != 16 || arch.Hidden != s.Config().Hidden || arch.Config != s.Config() {
+		t.Errorf("architecture %+v, want search over 16 dimensions with config %+v", arch, s.Config())
+	}
+	for _, p := range s.params {
+		if !slices.Equal(vals[p.Name], p.Data) || !slices.Equal(vals[p.Name+".adam_m"], p.M) || !slices.Equal(vals[p.Name+".adam_v"], p.V) {
+			t.Errorf("tensor %s or its moments differ from the index's", p.Name)
+		}
+	}
+
+	model, err := os.ReadFile(mpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := slices.Clone(model)
+	bad[len(bad)-3] ^= 0x10 // inside the last tensor's data
+	if err := os.WriteFile(mpath, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir); err == nil {
+		t.Error("Load accepted a model file with a flipped byte")
+	}
+	if err := os.WriteFile(mpath, model[:len(model)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir); err == nil {
+		t.Error("Load accepted a truncated model file")
+	}
+
+	// A model file from a later save (a crash between the renames) is refused by the state.
+	feedbackRound(t, s, c, pool[20:40])
+	other := t.TempDir()
+	if err := s.Save(other); err != nil {
+		t.Fatal(err)
+	}
+	later, err := os.ReadFile(filepath.Join(other, ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mpath, later, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "different saves") {
+		t.Errorf("model file from another save: Load error %v, want one naming different saves", err)
+	}
+	if err := os.WriteFile(mpath, model, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir); err != nil {
+		t.Errorf("restored model file: %v", err)
 	}
 }

@@ -44,6 +44,19 @@ func DotF64(x, y []float64) float64 {
 	return dotF64(x, y)
 }
 
+// L2SquaredF32 returns the squared Euclidean distance sum_i (x[i]-y[i])^2 over i < len(x).
+// Panics if len(y) < len(x). The differences are exact as computed in float32; the squares are
+// summed with fused multiply-adds over several accumulators (see the package comment).
+func L2SquaredF32(x, y []float32) float32 {
+	if len(y) < len(x) {
+		panicShort("L2SquaredF32", "y", len(y), "len(x)", len(x))
+	}
+	if len(x) == 0 {
+		return 0
+	}
+	return l2SquaredF32(x, y)
+}
+
 // ScaleF32 computes x[i] *= alpha.
 func ScaleF32(alpha float32, x []float32) {
 	if len(x) > 0 {
@@ -134,6 +147,55 @@ func GatherMaxF64(y []float64, arg []int32, x []float64, width int, rows []int32
 	}
 }
 
+// GemmMR and GemmNR are the rows and columns of the C tile GemmKernelF32 computes.
+const (
+	GemmMR = 6
+	GemmNR = 16
+)
+
+// GemmKernelF32 is the SGEMM micro-kernel of package blas. With A(r,p) = a[r*rs+p*cs] it sets,
+// for r < GemmMR and j < GemmNR,
+//
+//	c[r*ldc+j] = alpha * sum_{p<kc} A(r,p)*b[p*ldb+j] + beta*c[r*ldc+j]
+//
+// summing over p in order; beta == 0 does not read c (NaNs there are overwritten). b holds
+// GemmNR values per step of p, ldb >= GemmNR apart: a packed panel (ldb = GemmNR) or a row-major
+// B in place. A can be packed (rs = 1, cs = GemmMR) or read in place from a row-major matrix
+// (rs = lda, cs = 1) or its transpose (rs = 1, cs = lda). Panics if kc, rs or cs is negative,
+// ldb or ldc < GemmNR, or a slice is too short for the elements named above. The AVX-512
+// backend uses the AVX2 kernel.
+func GemmKernelF32(kc int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	checkGemm(kc, a, rs, cs, b, ldb, c, ldc)
+	gemmKernelF32(kc, a, rs, cs, b, ldb, c, ldc, alpha, beta)
+}
+
+// PrefetchF32 asks the CPU to bring the cache lines of x into L1 (PREFETCHT0) without waiting
+// for them; it does nothing without the assembly backend. The SGEMM driver calls it for the
+// next panels of A and C while the kernel computes the current ones.
+func PrefetchF32(x []float32) {
+	if len(x) > 0 {
+		prefetchF32(x)
+	}
+}
+
+// PrefetchL2F32 is PrefetchF32 into L2 (PREFETCHT1), for data needed later than the next
+// microseconds or too large for L1: the SGEMM driver requests what its next k block packs.
+func PrefetchL2F32(x []float32) {
+	if len(x) > 0 {
+		prefetchL2F32(x)
+	}
+}
+
+// SpinCycles runs n iterations of a chain of 8 dependent integer additions, about 8n clock
+// cycles on any x86-64 core: timing it measures the clock. It returns false, doing nothing,
+// without the assembly backend.
+func SpinCycles(n int) bool {
+	if n <= 0 {
+		return n == 0 && active != levelGeneric
+	}
+	return spinCycles(n)
+}
+
 // Backend reports the kernel set in use: "avx512", "avx2" or "generic".
 func Backend() string { return active.String() }
 
@@ -174,6 +236,26 @@ func fillNegOne(a []int32) {
 
 func panicShort(fn, name string, n int, what string, need int) {
 	panic(fmt.Sprintf("asm.%s: len(%s) = %d, shorter than %s = %d", fn, name, n, what, need))
+}
+
+// checkGemm validates what the SGEMM kernels read and write.
+func checkGemm(kc int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int) {
+	if kc < 0 || rs < 0 || cs < 0 || ldb < GemmNR || ldc < GemmNR {
+		panicGemm(kc, rs, cs, ldb, ldc)
+	}
+	if kc > 0 && len(b) < (kc-1)*ldb+GemmNR {
+		panicShort("GemmKernelF32", "b", len(b), "(kc-1)*ldb+GemmNR", (kc-1)*ldb+GemmNR)
+	}
+	if len(c) < (GemmMR-1)*ldc+GemmNR {
+		panicShort("GemmKernelF32", "c", len(c), "(GemmMR-1)*ldc+GemmNR", (GemmMR-1)*ldc+GemmNR)
+	}
+	if kc > 0 && len(a) <= (GemmMR-1)*rs+(kc-1)*cs {
+		panicShort("GemmKernelF32", "a", len(a), "(GemmMR-1)*rs+(kc-1)*cs+1", (GemmMR-1)*rs+(kc-1)*cs+1)
+	}
+}
+
+func panicGemm(kc, rs, cs, ldb, ldc int) {
+	panic(fmt.Sprintf("asm.GemmKernelF32: kc = %d, rs = %d, cs = %d must be >= 0 and ldb = %d, ldc = %d >= %d", kc, rs, cs, ldb, ldc, GemmNR))
 }
 
 func panicRow(fn string, k int, r int32, nx, width int) {

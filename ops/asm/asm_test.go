@@ -152,6 +152,49 @@ func testDot[T float](t *testing.T, k kernels[T]) {
 	}
 }
 
+// TestL2Squared compares L2SquaredF32 with l2SquaredRef at every length 0..1000 and at unaligned
+// offsets; y is longer than x (only len(x) counts) and the inputs are read-only, so they are
+// checked unchanged instead of guarded.
+func TestL2Squared(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(21, 22))
+		for n := 0; n <= 1000; n++ {
+			for off := 0; off <= 3; off++ {
+				x := randSlice[float32](r, n+off)[off:]
+				y := randSlice[float32](r, n+3+off)[3:]
+				x0, y0 := append([]float32(nil), x...), append([]float32(nil), y...)
+				got, want := L2SquaredF32(x, y), l2SquaredRef(x, y[:n])
+				abs := 0.0
+				for i := range x {
+					d := float64(x[i] - y[i])
+					abs += d * d
+				}
+				if !near(got, want, abs, n) {
+					t.Fatalf("n=%d off=%d: got %v, want %v", n, off, got, want)
+				}
+				for i := range x0 {
+					if x[i] != x0[i] {
+						t.Fatalf("n=%d off=%d: x[%d] changed", n, off, i)
+					}
+				}
+				for i := range y0 {
+					if y[i] != y0[i] {
+						t.Fatalf("n=%d off=%d: y[%d] changed", n, off, i)
+					}
+				}
+			}
+		}
+		// Exact on small integers; a zero distance is exactly zero.
+		if got := L2SquaredF32([]float32{1, 2, 3}, []float32{4, 0, -1}); got != 29 {
+			t.Errorf("L2SquaredF32 small = %v, want 29", got)
+		}
+		v := randSlice[float32](r, 100)
+		if got := L2SquaredF32(v, v); got != 0 {
+			t.Errorf("L2SquaredF32(v, v) = %v, want 0", got)
+		}
+	})
+}
+
 func TestScale(t *testing.T) {
 	forEachBackend(t, func(t *testing.T) {
 		testScale(t, api32)
@@ -347,6 +390,7 @@ func TestPanics(t *testing.T) {
 	cases := map[string]func(){
 		"axpy short y":        func() { AxpyF32(1, x, y) },
 		"dot short y":         func() { DotF64(make([]float64, 3), make([]float64, 2)) },
+		"l2 short y":          func() { L2SquaredF32(make([]float32, 3), make([]float32, 2)) },
 		"sum short y":         func() { GatherSumF32(y[:3], x, 4, []int32{0}, nil) },
 		"sum short alpha":     func() { GatherSumF32(y, x, 4, []int32{0, 1}, []float32{1}) },
 		"sum negative row":    func() { GatherSumF32(y, x, 4, []int32{0, -1}, nil) },
@@ -388,6 +432,7 @@ func TestNoAllocs(t *testing.T) {
 			AxpyF64(2, x64[:], y64[:])
 			_ = DotF32(x[:], y[:])
 			_ = DotF64(x64[:], y64[:])
+			_ = L2SquaredF32(x[:], y[:])
 			ScaleF32(2, x[:])
 			ScaleF64(2, x64[:])
 			GatherSumF32(y[:10], x[:], 10, rows[:], alpha[:])

@@ -158,6 +158,86 @@ done4:
 	VZEROUPPER
 	RET
 
+// func l2SquaredF32AVX512(x []float32, y []float32) float32
+// Requires: AVX, AVX512F
+TEXT ·l2SquaredF32AVX512(SB), NOSPLIT, $0-52
+	MOVQ   x_base+0(FP), AX
+	MOVQ   y_base+24(FP), CX
+	MOVQ   x_len+8(FP), DX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+big1:
+	CMPQ        DX, $0x00000080
+	JB          one2
+	VMOVUPS     (AX), Z4
+	VSUBPS      (CX), Z4, Z4
+	VFMADD231PS Z4, Z4, Z0
+	VMOVUPS     64(AX), Z4
+	VSUBPS      64(CX), Z4, Z4
+	VFMADD231PS Z4, Z4, Z1
+	VMOVUPS     128(AX), Z4
+	VSUBPS      128(CX), Z4, Z4
+	VFMADD231PS Z4, Z4, Z2
+	VMOVUPS     192(AX), Z4
+	VSUBPS      192(CX), Z4, Z4
+	VFMADD231PS Z4, Z4, Z3
+	VMOVUPS     256(AX), Z4
+	VSUBPS      256(CX), Z4, Z4
+	VFMADD231PS Z4, Z4, Z0
+	VMOVUPS     320(AX), Z4
+	VSUBPS      320(CX), Z4, Z4
+	VFMADD231PS Z4, Z4, Z1
+	VMOVUPS     384(AX), Z4
+	VSUBPS      384(CX), Z4, Z4
+	VFMADD231PS Z4, Z4, Z2
+	VMOVUPS     448(AX), Z4
+	VSUBPS      448(CX), Z4, Z4
+	VFMADD231PS Z4, Z4, Z3
+	ADDQ        $0x00000200, AX
+	ADDQ        $0x00000200, CX
+	SUBQ        $0x00000080, DX
+	JMP         big1
+
+one2:
+	CMPQ        DX, $0x00000010
+	JB          tail3
+	VMOVUPS     (AX), Z4
+	VSUBPS      (CX), Z4, Z4
+	VFMADD231PS Z4, Z4, Z0
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         one2
+
+tail3:
+	TESTQ       DX, DX
+	JZ          done4
+	LEAQ        kmask<>+0(SB), BX
+	KMOVW       (BX)(DX*2), K1
+	VMOVUPS.Z   (AX), K1, Z4
+	VMOVUPS.Z   (CX), K1, Z5
+	VSUBPS      Z5, Z4, Z4
+	VFMADD231PS Z4, Z4, Z0
+
+done4:
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z2, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, ret+48(FP)
+	VZEROUPPER
+	RET
+
 // func scaleF32AVX512(alpha float32, x []float32)
 // Requires: AVX, AVX512F
 TEXT ·scaleF32AVX512(SB), NOSPLIT, $0-32

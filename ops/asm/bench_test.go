@@ -174,6 +174,23 @@ func BenchmarkDotF32(b *testing.B) {
 	}
 }
 
+// BenchmarkL2SquaredF32 includes the dimensions of typical embeddings (128) and of HNSW's
+// benchmarks.
+func BenchmarkL2SquaredF32(b *testing.B) {
+	for _, n := range []int{64, 128, 1024, 16384} {
+		x, y := benchMatrix(n, 1), benchMatrix(n, 2)
+		for _, l := range available() {
+			b.Run(fmt.Sprintf("n=%d/%v", n, l), func(b *testing.B) {
+				defer setBackend(l)()
+				b.SetBytes(int64(8 * n))
+				for b.Loop() {
+					sink += L2SquaredF32(x, y)
+				}
+			})
+		}
+	}
+}
+
 func BenchmarkScaleF32(b *testing.B) {
 	for _, n := range []int{128, 1024, 16384} {
 		x := benchMatrix(n, 1)

@@ -73,6 +73,16 @@ func dotF64(x, y []float64) float64 {
 	return dotRef(x, y)
 }
 
+func l2SquaredF32(x, y []float32) float32 {
+	switch active {
+	case levelAVX512:
+		return l2SquaredF32AVX512(x, y)
+	case levelAVX2:
+		return l2SquaredF32AVX2(x, y)
+	}
+	return l2SquaredRef(x, y)
+}
+
 func scaleF32(alpha float32, x []float32) {
 	switch active {
 	case levelAVX512:
@@ -136,5 +146,34 @@ func gatherMaxF64(y []float64, arg []int32, x []float64, width int, rows []int32
 		gatherMaxF64AVX2(y, arg, x, width, rows, base)
 	default:
 		gatherMaxRef(y, arg, x, width, rows, base)
+	}
+}
+
+// gemmKernelF32 has no AVX-512 version: that backend runs the AVX2 kernel.
+func gemmKernelF32(kc int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	if active >= levelAVX2 {
+		gemmKernelF32AVX2(kc, a, rs, cs, b, ldb, c, ldc, alpha, beta)
+		return
+	}
+	gemmKernelRef(kc, a, rs, cs, b, ldb, c, ldc, alpha, beta)
+}
+
+func spinCycles(n int) bool {
+	if active == levelGeneric {
+		return false
+	}
+	spinCyclesAVX2(n)
+	return true
+}
+
+func prefetchF32(x []float32) {
+	if active >= levelAVX2 {
+		prefetchF32AVX2(x)
+	}
+}
+
+func prefetchL2F32(x []float32) {
+	if active >= levelAVX2 {
+		prefetchL2F32AVX2(x)
 	}
 }

@@ -10,6 +10,7 @@ func axpyF64(alpha float64, x, y []float64) { axpyRef(alpha, x, y) }
 func dotF32(x, y []float32) float32         { return dotRef(x, y) }
 func dotF64(x, y []float64) float64         { return dotRef(x, y) }
 func scaleF32(alpha float32, x []float32)   { scaleRef(alpha, x) }
+func l2SquaredF32(x, y []float32) float32   { return l2SquaredRef(x, y) }
 func scaleF64(alpha float64, x []float64)   { scaleRef(alpha, x) }
 
 func gatherSumF32(y, x []float32, width int, rows []int32, alpha []float32) {
@@ -27,3 +28,13 @@ func gatherMaxF32(y []float32, arg []int32, x []float32, width int, rows []int32
 func gatherMaxF64(y []float64, arg []int32, x []float64, width int, rows []int32, base int32) {
 	gatherMaxRef(y, arg, x, width, rows, base)
 }
+
+func gemmKernelF32(kc int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	gemmKernelRef(kc, a, rs, cs, b, ldb, c, ldc, alpha, beta)
+}
+
+func spinCycles(int) bool { return false }
+
+func prefetchF32([]float32) {}
+
+func prefetchL2F32([]float32) {}

@@ -1,6 +1,7 @@
-// Package asm holds the SIMD inner loops of sparse neighbour aggregation: Axpy, Dot and Scale on
-// vectors, and the row gathers GatherSum (weighted sum of feature rows) and GatherMax (element-wise
-// maximum with the row that attains it).
+// Package asm holds the SIMD inner loops of sparse neighbour aggregation: Axpy, Dot, L2Squared
+// and Scale on vectors, the row gathers GatherSum (weighted sum of feature rows) and GatherMax
+// (element-wise maximum with the row that attains it), and the SGEMM micro-kernel of package
+// blas.
 //
 // Each kernel has an AVX-512 and an AVX2+FMA version in Go assembly, generated with avo from
 // _gen, and the plain Go loop of ref.go, which is both the test oracle and the "generic"

@@ -23,6 +23,17 @@ func dotRef[T float](x, y []T) T {
 	return s
 }
 
+// l2SquaredRef: sum_i (x[i]-y[i])^2, added in order.
+func l2SquaredRef[T float](x, y []T) T {
+	y = y[:len(x)]
+	var s T
+	for i, v := range x {
+		d := v - y[i]
+		s += d * d
+	}
+	return s
+}
+
 // scaleRef: x[i] *= alpha.
 func scaleRef[T float](alpha T, x []T) {
 	for i := range x {
@@ -75,6 +86,50 @@ func gatherMaxRef[T float](y []T, arg []int32, x []T, width int, rows []int32, b
 				y[j] = v
 				arg[j] = base + int32(k)
 			}
+		}
+	}
+}
+
+// gemmKernelRef: the GemmKernelF32 tile, summing over p in order (no fused multiply-add
+// promised: the compiler may or may not fuse). It works row by row with the 16 sums in local
+// variables, which the compiler keeps in registers: several times faster than an array.
+func gemmKernelRef(kc int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	for r := 0; r < GemmMR; r++ {
+		var s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15 float32
+		var ar []float32
+		if kc > 0 { // with kc == 0, a may hold nothing
+			ar = a[r*rs:]
+		}
+		for p := 0; p < kc; p++ {
+			v := ar[p*cs]
+			bp := (*[GemmNR]float32)(b[p*ldb:])
+			s0 += v * bp[0]
+			s1 += v * bp[1]
+			s2 += v * bp[2]
+			s3 += v * bp[3]
+			s4 += v * bp[4]
+			s5 += v * bp[5]
+			s6 += v * bp[6]
+			s7 += v * bp[7]
+			s8 += v * bp[8]
+			s9 += v * bp[9]
+			s10 += v * bp[10]
+			s11 += v * bp[11]
+			s12 += v * bp[12]
+			s13 += v * bp[13]
+			s14 += v * bp[14]
+			s15 += v * bp[15]
+		}
+		sums := [GemmNR]float32{s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15}
+		cr := (*[GemmNR]float32)(c[r*ldc:])
+		if beta == 0 {
+			for j, v := range sums {
+				cr[j] = alpha * v
+			}
+			continue
+		}
+		for j, v := range sums {
+			cr[j] = alpha*v + beta*cr[j]
 		}
 	}
 }

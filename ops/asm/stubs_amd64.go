@@ -14,6 +14,29 @@ func axpyF32AVX2(alpha float32, x []float32, y []float32)
 //go:noescape
 func dotF32AVX2(x []float32, y []float32) float32
 
+// l2SquaredF32AVX2 is L2SquaredF32 for CPUs with AVX2 and FMA. The wrapper checks len(y) >= len(x) > 0.
+//
+//go:noescape
+func l2SquaredF32AVX2(x []float32, y []float32) float32
+
+// gemmKernelF32AVX2 is GemmKernelF32 for CPUs with AVX2 and FMA. The wrapper checks kc >= 0, the strides and that every element read or written is in its slice.
+//
+//go:noescape
+func gemmKernelF32AVX2(kc int, a []float32, rs int, cs int, b []float32, ldb int, c []float32, ldc int, alpha float32, beta float32)
+
+// prefetchF32AVX2 is PrefetchF32 for CPUs with AVX2 and FMA. The wrapper checks len(x) > 0. It issues PREFETCHT0.
+//
+//go:noescape
+func prefetchF32AVX2(x []float32)
+
+// prefetchL2F32AVX2 is PrefetchL2F32 for CPUs with AVX2 and FMA. The wrapper checks len(x) > 0. It issues PREFETCHT1.
+//
+//go:noescape
+func prefetchL2F32AVX2(x []float32)
+
+// spinCyclesAVX2 runs n iterations of 8 dependent 1-cycle additions; it returns a value the caller can ignore.
+func spinCyclesAVX2(n int) int
+
 // scaleF32AVX2 is ScaleF32 for CPUs with AVX2 and FMA. The wrapper checks len(x) > 0.
 //
 //go:noescape
@@ -63,6 +86,11 @@ func axpyF32AVX512(alpha float32, x []float32, y []float32)
 //
 //go:noescape
 func dotF32AVX512(x []float32, y []float32) float32
+
+// l2SquaredF32AVX512 is L2SquaredF32 for CPUs with AVX512F. The wrapper checks len(y) >= len(x) > 0.
+//
+//go:noescape
+func l2SquaredF32AVX512(x []float32, y []float32) float32
 
 // scaleF32AVX512 is ScaleF32 for CPUs with AVX512F. The wrapper checks len(x) > 0.
 //

@@ -80,6 +80,16 @@ func kernels(ctx *build.Context, isa isa) {
 		g := &kgen{Context: ctx, isa: isa, elem: e, table: table}
 		g.axpy()
 		g.dot()
+		if e == f32 {
+			g.l2Squared()
+		}
+		if e == f32 && !isa.zmm {
+			// SGEMM has an AVX2 kernel only; the AVX-512 backend dispatches to it.
+			g.gemmKernel()
+			g.prefetch("prefetch", false)
+			g.prefetch("prefetchL2", true)
+			g.spinCycles()
+		}
 		g.scale()
 		g.gatherSum()
 		g.gatherMax()
@@ -355,6 +365,41 @@ func (g *kgen) dot() {
 	} else {
 		g.VMOVSD(s, r.Addr)
 	}
+	g.ret()
+}
+
+// l2Squared is dot's loop on the differences: acc += (x-y)*(x-y). A masked tail loads zeros in
+// both operands, so the lanes past the end add nothing.
+func (g *kgen) l2Squared() {
+	g.function("l2Squared", "func(x, y []%[1]s) %[1]s", "The wrapper checks len(y) >= len(x) > 0.")
+	x := g.Load(g.Param("x").Base(), g.GP64()).(reg.GPVirtual)
+	y := g.Load(g.Param("y").Base(), g.GP64()).(reg.GPVirtual)
+	n := g.Load(g.Param("x").Len(), g.GP64()).(reg.GPVirtual)
+	acc := make([]reg.VecVirtual, 4)
+	for i := range acc {
+		acc[i] = g.vec()
+		g.zero(acc[i])
+	}
+	g.streaming(n, []reg.GPVirtual{x, y}, func(nvec int) {
+		for i := 0; i < nvec; i++ {
+			t := g.vec()
+			g.movu(mem(x, i*g.vbytes), t)
+			g.VSUBPS(mem(y, i*g.vbytes), t, t)
+			g.fma(t, t, acc[i%len(acc)])
+		}
+	}, func() {
+		t, u := g.vec(), g.vec()
+		g.loadTail(mem(x, 0), t)
+		g.loadTail(mem(y, 0), u)
+		g.VSUBPS(u, t, t)
+		g.fma(t, t, acc[0])
+	})
+	g.add(acc[1], acc[0], acc[0])
+	g.add(acc[3], acc[2], acc[2])
+	g.add(acc[2], acc[0], acc[0])
+	s := g.reduce(acc[0])
+	r, _ := g.ReturnIndex(0).Resolve()
+	g.VMOVSS(s, r.Addr)
 	g.ret()
 }
 
