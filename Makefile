@@ -57,18 +57,17 @@ plots:
 	mkdir -p $(FIGURES)
 	$(GO) run ./experiments/citation -model gat -seeds 1 -out results/plots/citation
 	cp results/plots/citation/cora-gat.png $(FIGURES)/citation-gat.png
-	$(GO) run ./experiments/depth -seeds 2 -out results/depth
+	$(GO) run ./experiments/depth -seeds 3 -out results/depth
 	cp results/depth/depth.png $(FIGURES)/depth.png
 	$(GO) run ./experiments/search -out results/search
 	cp results/search/precision.png $(FIGURES)/search-cora.png
-	$(GO) run ./experiments/ann -out results/ann
-	cp results/ann/recall_qps.png $(FIGURES)/ann-recall-qps.png
 	$(MAKE) bench
 
 # Every table and figure of the README, with the README's settings (hours on 2 cores).
 reproduce: plots
 	$(GO) run ./experiments/citation -model all -seeds 10 -out results/citation
 	$(GO) run ./experiments/quant -models gcn,gat -seeds 2 -out results/quant
+	$(GO) run ./experiments/ann -out results/ann
 	$(GO) run ./experiments/search -dataset synthetic -n 100000 -batch 250 -out results/search-synthetic
 	$(GO) run ./experiments/aggregate -repeat 20 -out results/aggregate
 	$(GO) run ./experiments/mmapdemo -out results/mmapdemo

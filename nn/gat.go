@@ -119,14 +119,9 @@ func (l *GATConv) Forward(c *Context, a *graph.CSR, x Features) (*G.Node, error)
 	if err != nil {
 		return nil, err
 	}
-	e, err := ops.EdgeScores(l.graph, src, dst)
-	if err != nil {
-		return nil, err
-	}
-	if e, err = G.LeakyRelu(e, l.Cfg.NegativeSlope); err != nil {
-		return nil, err
-	}
-	if l.alpha, err = ops.EdgeSoftmax(l.graph, e); err != nil {
+	// Edge logits, LeakyReLU and the softmax over each node's in-edges in one op, with no
+	// per-edge intermediates.
+	if l.alpha, err = ops.GATSoftmax(l.graph, src, dst, l.Cfg.NegativeSlope); err != nil {
 		return nil, err
 	}
 	alpha, err := c.Dropout(l.alpha, l.Cfg.Dropout)

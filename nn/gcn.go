@@ -20,7 +20,8 @@ type GCNConv struct {
 	Bias *G.Node
 
 	cachedFor *graph.CSR
-	cached    *graph.CSR
+	cached    *graph.CSR // the normalised graph, when the fused propagation does not apply
+	fused     bool
 }
 
 // NewGCNConv adds a GCN layer's parameters to the context's graph.
@@ -43,11 +44,20 @@ func (l *GCNConv) Forward(a *graph.CSR, x Features) (*G.Node, error) {
 
 func (l *GCNConv) propagate(a *graph.CSR, xw *G.Node) (*G.Node, error) {
 	if l.cachedFor != a {
-		norm, err := a.GCNNorm()
-		if err != nil {
-			return nil, err
+		// A square unweighted graph without self-loops (the usual case) is propagated by one
+		// op that normalises on the fly and adds the bias; any other graph through its
+		// normalised copy.
+		l.cachedFor, l.cached, l.fused = a, nil, ops.GCNPropagateSupports(a) == nil
+		if !l.fused {
+			norm, err := a.GCNNorm()
+			if err != nil {
+				return nil, err
+			}
+			l.cached = norm
 		}
-		l.cachedFor, l.cached = a, norm
+	}
+	if l.fused {
+		return ops.GCNPropagate(a, xw, l.Bias)
 	}
 	h, err := ops.WeightedAggregate(l.cached, xw)
 	if err != nil {

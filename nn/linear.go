@@ -5,6 +5,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gnnlab/gognn/ops"
 )
 
 // Linear is a dense layer, y = x W + b, with W of shape (in, out) initialised Glorot-uniform and b
@@ -36,7 +38,14 @@ func (l *Linear) Apply(x Features) (*G.Node, error) {
 	if _, f := x.Shape(); f != l.In {
 		return nil, fmt.Errorf("nn: linear layer %s expects %d input features, got %d", l.W.Name(), l.In, f)
 	}
-	xw, err := x.Mul(l.W)
+	var xw *G.Node
+	var err error
+	if d, ok := x.(Dense); ok && len(d.X.Shape()) == 2 && d.X.Shape()[0] > 1 {
+		// The same product as gorgonia.Mul, written into one tensor run after run.
+		xw, err = ops.MatMul(d.X, l.W)
+	} else {
+		xw, err = x.Mul(l.W)
+	}
 	if err != nil {
 		return nil, err
 	}

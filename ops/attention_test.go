@@ -17,7 +17,7 @@ func TestMultiHeadEdgeWeighted(t *testing.T) {
 	for _, heads := range []int{3, 1} {
 		for _, a := range []*graph.CSR{smallGraph(t), randomWeighted(t, 80, 4, 2)} {
 			for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
-				for _, f := range []int{1, 2, 17} {
+				for _, f := range []int{1, 2, 8, 17} {
 					width := heads * f
 					x := randDense(rng, dt, a.NumSrc, width)
 					w := randDense(rng, dt, a.NumEdges(), heads)

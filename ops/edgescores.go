@@ -74,7 +74,7 @@ func (o *edgeScoresOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value
 	if dst.Shape()[1] != heads || dst.Dtype() != src.Dtype() {
 		return nil, shapeMismatch(o.name, src, dst)
 	}
-	out := output(prealloc, src.Dtype(), tensor.Shape{o.g.NumEdges(), heads}, src, dst)
+	out := o.output(prealloc, src.Dtype(), tensor.Shape{o.g.NumEdges(), heads}, src, dst)
 	if src.Dtype() == tensor.Float32 {
 		edgeScores(o.g, src.Float32s(), dst.Float32s(), out.Float32s(), heads)
 	} else {
@@ -151,7 +151,7 @@ func (o *edgeSumOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 		return nil, err
 	}
 	heads := g.Shape()[1]
-	out := output(prealloc, g.Dtype(), tensor.Shape{o.rows(), heads}, g)
+	out := o.output(prealloc, g.Dtype(), tensor.Shape{o.rows(), heads}, g)
 	a, perm := o.g, []int32(nil)
 	if o.bySource {
 		tr := o.g.Transpose()

@@ -69,7 +69,7 @@ func (o *edgeSoftmaxOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Valu
 	if err != nil {
 		return nil, err
 	}
-	y := output(prealloc, s.Dtype(), s.Shape().Clone(), s)
+	y := o.output(prealloc, s.Dtype(), s.Shape().Clone(), s)
 	if s.Dtype() == tensor.Float32 {
 		edgeSoftmax(o.g, s.Float32s(), y.Float32s(), heads)
 	} else {
@@ -153,7 +153,7 @@ func (o *edgeSoftmaxGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.
 	if !g.Shape().Eq(alpha.Shape()) || g.Dtype() != alpha.Dtype() {
 		return nil, shapeMismatch(o.name, alpha, g)
 	}
-	ds := output(prealloc, alpha.Dtype(), alpha.Shape().Clone(), alpha, g)
+	ds := o.output(prealloc, alpha.Dtype(), alpha.Shape().Clone(), alpha, g)
 	if alpha.Dtype() == tensor.Float32 {
 		edgeSoftmaxBackward(o.g, alpha.Float32s(), g.Float32s(), ds.Float32s(), heads)
 	} else {

@@ -122,7 +122,7 @@ func (o *edgeWeightedOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Val
 	if w.Dtype() != x.Dtype() {
 		return nil, shapeMismatch(o.name, x, w)
 	}
-	y := output(prealloc, x.Dtype(), tensor.Shape{o.g.NumDst, width}, x, w)
+	y := o.output(prealloc, x.Dtype(), tensor.Shape{o.g.NumDst, width}, x, w)
 	if x.Dtype() == tensor.Float32 {
 		spmmHeads(o.g, w.Float32s(), o.heads, x.Float32s(), y.Float32s(), width)
 	} else {
@@ -196,7 +196,7 @@ func (o *edgeWeightedGradX) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.
 	if w.Dtype() != dy.Dtype() {
 		return nil, shapeMismatch(o.name, dy, w)
 	}
-	dx := output(prealloc, dy.Dtype(), tensor.Shape{o.g.NumSrc, width}, w, dy)
+	dx := o.output(prealloc, dy.Dtype(), tensor.Shape{o.g.NumSrc, width}, w, dy)
 	tr := o.g.Transpose()
 	if dy.Dtype() == tensor.Float32 {
 		spmmHeads(tr.Graph, permuteRows(w.Float32s(), tr.Edge, o.heads), o.heads, dy.Float32s(), dx.Float32s(), width)
@@ -263,7 +263,7 @@ func (o *edgeWeightedGradW) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.
 	if dy.Shape()[1] != width || dy.Dtype() != x.Dtype() || width%o.heads != 0 {
 		return nil, shapeMismatch(o.name, x, dy)
 	}
-	dw := output(prealloc, x.Dtype(), o.shape(), x, dy)
+	dw := o.output(prealloc, x.Dtype(), o.shape(), x, dy)
 	if x.Dtype() == tensor.Float32 {
 		edgeDots(o.g, x.Float32s(), dy.Float32s(), dw.Float32s(), width, o.heads)
 	} else {

@@ -35,7 +35,7 @@ func (o *maxOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error
 	if err != nil {
 		return nil, err
 	}
-	y := output(prealloc, x.Dtype(), tensor.Shape{o.g.NumDst, width}, x)
+	y := o.output(prealloc, x.Dtype(), tensor.Shape{o.g.NumDst, width}, x)
 	if x.Dtype() == tensor.Float32 {
 		rowMax(o.g, x.Float32s(), y.Float32s(), nil, width)
 	} else {
@@ -91,7 +91,7 @@ func (o *maxGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 	if dy.Shape()[1] != width || dy.Dtype() != x.Dtype() {
 		return nil, shapeMismatch(o.name, x, dy)
 	}
-	dx := output(prealloc, x.Dtype(), x.Shape().Clone(), x, dy)
+	dx := o.output(prealloc, x.Dtype(), x.Shape().Clone(), x, dy)
 	if x.Dtype() == tensor.Float32 {
 		maxBackward(o.g, x.Float32s(), dy.Float32s(), dx.Float32s(), width)
 	} else {

@@ -14,9 +14,16 @@ import (
 
 // opBase holds what every aggregation op shares: its name and the graph it runs on. The graph's
 // address is part of the hash, so the same op on two graphs is never merged by Gorgonia.
+//
+// An op keeps the last output tensor it allocated (last) and writes the next run's output into
+// it: Gorgonia's tape machine drops every register on Reset, so without this every run of a
+// compiled graph would allocate (and the garbage collector reclaim) every aggregation's output
+// again. As with Gorgonia's own register reuse, a node's value is valid until the next run of
+// the graph; an op instance belongs to one node, and machines over one graph run one at a time.
 type opBase struct {
 	name string
 	g    *graph.CSR
+	last *tensor.Dense
 }
 
 func (o opBase) ReturnsPtr() bool      { return false }
@@ -86,6 +93,24 @@ func denseArg(op string, vals []G.Value, k, dims int) (*tensor.Dense, error) {
 		}
 	}
 	return t, nil
+}
+
+// reuseOutputs switches the reuse of an op's last output on (tests switch it off to compare).
+var reuseOutputs = true
+
+// output is the package function output with the op's last allocated output as the
+// preallocated tensor when the machine gives none.
+func (o *opBase) output(prealloc G.Value, dt tensor.Dtype, shape tensor.Shape, inputs ...*tensor.Dense) *tensor.Dense {
+	if p, ok := prealloc.(*tensor.Dense); ok && p != nil {
+		return output(prealloc, dt, shape, inputs...)
+	}
+	var last G.Value
+	if o.last != nil && reuseOutputs {
+		last = o.last
+	}
+	y := output(last, dt, shape, inputs...)
+	o.last = y
+	return y
 }
 
 // output returns a tensor of the given shape and dtype to write into: prealloc when it fits and

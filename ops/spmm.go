@@ -97,7 +97,7 @@ func (o *spmmOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, erro
 	if err != nil {
 		return nil, err
 	}
-	y := output(prealloc, x.Dtype(), tensor.Shape{o.g.NumDst, width}, x)
+	y := o.output(prealloc, x.Dtype(), tensor.Shape{o.g.NumDst, width}, x)
 	if x.Dtype() == tensor.Float32 {
 		spmm(o.g, o.g.Weights, x.Float32s(), y.Float32s(), width)
 	} else {

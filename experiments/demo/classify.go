@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 
@@ -73,10 +74,18 @@ func communities(n, classes, intra, inter, f int, seed uint64) (*task, error) {
 			centres[c][j] = float32(rng.NormFloat64())
 		}
 	}
+	// Rows are scaled to unit length, as bag-of-words features are row-normalised, so the
+	// papers' settings apply.
 	x := make([]float32, n*f)
 	for i, y := range labels {
-		for j := 0; j < f; j++ {
-			x[i*f+j] = centres[y][j] + float32(4*rng.NormFloat64())
+		row := x[i*f : (i+1)*f]
+		norm := 0.0
+		for j := range row {
+			row[j] = centres[y][j] + float32(4*rng.NormFloat64())
+			norm += float64(row[j]) * float64(row[j])
+		}
+		for j := range row {
+			row[j] /= float32(math.Sqrt(norm))
 		}
 	}
 	t := &task{a: a, labels: labels, classes: classes, in: f}
@@ -167,7 +176,7 @@ func syntheticModels(seed uint64) ([]ModelResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Printf("graph: %d nodes in %d communities, %d directed edges (about half within a community); features: the community's centre plus noise 4x its scale\n",
+	fmt.Printf("graph: %d nodes in %d communities, %d directed edges (about half within a community); features: the community's centre plus noise 4x its scale, rows of unit length\n",
 		t.a.NumDst, t.classes, t.a.NumEdges())
 	fmt.Printf("train/val/test %d/%d/%d nodes; GCN and GAT with their papers' settings, GraphSAGE-mean full-batch; seed %d\n",
 		len(t.train), len(t.val), len(t.test), seed)
@@ -178,7 +187,7 @@ func coraModels(fl expenv.Flags) ([]ModelResult, error) {
 	dir := datasets.DataDir(fl.Data)
 	ds, err := datasets.LoadPlanetoid("cora", datasets.Dir(dir), datasets.NoDownload())
 	if err != nil {
-		fmt.Printf("Cora not found (%v): skipped. Set -data or GNN_DATA to a directory holding planetoid/ind.cora.*, or run experiments/citation once with network to download it.\n", err)
+		fmt.Printf("skipped: %v\n", err)
 		return nil, nil
 	}
 	feats := ds.Features.RowNormalized()

@@ -1,0 +1,172 @@
+// Command bench measures the framework's GNN workloads (package bench: mean aggregation, GCN,
+// GAT and two-layer GraphSAGE forward passes, GCN and GraphSAGE training steps) on a seeded
+// random graph with every node of in-degree -deg and 128 float32 features, at N = 10,000, -n
+// and 1,000,000 nodes, next to a plain-PyTorch peer on the same inputs (when /usr/bin/python3
+// imports torch) and the seed project's claimed numbers. Peak memory is measured per op in a
+// child process: the command re-executes itself with the hidden flag -peak-op.
+//
+//	go run ./experiments/bench [-quick] [-n 100000] [-deg 16] [-repeat 20] [-threads 2] [-python /usr/bin/python3] [-out results/bench]
+//
+// -quick times 5 runs per row, skips N = 1,000,000 and times only PyTorch's sparse CSR way
+// (3 runs) (about a minute). Writes <out>/table.md,
+// <out>/results.json and <out>/scaling.png (time against N per op, log-log).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gnnlab/gognn/bench"
+	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/internal/atomicfile"
+)
+
+func main() {
+	var (
+		fl      expenv.Flags
+		quick   = flag.Bool("quick", false, "5 timed runs per row and no N = 1,000,000: about a minute")
+		n       = flag.Int("n", 100000, "nodes of the main size (also run: 10,000 and, without -quick, 1,000,000)")
+		deg     = flag.Int("deg", 16, "in-neighbours per node")
+		repeat  = flag.Int("repeat", 20, "timed runs per row after warm-up (-quick: 5)")
+		threads = flag.Int("threads", 2, "threads for both sides (GOMAXPROCS and torch.set_num_threads)")
+		python  = flag.String("python", "/usr/bin/python3", "Python with torch for the peer; empty skips it")
+		opsFlag = flag.String("ops", strings.Join(bench.Ops, ","), "comma-separated rows to run")
+		peakOp  = flag.String("peak-op", "", "") // hidden: run one op in this process for PeakRSS
+		prof    = flag.String("cpuprofile", "", "with -peak-op: run the op -repeat times under the CPU profiler into this file")
+	)
+	fl.Register(flag.CommandLine, "results/bench")
+	flag.Parse()
+	runtime.GOMAXPROCS(*threads)
+	useBLAS()
+	if *peakOp != "" {
+		cfg := bench.Config{N: *n, Deg: *deg, Seed: fl.Seed}
+		if *prof != "" {
+			f, err := os.Create(*prof)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+				os.Exit(1)
+			}
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+			cfg.Warmup = *repeat
+		}
+		if err := bench.RunChild(cfg, *peakOp); err != nil {
+			fmt.Fprintln(os.Stderr, "bench child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(fl, *quick, *n, *deg, *repeat, *threads, *python, strings.Split(*opsFlag, ",")); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(fl expenv.Flags, quick bool, n, deg, repeat, threads int, python string, ops []string) error {
+	repeatSet := false
+	flag.Visit(func(f *flag.Flag) { repeatSet = repeatSet || f.Name == "repeat" })
+	if quick && !repeatSet {
+		repeat = 5
+	}
+	sizes := []int{10000, n, 1000000}
+	if quick {
+		sizes = sizes[:2]
+	}
+	slices.Sort(sizes)
+	sizes = slices.Compact(sizes)
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	env := expenv.Current(fl.Seed)
+	load, _ := os.ReadFile("/proc/loadavg")
+	rep := &bench.Report{Claims: bench.Claims, Env: map[string]any{"machine": env, "blas": blasName, "threads": threads, "repeat": repeat, "quick": quick, "loadavg_at_start": strings.TrimSpace(string(load))}}
+	rep.Notes = append(rep.Notes, fmt.Sprintf("Timed runs per row: %d after warm-up; at N = 1,000,000 as many as fit in 60 s (at least 5). Load average at start: %s (other jobs share the machine).", repeat, strings.TrimSpace(string(load))))
+	fmt.Println("machine:", env, "| BLAS:", blasName)
+	start := time.Now()
+	for _, size := range sizes {
+		cfg := bench.Config{N: size, Deg: deg, Seed: fl.Seed, Repeat: repeat, Ops: ops}
+		if size > 100000 {
+			// At a million nodes a row stops after a minute of timed runs (at least 5).
+			cfg.Warmup, cfg.MaxSeconds = 1, 60
+		}
+		in, err := bench.NewInputs(cfg)
+		if err != nil {
+			return err
+		}
+		for _, op := range ops {
+			r, err := bench.Measure(in, op)
+			if err != nil {
+				return err
+			}
+			args := []string{"-peak-op", op, "-n", fmt.Sprint(size), "-deg", fmt.Sprint(deg), "-seed", fmt.Sprint(fl.Seed), "-threads", fmt.Sprint(threads)}
+			if r.PeakMB, err = bench.PeakRSS(exe, args...); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "N=%d %-16s p50 %9.2f ms  min %9.2f ms  %6.1f GFLOP/s  peak %6.0f MB  %5.0f allocs/run  (%.0fs)\n",
+				size, op, r.P50MS, r.MinMS, r.GFLOPS, r.PeakMB, r.AllocsPerRun, time.Since(start).Seconds())
+			rep.Results = append(rep.Results, r)
+			if op == "gcn_forward" {
+				fp := bench.Footprint(cfg, op)
+				rep.Notes = append(rep.Notes, fmt.Sprintf("N=%d gcn_forward: peak %.0f MB = %.2fx the %.0f MB of its input, output, graph and weights.",
+					size, r.PeakMB, r.PeakMB*1e6/fp, fp/1e6))
+			}
+		}
+		if python == "" {
+			rep.PeerNote = "not run (-python empty)"
+		} else if rep.PeerNote == "" {
+			po := bench.PeerOptions{Python: python, Script: filepath.Join("experiments", "bench", "peers", "peer_torch.py"),
+				Threads: threads, Repeat: repeat, Warmup: 2, Ops: ops}
+			switch {
+			case quick:
+				// PyTorch's fastest ways here (the others take minutes): the sparse CSR product,
+				// and for GAT the scatter form.
+				po.Repeat, po.Warmup, po.Variants, po.Budget = 3, 1, []string{"fast"}, 5
+			case size > 100000:
+				// PyTorch's fastest way, for the rows that finish in minutes at this size.
+				po.Warmup, po.Variants, po.Budget = 1, []string{"fast"}, 20
+				po.Ops = slices.DeleteFunc(slices.Clone(ops), func(op string) bool { return op != "aggregate_mean" && op != "gcn_forward" })
+			}
+			p, err := bench.RunPeer(in, po)
+			if err != nil {
+				rep.PeerNote = "PyTorch peer not run: " + err.Error()
+				fmt.Fprintln(os.Stderr, rep.PeerNote)
+			} else {
+				rep.AddPeer(p)
+				fmt.Fprintf(os.Stderr, "N=%d PyTorch peer done (%.0fs)\n", size, time.Since(start).Seconds())
+			}
+		}
+		// What is measured so far survives an interrupted run.
+		if err := expenv.WriteJSON(fl.Out, "results.json", rep); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("N nodes with %d in-neighbours each, 128 float32 features, %d threads, %d timed runs per row\n", deg, threads, repeat)
+	if err := rep.WriteTable(os.Stdout); err != nil {
+		return err
+	}
+	for _, note := range rep.Notes {
+		fmt.Println(note)
+	}
+	if rep.PeerNote != "" {
+		fmt.Println(rep.PeerNote)
+	}
+	if err := expenv.WriteJSON(fl.Out, "results.json", rep); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(fl.Out, "table.md"), []byte(rep.Markdown()), 0o644); err != nil {
+		return err
+	}
+	if err := rep.Plot(filepath.Join(fl.Out, "scaling.png")); err != nil {
+		return err
+	}
+	fmt.Println("wrote", filepath.Join(fl.Out, "table.md"), filepath.Join(fl.Out, "results.json"), filepath.Join(fl.Out, "scaling.png"))
+	return nil
+}

@@ -1,0 +1,167 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gnnlab/gognn/graph"
+)
+
+// TestGATSoftmaxMatchesComposition checks the fused op against EdgeScores, LeakyReLU and
+// EdgeSoftmax, and its gradient against finite differences.
+func TestGATSoftmaxMatchesComposition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 1))
+	loops, err := randomWeighted(t, 60, 5, 4).AddSelfLoops(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []*graph.CSR{smallGraph(t), loops} {
+		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+			for _, heads := range []int{1, 3, 8} {
+				for _, slope := range []float64{0.2, 0} {
+					src := randDense(rng, dt, a.NumSrc, heads)
+					dst := randDense(rng, dt, a.NumDst, heads)
+					// Keep every logit src+dst at least 0.3 from LeakyReLU's kink, so that finite
+					// differences do not straddle it; one large score: the maximum must be
+					// subtracted before exp.
+					for k := 0; k < src.Len(); k++ {
+						v := at(src, k)
+						set(src, k, math.Copysign(0.5+math.Abs(v)/2, v))
+					}
+					for k := 0; k < dst.Len(); k++ {
+						set(dst, k, at(dst, k)/5)
+					}
+					set(src, 0, 60)
+					fused := func(g *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+						return GATSoftmax(a, in[0], in[1], slope)
+					}
+					got := asFloat64(forwardNodes(t, fused, src, dst))
+					want := asFloat64(forwardNodes(t, func(g *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+						e, err := EdgeScores(a, in[0], in[1])
+						if err != nil {
+							return nil, err
+						}
+						if e, err = G.LeakyRelu(e, slope); err != nil {
+							return nil, err
+						}
+						return EdgeSoftmax(a, e)
+					}, src, dst))
+					tol := 1e-12
+					if dt == tensor.Float32 {
+						tol = 2e-6
+					}
+					for k := range want {
+						if math.Abs(got[k]-want[k]) > tol {
+							t.Fatalf("%v heads=%d slope=%v: alpha[%d] = %v, want %v", dt, heads, slope, k, got[k], want[k])
+						}
+					}
+					t.Run(fmt.Sprintf("grad/%v/h=%d/slope=%v/E=%d", dt, heads, slope, a.NumEdges()), func(t *testing.T) {
+						checkGrad(t, fused, src, dst)
+					})
+				}
+			}
+		}
+	}
+}
+
+func TestExpF32(t *testing.T) {
+	worst := 0.0
+	for x := -87.0; x <= 88.5; x += 0.001 {
+		got := float64(expF32(float32(x)))
+		want := math.Exp(float64(float32(x)))
+		if rel := math.Abs(got-want) / want; rel > worst {
+			worst = rel
+		}
+	}
+	if worst > 4e-7 {
+		t.Errorf("expF32: worst relative error %g, want <= 4e-7 (about 3 ulp)", worst)
+	}
+	if v := expF32(-100); v != 0 {
+		t.Errorf("expF32(-100) = %v, want 0", v)
+	}
+	if v := expF32(float32(math.NaN())); v == v {
+		t.Errorf("expF32(NaN) = %v", v)
+	}
+	if v := expF32(float32(math.Inf(-1))); v != 0 {
+		t.Errorf("expF32(-Inf) = %v", v)
+	}
+	for x := -87.0; x <= 0; x += 0.0007 {
+		if got, want := expNonPositive(float32(x)), expF32(float32(x)); math.Abs(float64(got-want)) > 4e-7*float64(want) {
+			t.Fatalf("expNonPositive(%v) = %v, expF32 %v", x, got, want)
+		}
+	}
+	if v := expNonPositive(-100); v != 0 {
+		t.Errorf("expNonPositive(-100) = %v", v)
+	}
+	if v := expNonPositive(float32(math.NaN())); v == v {
+		t.Errorf("expNonPositive(NaN) = %v", v)
+	}
+	if v := expF32(0); v != 1 {
+		t.Errorf("expF32(0) = %v", v)
+	}
+}
+
+func BenchmarkGATSoftmax(b *testing.B) {
+	a, err := graph.Random(100000, 16, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if a, err = a.AddSelfLoops(1); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	src := randDense(rng, tensor.Float32, a.NumSrc, 8)
+	dst := randDense(rng, tensor.Float32, a.NumDst, 8)
+	op := &gatSoftmaxOp{opBase{name: "gat_softmax", g: a}, 0.2}
+	var out G.Value
+	for b.Loop() {
+		if out, err = op.UsePreallocDo(out, src, dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestOutputReuse checks that a re-run machine writes an op's output into the tensor it
+// allocated on the first run, with the same result.
+func TestOutputReuse(t *testing.T) {
+	a, err := graph.Random(300, 5, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, 2))
+	x := randDense(rng, tensor.Float32, 300, 16)
+	g := G.NewGraph()
+	xn := G.NewTensor(g, tensor.Float32, 2, G.WithShape(300, 16), G.WithValue(x))
+	out, err := MeanAggregate(a, xn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	var first []float32
+	var ptr uintptr
+	for run := 0; run < 3; run++ {
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		v := out.Value().(*tensor.Dense)
+		if run == 0 {
+			first, ptr = append([]float32(nil), v.Float32s()...), v.Uintptr()
+			continue
+		}
+		if v.Uintptr() != ptr {
+			t.Errorf("run %d allocated a new output", run)
+		}
+		for i, f := range v.Float32s() {
+			if f != first[i] {
+				t.Fatalf("run %d: element %d = %v, first run %v", run, i, f, first[i])
+			}
+		}
+	}
+}
