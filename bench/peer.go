@@ -111,8 +111,9 @@ type PeerOptions struct {
 	Repeat  int
 	Warmup  int
 	Ops     []string
-	// Variants limits the ways the peer runs each op to some of "csr", "coo", "index_add"
-	// (empty: all).
+	// Variants limits the ways the peer runs each op to some of "csr", "coo", "index_add", or
+	// "fast" (CSR, and the PyG-style scatter for GAT: the fastest ways on this hardware)
+	// (empty: csr, coo and index_add).
 	Variants []string
 	// Budget caps the seconds of timed runs per variant (at least 3 runs); 0: 15.
 	Budget float64
