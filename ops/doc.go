@@ -8,4 +8,9 @@
 // element is computed by one goroutine in a fixed order, so results are bit-identical for any
 // number of workers. Backward passes are themselves gathers over the reversed graph
 // (graph.CSR.Transpose), never scatters with atomics.
+//
+// An op writes each run's output into the tensor of its previous run, so running a compiled
+// graph again allocates almost nothing. As with Gorgonia's register reuse, a node's value is
+// therefore valid until the graph's next run: copy it (gorgonia.CloneValue) to keep it longer,
+// and run machines over one graph one at a time.
 package ops
