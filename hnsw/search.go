@@ -1,6 +1,10 @@
 package hnsw
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/gnnlab/gognn/ops/asm"
+)
 
 // Search returns the k nearest live vectors to q, sorted by distance, ties by id. ef is the size
 // of the candidate list on layer 0 (efSearch in the paper): 0 selects Config.EfSearch, and values
@@ -92,10 +96,17 @@ func (ix *Index) searchLayer(s *scratch, q []float32, eps []cand, ef, l int) {
 			break
 		}
 		s.links = ix.readLinks(c.id, l, s.links)
+		// Keep the unvisited neighbours and request their vectors before computing any
+		// distance, so that their cache misses overlap instead of stalling one distance each
+		// (hnswlib prefetches likewise).
+		fresh := s.links[:0]
 		for _, nb := range s.links {
-			if !s.vis.visit(nb) {
-				continue
+			if s.vis.visit(nb) {
+				fresh = append(fresh, nb)
+				asm.PrefetchF32(ix.vec(nb))
 			}
+		}
+		for _, nb := range fresh {
 			x := cand{distance(m, q, ix.vec(nb)), nb}
 			if len(s.res) < ef || x.less(s.res[0]) {
 				s.cands.push(x)
