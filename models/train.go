@@ -31,11 +31,10 @@ type TrainConfig struct {
 
 // bestTracker keeps the best validation score of early stopping.
 type bestTracker struct {
-	byAcc    bool
-	loss     float64
-	acc      float64
-	since    int
-	improved bool
+	byAcc bool
+	loss  float64
+	acc   float64
+	since int
 }
 
 func newBestTracker(byAcc bool) *bestTracker {

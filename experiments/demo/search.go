@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/experiments/internal/topics"
 	"github.com/gnnlab/gognn/hnsw"
 	"github.com/gnnlab/gognn/plots"
 	"github.com/gnnlab/gognn/search"
@@ -35,64 +35,20 @@ type Checkpoint struct {
 }
 
 const (
-	dim    = 128
-	topics = 50
-	noise  = 0.26 // per coordinate, around a unit-norm topic centre
-	k      = 10
-	evalN  = 500
+	dim       = 128
+	numTopics = 50
+	noise     = 0.26 // per coordinate, around a unit-norm topic centre
+	k         = 10
+	evalN     = 500
 )
-
-// corpus returns n unit vectors, each a random topic's centre plus Gaussian noise, and the topic
-// of each.
-func corpus(n int, seed uint64) ([][]float32, []int) {
-	rng := rand.New(rand.NewPCG(seed, 0xde30))
-	gauss := func(scale float64) []float64 {
-		v := make([]float64, dim)
-		for i := range v {
-			v[i] = rng.NormFloat64() * scale
-		}
-		return v
-	}
-	centres := make([][]float64, topics)
-	for t := range centres {
-		centres[t] = unit(gauss(1))
-	}
-	vecs, topic := make([][]float32, n), make([]int, n)
-	for i := range vecs {
-		t := rng.IntN(topics)
-		v := gauss(noise)
-		for j := range v {
-			v[j] += centres[t][j]
-		}
-		u := unit(v)
-		vecs[i] = make([]float32, dim)
-		for j, x := range u {
-			vecs[i][j] = float32(x)
-		}
-		topic[i] = t
-	}
-	return vecs, topic
-}
-
-func unit(v []float64) []float64 {
-	s := 0.0
-	for _, x := range v {
-		s += x * x
-	}
-	s = math.Sqrt(s)
-	for i := range v {
-		v[i] /= s
-	}
-	return v
-}
 
 func searchDemo(fl expenv.Flags, n, feedback int) (SearchResult, error) {
 	if n < 2*evalN || feedback < 0 || feedback > n-evalN {
 		return SearchResult{}, fmt.Errorf("-n %d and -feedback %d: want n >= %d and 0 <= feedback <= n - %d", n, feedback, 2*evalN, evalN)
 	}
-	vecs, topic := corpus(n, fl.Seed)
-	res := SearchResult{Vectors: n, Dim: dim, Topics: topics, Noise: noise, EvalQueries: evalN}
-	fmt.Printf("corpus: %d vectors of dimension %d, noisy views of %d hidden topics; relevant = same topic, which the system never sees\n", n, dim, topics)
+	vecs, topic := topics.Corpus(n, dim, numTopics, noise, fl.Seed)
+	res := SearchResult{Vectors: n, Dim: dim, Topics: numTopics, Noise: noise, EvalQueries: evalN}
+	fmt.Printf("corpus: %d vectors of dimension %d, noisy views of %d hidden topics; relevant = same topic, which the system never sees\n", n, dim, numTopics)
 
 	start := time.Now()
 	ix, err := hnsw.New(hnsw.Config{Dim: dim, Metric: hnsw.Cosine, M: 16, EfConstruction: 100, EfSearch: 100, Seed: fl.Seed})

@@ -50,6 +50,7 @@ import (
 
 	"github.com/gnnlab/gognn/datasets"
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/experiments/internal/topics"
 	"github.com/gnnlab/gognn/hnsw"
 	"github.com/gnnlab/gognn/ops/asm"
 	"github.com/gnnlab/gognn/plots"
@@ -217,7 +218,7 @@ func loadCorpus(o options) (*corpus, error) {
 	dense := ds.Features.Dense()
 	c := &corpus{classes: ds.NumClasses}
 	for i := range n {
-		v := unit(dense[i*d : (i+1)*d])
+		v := topics.Unit(dense[i*d : (i+1)*d])
 		if v == nil || ds.Labels[i] < 0 {
 			c.dropped++
 			continue
@@ -230,30 +231,8 @@ func loadCorpus(o options) (*corpus, error) {
 
 // synthetic generates s.N noisy views of s.Topics latent topics (see the package comment).
 func synthetic(s Synthetic, seed uint64) *corpus {
-	rng := rand.New(rand.NewPCG(seed, 0x5971e7))
-	gauss := func(scale float64) []float32 {
-		v := make([]float32, s.Dim)
-		for i := range v {
-			v[i] = float32(rng.NormFloat64() * scale)
-		}
-		return v
-	}
-	centres := make([][]float32, s.Topics)
-	for t := range centres {
-		for centres[t] == nil {
-			centres[t] = unit(gauss(1))
-		}
-	}
-	c := &corpus{vecs: make([][]float32, s.N), labels: make([]int, s.N), classes: s.Topics}
-	for i := range c.vecs {
-		t := rng.IntN(s.Topics)
-		v := gauss(s.Noise)
-		for j := range v {
-			v[j] += centres[t][j]
-		}
-		c.vecs[i], c.labels[i] = unit(v), t
-	}
-	return c
+	vecs, labels := topics.Corpus(s.N, s.Dim, s.Topics, s.Noise, seed)
+	return &corpus{vecs: vecs, labels: labels, classes: s.Topics}
 }
 
 func run(w io.Writer, o options) error {
@@ -634,21 +613,6 @@ func plot(w io.Writer, out string, res Results) error {
 }
 
 // unit returns v scaled to unit length, or nil when v is zero.
-func unit(v []float32) []float32 {
-	var sq float64
-	for _, x := range v {
-		sq += float64(x) * float64(x)
-	}
-	if sq == 0 {
-		return nil
-	}
-	inv := 1 / math.Sqrt(sq)
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(float64(x) * inv)
-	}
-	return out
-}
 
 func f3(v float64) string { return fmt.Sprintf("%.3f", v) }
 func f0(v float64) string { return fmt.Sprintf("%.0f", v) }
