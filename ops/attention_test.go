@@ -14,7 +14,7 @@ import (
 
 func TestMultiHeadEdgeWeighted(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 1))
-	for _, heads := range []int{3, 1} {
+	for _, heads := range []int{3, 1, 8} {
 		for _, a := range []*graph.CSR{smallGraph(t), randomWeighted(t, 80, 4, 2)} {
 			for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
 				for _, f := range []int{1, 2, 8, 17} {

@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/ops/asm"
 )
 
 // GATSoftmax returns graph attention coefficients from per-node scores in one pass: for edge e
@@ -138,78 +139,15 @@ func gatSoftmax[T Float](a *graph.CSR, src, dst, y []T, heads int, slope T, exp 
 	})
 }
 
-// gatSoftmax8 is gatSoftmax for float32 and 8 heads (GAT's usual configuration): a row's
-// per-head state lives in fixed arrays, so the loops have no bounds checks and no calls.
+// gatSoftmax8 is gatSoftmax for float32 and 8 heads (GAT's usual configuration): each row is
+// one call of asm.GATSoftmax8F32, whose kernel holds an edge's 8 heads in one vector.
 func gatSoftmax8(a *graph.CSR, src, dst, y []float32, slope float32) {
 	forRows(a, 32, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			e0, e1 := a.RowPtr[i], a.RowPtr[i+1]
-			if e0 == e1 {
-				continue
-			}
-			d := (*[8]float32)(dst[i*8:])
-			inf := float32(math.Inf(-1))
-			m := [8]float32{inf, inf, inf, inf, inf, inf, inf, inf}
-			for e := e0; e < e1; e++ {
-				s := (*[8]float32)(src[int(a.ColIdx[e])*8:])
-				o := (*[8]float32)(y[e*8:])
-				for h := 0; h < 8; h++ {
-					v := s[h] + d[h]
-					if v < 0 {
-						v *= slope
-					}
-					o[h] = v
-					if v > m[h] || v != v {
-						m[h] = v
-					}
-				}
-			}
-			var sum [8]float32
-			for e := e0; e < e1; e++ {
-				o := (*[8]float32)(y[e*8:])
-				for h := 0; h < 8; h++ {
-					v := expNonPositive(o[h] - m[h])
-					o[h] = v
-					sum[h] += v
-				}
-			}
-			for h := range sum {
-				sum[h] = 1 / sum[h]
-			}
-			for e := e0; e < e1; e++ {
-				o := (*[8]float32)(y[e*8:])
-				for h := 0; h < 8; h++ {
-					o[h] *= sum[h]
-				}
-			}
+			asm.GATSoftmax8F32(y[e0*8:e1*8], src, dst[i*8:(i+1)*8], a.ColIdx[e0:e1], slope)
 		}
 	})
-}
-
-// expNonPositive is expF32 for x <= 0 (a softmax's shifted logits) without calls: round to
-// nearest through the float32 magic number 1.5*2^23. NaN gives NaN; below -87 it gives 0.
-func expNonPositive(x float32) float32 {
-	if !(x >= -87) {
-		if x != x {
-			return x
-		}
-		return 0
-	}
-	const (
-		log2e = 1.44269504088896341
-		ln2hi = 0.693359375
-		ln2lo = -2.12194440e-4
-		magic = 12582912 // 1.5 * 2^23
-	)
-	k := float32(float32(x*log2e)+magic) - magic
-	r := float32(x-k*ln2hi) - k*ln2lo
-	p := float32(1.0/720)*r + 1.0/120
-	p = p*r + 1.0/24
-	p = p*r + 1.0/6
-	p = p*r + 0.5
-	p = p*r + 1
-	p = p*r + 1
-	return p * math.Float32frombits(uint32(int32(k)+127)<<23)
 }
 
 func (o *gatSoftmaxOp) DiffWRT(int) []bool { return []bool{true, true} }

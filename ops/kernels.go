@@ -54,8 +54,19 @@ func spmmHeads[T Float](a *graph.CSR, w []T, heads int, x, y []T, width int) {
 		spmm(a, w, x, y, width)
 		return
 	}
-	k := kernelsFor[T]()
 	f := width / heads
+	if x32, ok := any(x).([]float32); ok && f == 8 {
+		// GAT's heads of 8 channels: one accumulator vector per head.
+		y32, w32 := any(y).([]float32), any(w).([]float32)
+		forRows(a, width, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				e0, e1 := a.RowPtr[i], a.RowPtr[i+1]
+				asm.GatherSumHeads8F32(y32[i*width:(i+1)*width], x32, width, a.ColIdx[e0:e1], w32[e0*heads:e1*heads], heads)
+			}
+		})
+		return
+	}
+	k := kernelsFor[T]()
 	forRows(a, width, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			yi := y[i*width : (i+1)*width]
@@ -63,21 +74,6 @@ func spmmHeads[T Float](a *graph.CSR, w []T, heads int, x, y []T, width int) {
 			for e := a.RowPtr[i]; e < a.RowPtr[i+1]; e++ {
 				xs := x[int(a.ColIdx[e])*width:][:width]
 				we := w[e*heads : (e+1)*heads]
-				if f == 8 {
-					// GAT's 8 x 8: one unrolled block per head, no call per 8 elements.
-					for h, alpha := range we {
-						yb, xb := yi[h*8:][:8], xs[h*8:][:8]
-						yb[0] += alpha * xb[0]
-						yb[1] += alpha * xb[1]
-						yb[2] += alpha * xb[2]
-						yb[3] += alpha * xb[3]
-						yb[4] += alpha * xb[4]
-						yb[5] += alpha * xb[5]
-						yb[6] += alpha * xb[6]
-						yb[7] += alpha * xb[7]
-					}
-					continue
-				}
 				for h, alpha := range we {
 					if f >= 16 {
 						k.axpy(alpha, xs[h*f:(h+1)*f], yi[h*f:(h+1)*f])

@@ -169,6 +169,53 @@ func GemmKernelF32(kc int, a []float32, rs, cs int, b []float32, ldb int, c []fl
 	gemmKernelF32(kc, a, rs, cs, b, ldb, c, ldc, alpha, beta)
 }
 
+// GATSoftmax8F32 is the attention softmax of one node over its in-edges for 8 heads: for edge
+// k (from source rows[k]) and head h, with logit l = LeakyReLU(src[8*rows[k]+h] + dst[h]) of
+// negative slope slope, it sets y[8k+h] = e^(l - m_h) / sum_k' e^(l' - m_h), m_h the head's
+// largest logit. A NaN logit makes its head NaN; a head whose largest logit is +Inf is NaN, as
+// in torch.softmax. With no rows it does nothing. Panics if len(dst) < 8, len(y) < 8*len(rows)
+// or a row index is negative or past len(src)/8. The AVX-512 backend uses the AVX2 kernel.
+func GATSoftmax8F32(y, src, dst []float32, rows []int32, slope float32) {
+	const fn = "GATSoftmax8F32"
+	if len(dst) < 8 {
+		panicShort(fn, "dst", len(dst), "heads", 8)
+	}
+	if len(y) < 8*len(rows) {
+		panicShort(fn, "y", len(y), "8*len(rows)", 8*len(rows))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	checkGather(fn, 8, len(src), 8, rows)
+	gatSoftmax8F32(y, src, dst, rows, slope)
+}
+
+// GatherSumHeads8F32 is GatherSumF32 with one weight per head, for heads of 8 channels: it
+// sets y[8h+j] = sum_k alpha[k*heads+h] * x[int(rows[k])*width + 8h + j] for h < heads and
+// j < 8 (GAT's aggregation of one node). With no rows, y[:8*heads] is zeroed. Panics if heads
+// < 0, width < 8*heads, len(y) < 8*heads, len(alpha) < heads*len(rows), or a row index is
+// negative or (row+1)*width > len(x). The AVX-512 backend uses the AVX2 kernel.
+func GatherSumHeads8F32(y, x []float32, width int, rows []int32, alpha []float32, heads int) {
+	const fn = "GatherSumHeads8F32"
+	if heads < 0 || width < 8*heads {
+		panic(fmt.Sprintf("asm.%s: %d heads of 8 do not fit in width %d", fn, heads, width))
+	}
+	checkGather(fn, width, len(x), width, rows) // y is checked against its 8*heads below
+	if len(y) < 8*heads {
+		panicShort(fn, "y", len(y), "8*heads", 8*heads)
+	}
+	if len(alpha) < heads*len(rows) {
+		panicShort(fn, "alpha", len(alpha), "heads*len(rows)", heads*len(rows))
+	}
+	switch {
+	case heads == 0:
+	case len(rows) == 0:
+		clear(y[:8*heads])
+	default:
+		gatherSumHeads8F32(y, x, width, rows, alpha, heads)
+	}
+}
+
 // PrefetchF32 asks the CPU to bring the cache lines of x into L1 (PREFETCHT0) without waiting
 // for them; it does nothing without the assembly backend. The SGEMM driver calls it for the
 // next panels of A and C while the kernel computes the current ones.

@@ -534,6 +534,277 @@ spun3:
 	MOVQ CX, ret+8(FP)
 	RET
 
+DATA gatconst<>+0(SB)/8, $0x3fb8aa3b3fb8aa3b
+DATA gatconst<>+8(SB)/8, $0x3fb8aa3b3fb8aa3b
+DATA gatconst<>+16(SB)/8, $0x3fb8aa3b3fb8aa3b
+DATA gatconst<>+24(SB)/8, $0x3fb8aa3b3fb8aa3b
+DATA gatconst<>+32(SB)/8, $0x3f3180003f318000
+DATA gatconst<>+40(SB)/8, $0x3f3180003f318000
+DATA gatconst<>+48(SB)/8, $0x3f3180003f318000
+DATA gatconst<>+56(SB)/8, $0x3f3180003f318000
+DATA gatconst<>+64(SB)/8, $0xb95e8083b95e8083
+DATA gatconst<>+72(SB)/8, $0xb95e8083b95e8083
+DATA gatconst<>+80(SB)/8, $0xb95e8083b95e8083
+DATA gatconst<>+88(SB)/8, $0xb95e8083b95e8083
+DATA gatconst<>+96(SB)/8, $0x3ab60b613ab60b61
+DATA gatconst<>+104(SB)/8, $0x3ab60b613ab60b61
+DATA gatconst<>+112(SB)/8, $0x3ab60b613ab60b61
+DATA gatconst<>+120(SB)/8, $0x3ab60b613ab60b61
+DATA gatconst<>+128(SB)/8, $0x3c0888893c088889
+DATA gatconst<>+136(SB)/8, $0x3c0888893c088889
+DATA gatconst<>+144(SB)/8, $0x3c0888893c088889
+DATA gatconst<>+152(SB)/8, $0x3c0888893c088889
+DATA gatconst<>+160(SB)/8, $0x3d2aaaab3d2aaaab
+DATA gatconst<>+168(SB)/8, $0x3d2aaaab3d2aaaab
+DATA gatconst<>+176(SB)/8, $0x3d2aaaab3d2aaaab
+DATA gatconst<>+184(SB)/8, $0x3d2aaaab3d2aaaab
+DATA gatconst<>+192(SB)/8, $0x3e2aaaab3e2aaaab
+DATA gatconst<>+200(SB)/8, $0x3e2aaaab3e2aaaab
+DATA gatconst<>+208(SB)/8, $0x3e2aaaab3e2aaaab
+DATA gatconst<>+216(SB)/8, $0x3e2aaaab3e2aaaab
+DATA gatconst<>+224(SB)/8, $0x3f0000003f000000
+DATA gatconst<>+232(SB)/8, $0x3f0000003f000000
+DATA gatconst<>+240(SB)/8, $0x3f0000003f000000
+DATA gatconst<>+248(SB)/8, $0x3f0000003f000000
+DATA gatconst<>+256(SB)/8, $0x3f8000003f800000
+DATA gatconst<>+264(SB)/8, $0x3f8000003f800000
+DATA gatconst<>+272(SB)/8, $0x3f8000003f800000
+DATA gatconst<>+280(SB)/8, $0x3f8000003f800000
+DATA gatconst<>+288(SB)/8, $0x0000007f0000007f
+DATA gatconst<>+296(SB)/8, $0x0000007f0000007f
+DATA gatconst<>+304(SB)/8, $0x0000007f0000007f
+DATA gatconst<>+312(SB)/8, $0x0000007f0000007f
+DATA gatconst<>+320(SB)/8, $0xc2ae0000c2ae0000
+DATA gatconst<>+328(SB)/8, $0xc2ae0000c2ae0000
+DATA gatconst<>+336(SB)/8, $0xc2ae0000c2ae0000
+DATA gatconst<>+344(SB)/8, $0xc2ae0000c2ae0000
+GLOBL gatconst<>(SB), RODATA|NOPTR, $352
+
+// func gatSoftmax8F32AVX2(y []float32, src []float32, dst []float32, rows []int32, slope float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·gatSoftmax8F32AVX2(SB), NOSPLIT, $0-100
+	MOVQ         y_base+0(FP), AX
+	MOVQ         src_base+24(FP), CX
+	MOVQ         dst_base+48(FP), DX
+	MOVQ         rows_base+72(FP), BX
+	MOVQ         rows_len+80(FP), SI
+	LEAQ         gatconst<>+0(SB), DI
+	VBROADCASTSS slope+96(FP), Y0
+	VMOVUPS      (DX), Y1
+	VXORPS       Y2, Y2, Y2
+	VPCMPEQD     Y3, Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	MOVQ         SI, DX
+	SHLQ         $0x05, DX
+	ADDQ         AX, DX
+	MOVQ         AX, SI
+
+logits1:
+	MOVLQSX   (BX), R8
+	SHLQ      $0x05, R8
+	VADDPS    (CX)(R8*1), Y1, Y4
+	VCMPPS    $0x01, Y2, Y4, Y5
+	VMULPS    Y0, Y4, Y6
+	VBLENDVPS Y5, Y6, Y4, Y4
+	VMOVUPS   Y4, (SI)
+	VMAXPS    Y4, Y3, Y3
+	ADDQ      $0x04, BX
+	ADDQ      $0x20, SI
+	CMPQ      SI, DX
+	JB        logits1
+	VXORPS    Y0, Y0, Y0
+	MOVQ      AX, SI
+
+exps2:
+	VMOVUPS      (SI), Y1
+	VSUBPS       Y3, Y1, Y1
+	VMULPS       (DI), Y1, Y2
+	VROUNDPS     $0x00, Y2, Y2
+	VMOVAPS      Y1, Y4
+	VFNMADD231PS 32(DI), Y2, Y4
+	VFNMADD231PS 64(DI), Y2, Y4
+	VMOVUPS      96(DI), Y5
+	VFMADD213PS  128(DI), Y4, Y5
+	VFMADD213PS  160(DI), Y4, Y5
+	VFMADD213PS  192(DI), Y4, Y5
+	VFMADD213PS  224(DI), Y4, Y5
+	VFMADD213PS  256(DI), Y4, Y5
+	VFMADD213PS  256(DI), Y4, Y5
+	VCVTPS2DQ    Y2, Y2
+	VPADDD       288(DI), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VCMPPS       $0x01, 320(DI), Y1, Y1
+	VANDNPS      Y5, Y1, Y1
+	VMOVUPS      Y1, (SI)
+	VADDPS       Y1, Y0, Y0
+	ADDQ         $0x20, SI
+	CMPQ         SI, DX
+	JB           exps2
+	VMOVUPS      256(DI), Y1
+	VDIVPS       Y0, Y1, Y1
+	MOVQ         AX, SI
+
+norm3:
+	VMULPS  (SI), Y1, Y0
+	VMOVUPS Y0, (SI)
+	ADDQ    $0x20, SI
+	CMPQ    SI, DX
+	JB      norm3
+	VZEROUPPER
+	RET
+
+// func gatherSumHeads8F32AVX2(y []float32, x []float32, width int, rows []int32, alpha []float32, heads int)
+// Requires: AVX, FMA3
+TEXT ·gatherSumHeads8F32AVX2(SB), NOSPLIT, $0-112
+	MOVQ y_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ width+48(FP), DX
+	MOVQ rows_base+56(FP), BX
+	MOVQ rows_len+64(FP), SI
+	MOVQ alpha_base+80(FP), DI
+	MOVQ heads+104(FP), R8
+	SHLQ $0x02, DX
+	MOVQ R8, R9
+	SHLQ $0x02, R9
+	LEAQ (BX)(SI*4), SI
+
+heads3:
+	CMPQ   R8, $0x08
+	JB     heads2
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R10
+	MOVQ   DI, R11
+
+edges4:
+	MOVLQSX      (R10), R12
+	IMULQ        DX, R12
+	VBROADCASTSS (R11), Y8
+	VFMADD231PS  (CX)(R12*1), Y8, Y0
+	VBROADCASTSS 4(R11), Y8
+	VFMADD231PS  32(CX)(R12*1), Y8, Y1
+	VBROADCASTSS 8(R11), Y8
+	VFMADD231PS  64(CX)(R12*1), Y8, Y2
+	VBROADCASTSS 12(R11), Y8
+	VFMADD231PS  96(CX)(R12*1), Y8, Y3
+	VBROADCASTSS 16(R11), Y8
+	VFMADD231PS  128(CX)(R12*1), Y8, Y4
+	VBROADCASTSS 20(R11), Y8
+	VFMADD231PS  160(CX)(R12*1), Y8, Y5
+	VBROADCASTSS 24(R11), Y8
+	VFMADD231PS  192(CX)(R12*1), Y8, Y6
+	VBROADCASTSS 28(R11), Y8
+	VFMADD231PS  224(CX)(R12*1), Y8, Y7
+	ADDQ         $0x04, R10
+	ADDQ         R9, R11
+	CMPQ         R10, SI
+	JB           edges4
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
+	VMOVUPS      Y2, 64(AX)
+	VMOVUPS      Y3, 96(AX)
+	VMOVUPS      Y4, 128(AX)
+	VMOVUPS      Y5, 160(AX)
+	VMOVUPS      Y6, 192(AX)
+	VMOVUPS      Y7, 224(AX)
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000100, AX
+	ADDQ         $0x20, DI
+	SUBQ         $0x08, R8
+	JMP          heads3
+
+heads2:
+	CMPQ   R8, $0x04
+	JB     heads5
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R10
+	MOVQ   DI, R11
+
+edges7:
+	MOVLQSX      (R10), R12
+	IMULQ        DX, R12
+	VBROADCASTSS (R11), Y4
+	VFMADD231PS  (CX)(R12*1), Y4, Y0
+	VBROADCASTSS 4(R11), Y4
+	VFMADD231PS  32(CX)(R12*1), Y4, Y1
+	VBROADCASTSS 8(R11), Y4
+	VFMADD231PS  64(CX)(R12*1), Y4, Y2
+	VBROADCASTSS 12(R11), Y4
+	VFMADD231PS  96(CX)(R12*1), Y4, Y3
+	ADDQ         $0x04, R10
+	ADDQ         R9, R11
+	CMPQ         R10, SI
+	JB           edges7
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
+	VMOVUPS      Y2, 64(AX)
+	VMOVUPS      Y3, 96(AX)
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x10, DI
+	SUBQ         $0x04, R8
+
+heads5:
+	CMPQ   R8, $0x02
+	JB     heads8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   BX, R10
+	MOVQ   DI, R11
+
+edges10:
+	MOVLQSX      (R10), R12
+	IMULQ        DX, R12
+	VBROADCASTSS (R11), Y2
+	VFMADD231PS  (CX)(R12*1), Y2, Y0
+	VBROADCASTSS 4(R11), Y2
+	VFMADD231PS  32(CX)(R12*1), Y2, Y1
+	ADDQ         $0x04, R10
+	ADDQ         R9, R11
+	CMPQ         R10, SI
+	JB           edges10
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x08, DI
+	SUBQ         $0x02, R8
+
+heads8:
+	CMPQ   R8, $0x01
+	JB     heads11
+	VXORPS Y0, Y0, Y0
+	MOVQ   DI, R10
+
+edges13:
+	MOVLQSX      (BX), R11
+	IMULQ        DX, R11
+	VBROADCASTSS (R10), Y1
+	VFMADD231PS  (CX)(R11*1), Y1, Y0
+	ADDQ         $0x04, BX
+	ADDQ         R9, R10
+	CMPQ         BX, SI
+	JB           edges13
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x04, DI
+	SUBQ         $0x01, R8
+
+heads11:
+	VZEROUPPER
+	RET
+
 // func scaleF32AVX2(alpha float32, x []float32)
 // Requires: AVX
 TEXT ·scaleF32AVX2(SB), NOSPLIT, $0-32

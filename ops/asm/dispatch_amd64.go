@@ -177,3 +177,21 @@ func prefetchL2F32(x []float32) {
 		prefetchL2F32AVX2(x)
 	}
 }
+
+// The GAT kernels have no AVX-512 version: that backend runs the AVX2 ones.
+
+func gatSoftmax8F32(y, src, dst []float32, rows []int32, slope float32) {
+	if active >= levelAVX2 {
+		gatSoftmax8F32AVX2(y, src, dst, rows, slope)
+		return
+	}
+	gatSoftmax8Ref(y, src, dst, rows, slope)
+}
+
+func gatherSumHeads8F32(y, x []float32, width int, rows []int32, alpha []float32, heads int) {
+	if active >= levelAVX2 {
+		gatherSumHeads8F32AVX2(y, x, width, rows, alpha, heads)
+		return
+	}
+	gatherSumHeads8Ref(y, x, width, rows, alpha, heads)
+}

@@ -38,3 +38,11 @@ func spinCycles(int) bool { return false }
 func prefetchF32([]float32) {}
 
 func prefetchL2F32([]float32) {}
+
+func gatSoftmax8F32(y, src, dst []float32, rows []int32, slope float32) {
+	gatSoftmax8Ref(y, src, dst, rows, slope)
+}
+
+func gatherSumHeads8F32(y, x []float32, width int, rows []int32, alpha []float32, heads int) {
+	gatherSumHeads8Ref(y, x, width, rows, alpha, heads)
+}

@@ -1,9 +1,9 @@
 // Package asm holds the SIMD inner loops of sparse neighbour aggregation: Axpy, Dot, L2Squared
 // and Scale on vectors, the row gathers GatherSum (weighted sum of feature rows) and GatherMax
-// (element-wise maximum with the row that attains it), and the SGEMM micro-kernel of package
-// blas.
+// (element-wise maximum with the row that attains it), the two loops of an 8-head GAT layer
+// (GATSoftmax8F32, GatherSumHeads8F32), and the SGEMM micro-kernel of package blas.
 //
-// Each kernel has an AVX-512 and an AVX2+FMA version in Go assembly, generated with avo from
+// Each kernel has an AVX2+FMA version, and most an AVX-512 one, in Go assembly, generated with avo from
 // _gen, and the plain Go loop of ref.go, which is both the test oracle and the "generic"
 // backend. The backend is chosen once, at start-up, from the CPU features that
 // golang.org/x/sys/cpu reports (which include the OS's support for the register state); Backend

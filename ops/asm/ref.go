@@ -1,5 +1,7 @@
 package asm
 
+import "math"
+
 // The plain Go loops below define what every kernel computes. They are the test oracle and the
 // generic backend. Callers have checked the arguments (see asm.go).
 
@@ -130,6 +132,88 @@ func gemmKernelRef(kc int, a []float32, rs, cs int, b []float32, ldb int, c []fl
 		}
 		for j, v := range sums {
 			cr[j] = alpha*v + beta*cr[j]
+		}
+	}
+}
+
+// gatSoftmax8Ref is GATSoftmax8F32 in Go: logits and their maximum, then e^(logit - max) and
+// its sum, then the division, per head; the passes and the exp are the kernel's.
+func gatSoftmax8Ref(y, src, dst []float32, rows []int32, slope float32) {
+	d := (*[8]float32)(dst)
+	inf := float32(math.Inf(-1))
+	m := [8]float32{inf, inf, inf, inf, inf, inf, inf, inf}
+	for k, r := range rows {
+		s := (*[8]float32)(src[int(r)*8:])
+		o := (*[8]float32)(y[k*8:])
+		for h := range o {
+			v := s[h] + d[h]
+			if v < 0 {
+				v *= slope
+			}
+			o[h] = v
+			if v > m[h] || v != v {
+				m[h] = v
+			}
+		}
+	}
+	var sum [8]float32
+	for k := range rows {
+		o := (*[8]float32)(y[k*8:])
+		for h := range o {
+			v := expNonPositive(o[h] - m[h])
+			o[h] = v
+			sum[h] += v
+		}
+	}
+	for h := range sum {
+		sum[h] = 1 / sum[h]
+	}
+	for k := range rows {
+		o := (*[8]float32)(y[k*8:])
+		for h := range o {
+			o[h] *= sum[h]
+		}
+	}
+}
+
+// expNonPositive is e^x for x <= 0 (a softmax's shifted logits) without calls: k = round(x
+// log2 e) through the float32 magic number 1.5*2^23, r = x - k ln2 in two parts, a degree-6
+// polynomial for e^r, times 2^k. NaN gives NaN; below -87 it gives 0. Within 2 ulp of e^x.
+func expNonPositive(x float32) float32 {
+	if !(x >= -87) {
+		if x != x {
+			return x
+		}
+		return 0
+	}
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+		magic = 12582912 // 1.5 * 2^23
+	)
+	k := float32(float32(x*log2e)+magic) - magic
+	r := float32(x-k*ln2hi) - k*ln2lo
+	p := float32(1.0/720)*r + 1.0/120
+	p = p*r + 1.0/24
+	p = p*r + 1.0/6
+	p = p*r + 0.5
+	p = p*r + 1
+	p = p*r + 1
+	return p * math.Float32frombits(uint32(int32(k)+127)<<23)
+}
+
+// gatherSumHeads8Ref is GatherSumHeads8F32 in Go.
+func gatherSumHeads8Ref(y, x []float32, width int, rows []int32, alpha []float32, heads int) {
+	y = y[:8*heads]
+	clear(y)
+	for k, r := range rows {
+		row := x[int(r)*width:]
+		for h, a := range alpha[k*heads : (k+1)*heads] {
+			yb, xb := (*[8]float32)(y[8*h:]), (*[8]float32)(row[8*h:])
+			for j := range yb {
+				yb[j] += a * xb[j]
+			}
 		}
 	}
 }

@@ -37,6 +37,16 @@ func prefetchL2F32AVX2(x []float32)
 // spinCyclesAVX2 runs n iterations of 8 dependent 1-cycle additions; it returns a value the caller can ignore.
 func spinCyclesAVX2(n int) int
 
+// gatSoftmax8F32AVX2 is GATSoftmax8F32 for CPUs with AVX2 and FMA. The wrapper checks every row index, len(dst) >= 8 and len(y) >= 8*len(rows), and passes len(rows) >= 1.
+//
+//go:noescape
+func gatSoftmax8F32AVX2(y []float32, src []float32, dst []float32, rows []int32, slope float32)
+
+// gatherSumHeads8F32AVX2 is GatherSumHeads8F32 for CPUs with AVX2 and FMA. The wrapper checks every row index, width >= 8*heads, the lengths of y and alpha, and passes len(rows) >= 1, heads >= 1.
+//
+//go:noescape
+func gatherSumHeads8F32AVX2(y []float32, x []float32, width int, rows []int32, alpha []float32, heads int)
+
 // scaleF32AVX2 is ScaleF32 for CPUs with AVX2 and FMA. The wrapper checks len(x) > 0.
 //
 //go:noescape

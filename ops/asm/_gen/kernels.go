@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/operand"
@@ -89,6 +90,8 @@ func kernels(ctx *build.Context, isa isa) {
 			g.prefetch("prefetch", false)
 			g.prefetch("prefetchL2", true)
 			g.spinCycles()
+			g.gatSoftmax8(g.gatConstTable())
+			g.gatherSumHeads8()
 		}
 		g.scale()
 		g.gatherSum()
@@ -118,7 +121,12 @@ func (g *kgen) function(base, sig, doc string) {
 	g.labels = 0
 }
 
-func upper(s string) string { return string(s[0]-'a'+'A') + s[1:] }
+func upper(s string) string {
+	if strings.HasPrefix(s, "gat") && !strings.HasPrefix(s, "gather") {
+		return "GAT" + s[3:] // an initialism
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
 
 func (g *kgen) vec() reg.VecVirtual {
 	if g.zmm {
