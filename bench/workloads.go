@@ -45,6 +45,15 @@ func (w *Workload) Run() error {
 
 // Output returns a copy of the last run's output (the loss of a training step) as float32.
 func (w *Workload) Output() ([]float32, tensor.Shape, error) {
+	v, shape, err := w.output()
+	if err != nil {
+		return nil, nil, err
+	}
+	return append([]float32(nil), v...), shape.Clone(), nil
+}
+
+// output returns the last run's output in place: valid until the next Run.
+func (w *Workload) output() ([]float32, tensor.Shape, error) {
 	t, ok := w.out.(*tensor.Dense)
 	if !ok {
 		if s, ok := w.out.(*G.F32); ok {
@@ -55,13 +64,13 @@ func (w *Workload) Output() ([]float32, tensor.Shape, error) {
 	if t.Dtype() != tensor.Float32 {
 		return nil, nil, fmt.Errorf("bench: %s: output dtype %v", w.Op, t.Dtype())
 	}
-	d := t.Float32s()
-	return append([]float32(nil), d...), t.Shape().Clone(), nil
+	return t.Float32s(), t.Shape(), nil
 }
 
-// CheckFinite returns an error when the last output holds a NaN or an infinity.
+// CheckFinite returns an error when the last output holds a NaN or an infinity. It reads the
+// output in place, so the peak-memory child does not count a copy of it.
 func (w *Workload) CheckFinite() error {
-	v, _, err := w.Output()
+	v, _, err := w.output()
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/chewxy/hm"
@@ -54,29 +55,20 @@ func GCNPropagateSupports(a *graph.CSR) error {
 	return nil
 }
 
-// gcnNorm holds d^-1/2 and the per-edge weights d_src^-1/2 of a graph and of its reverse,
-// computed on first use per dtype.
+// gcnNorm holds d^-1/2 of a graph's nodes, made on first use for the dtype asked. An edge's
+// weight is the gathered node's d^-1/2, looked up per row as the propagation goes rather than
+// stored per edge: at 16 edges per node a weight array would be a quarter of a 64-wide layer's
+// output.
 type gcnNorm struct {
-	a          *graph.CSR
-	dinv       []float64
-	once32     [2]sync.Once
-	once64     [2]sync.Once
-	dinv32     []float32
-	w32        [2][]float32 // [0]: forward edges, [1]: reversed edges
-	w64        [2][]float64
-	onceDinv32 sync.Once
+	a              *graph.CSR
+	once32, once64 sync.Once
+	dinv32         []float32
+	dinv64         []float64
 }
 
-func newGCNNorm(a *graph.CSR) *gcnNorm {
-	d := make([]float64, a.NumDst)
-	for i := range d {
-		d[i] = 1 / math.Sqrt(float64(a.RowPtr[i+1]-a.RowPtr[i]+1))
-	}
-	return &gcnNorm{a: a, dinv: d}
-}
+func newGCNNorm(a *graph.CSR) *gcnNorm { return &gcnNorm{a: a} }
 
-// edges returns the graph to gather over (a or its reverse) and its edge weights: the gathered
-// node's d^-1/2.
+// graphFor returns the graph to gather over: a, or its reverse for the gradient.
 func (n *gcnNorm) graphFor(reversed bool) *graph.CSR {
 	if reversed {
 		return n.a.Transpose().Graph
@@ -84,45 +76,23 @@ func (n *gcnNorm) graphFor(reversed bool) *graph.CSR {
 	return n.a
 }
 
-func (n *gcnNorm) weights32(reversed bool) ([]float32, []float32) {
-	k := 0
-	if reversed {
-		k = 1
-	}
-	n.onceDinv32.Do(func() { n.dinv32 = convert32(n.dinv) })
-	n.once32[k].Do(func() {
-		g := n.graphFor(reversed)
-		w := make([]float32, g.NumEdges())
-		for e, j := range g.ColIdx {
-			w[e] = n.dinv32[j]
-		}
-		n.w32[k] = w
-	})
-	return n.w32[k], n.dinv32
+func (n *gcnNorm) float32s() []float32 {
+	n.once32.Do(func() { n.dinv32 = invSqrtDegrees[float32](n.a) })
+	return n.dinv32
 }
 
-func (n *gcnNorm) weights64(reversed bool) ([]float64, []float64) {
-	k := 0
-	if reversed {
-		k = 1
-	}
-	n.once64[k].Do(func() {
-		g := n.graphFor(reversed)
-		w := make([]float64, g.NumEdges())
-		for e, j := range g.ColIdx {
-			w[e] = n.dinv[j]
-		}
-		n.w64[k] = w
-	})
-	return n.w64[k], n.dinv
+func (n *gcnNorm) float64s() []float64 {
+	n.once64.Do(func() { n.dinv64 = invSqrtDegrees[float64](n.a) })
+	return n.dinv64
 }
 
-func convert32(v []float64) []float32 {
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(x)
+// invSqrtDegrees returns (in-degree + 1)^-1/2 of every node: the self-loop counts.
+func invSqrtDegrees[T Float](a *graph.CSR) []T {
+	d := make([]T, a.NumDst)
+	for i := range d {
+		d[i] = T(1 / math.Sqrt(float64(a.RowPtr[i+1]-a.RowPtr[i]+1)))
 	}
-	return out
+	return d
 }
 
 // gcnPropOp is the forward propagation (x, b) -> out, or with reversed set the gradient
@@ -182,32 +152,36 @@ func (o *gcnPropOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 	y := o.output(prealloc, x.Dtype(), x.Shape().Clone(), x, b)
 	g := o.norm.graphFor(o.reversed)
 	if x.Dtype() == tensor.Float32 {
-		w, dinv := o.norm.weights32(o.reversed)
 		var bv []float32
 		if b != nil {
 			bv = b.Float32s()
 		}
-		gcnProp(g, w, dinv, x.Float32s(), y.Float32s(), bv, width)
+		gcnProp(g, o.norm.float32s(), x.Float32s(), y.Float32s(), bv, width)
 	} else {
-		w, dinv := o.norm.weights64(o.reversed)
 		var bv []float64
 		if b != nil {
 			bv = b.Float64s()
 		}
-		gcnProp(g, w, dinv, x.Float64s(), y.Float64s(), bv, width)
+		gcnProp(g, o.norm.float64s(), x.Float64s(), y.Float64s(), bv, width)
 	}
 	return y, nil
 }
 
-// gcnProp sets y[i] = dinv[i] (sum_e w[e] x[ColIdx[e]] + dinv[i] x[i]) + b over the rows of a.
-func gcnProp[T Float](a *graph.CSR, w, dinv, x, y, b []T, width int) {
+// gcnProp sets y[i] = dinv[i] (sum_{j -> i} dinv[j] x[j] + dinv[i] x[i]) + b over the rows of a.
+func gcnProp[T Float](a *graph.CSR, dinv, x, y, b []T, width int) {
 	k := kernelsFor[T]()
 	forRows(a, width, func(lo, hi int) {
+		var w []T // the row's edge weights: its sources' dinv
 		for i := lo; i < hi; i++ {
 			e0, e1 := a.RowPtr[i], a.RowPtr[i+1]
 			yi := y[i*width : (i+1)*width]
 			xi := x[i*width : (i+1)*width]
-			k.gatherSum(yi, x, width, a.ColIdx[e0:e1], w[e0:e1])
+			src := a.ColIdx[e0:e1]
+			w = slices.Grow(w[:0], len(src))[:len(src)]
+			for k, j := range src {
+				w[k] = dinv[j]
+			}
+			k.gatherSum(yi, x, width, src, w)
 			di := dinv[i]
 			if b != nil {
 				b := b[:len(yi)]
