@@ -183,7 +183,7 @@ func sage2(c *nn.Context, in *Inputs, x *G.Node, out int) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h, err = G.Rectify(h); err != nil {
+	if h, err = nn.ReLU(h); err != nil {
 		return nil, err
 	}
 	return l2.Forward(c, in.Graph, nn.Dense{X: h})
@@ -203,7 +203,7 @@ func gcn2(c *nn.Context, in *Inputs, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h, err = G.Rectify(h); err != nil {
+	if h, err = nn.ReLU(h); err != nil {
 		return nil, err
 	}
 	return l2.Forward(in.Graph, nn.Dense{X: h})

@@ -89,7 +89,7 @@ func (m *DeepGCN) Forward(c *nn.Context, a *graph.CSR, x nn.Features) (*G.Node, 
 	for l := 1; l <= last; l++ {
 		conv := m.Convs[l]
 		block := func(f nn.Features) (*G.Node, error) {
-			z, err := G.Rectify(f.(nn.Dense).X)
+			z, err := nn.ReLU(f.(nn.Dense).X)
 			if err != nil {
 				return nil, err
 			}

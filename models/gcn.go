@@ -41,7 +41,7 @@ func (m *GCN) Forward(c *nn.Context, a *graph.CSR, x nn.Features) (*G.Node, erro
 	if err != nil {
 		return nil, err
 	}
-	if h, err = G.Rectify(h); err != nil {
+	if h, err = nn.ReLU(h); err != nil {
 		return nil, err
 	}
 	hf, err := nn.Dense{X: h}.Dropout(c, m.Dropout)

@@ -50,7 +50,7 @@ func (m *SAGE) Forward(c *nn.Context, blocks []graph.Block, x nn.Features) (*G.N
 	if err != nil {
 		return nil, err
 	}
-	if h, err = G.Rectify(h); err != nil {
+	if h, err = nn.ReLU(h); err != nil {
 		return nil, err
 	}
 	hf, err := nn.Dense{X: h}.Dropout(c, m.Dropout)

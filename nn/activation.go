@@ -1,9 +1,13 @@
 package nn
 
-import G "gorgonia.org/gorgonia"
+import (
+	G "gorgonia.org/gorgonia"
 
-// ReLU returns max(x, 0).
-func ReLU(x *G.Node) (*G.Node, error) { return G.Rectify(x) }
+	"github.com/gnnlab/gognn/ops"
+)
+
+// ReLU returns max(x, 0), NaN kept, as one op of one pass (ops.ReLU).
+func ReLU(x *G.Node) (*G.Node, error) { return ops.ReLU(x) }
 
 // ELU returns x for x > 0 and exp(x) - 1 otherwise (alpha = 1), GAT's activation, built as
 // relu(x) + expm1(-relu(-x)) from Gorgonia's element-wise ops.

@@ -35,21 +35,23 @@ func (l *Linear) Forward(x *G.Node) (*G.Node, error) { return l.Apply(Dense{x}) 
 
 // Apply returns x W + b for dense or sparse features x with In columns.
 func (l *Linear) Apply(x Features) (*G.Node, error) {
-	if _, f := x.Shape(); f != l.In {
-		return nil, fmt.Errorf("nn: linear layer %s expects %d input features, got %d", l.W.Name(), l.In, f)
-	}
-	var xw *G.Node
-	var err error
-	if d, ok := x.(Dense); ok && len(d.X.Shape()) == 2 && d.X.Shape()[0] > 1 {
-		// The same product as gorgonia.Mul, written into one tensor run after run.
-		xw, err = ops.MatMul(d.X, l.W)
-	} else {
-		xw, err = x.Mul(l.W)
-	}
+	xw, err := l.product(x)
 	if err != nil {
 		return nil, err
 	}
 	return l.addBias(xw)
+}
+
+// product returns x W, without the bias.
+func (l *Linear) product(x Features) (*G.Node, error) {
+	if _, f := x.Shape(); f != l.In {
+		return nil, fmt.Errorf("nn: linear layer %s expects %d input features, got %d", l.W.Name(), l.In, f)
+	}
+	if d, ok := x.(Dense); ok && len(d.X.Shape()) == 2 && d.X.Shape()[0] > 1 {
+		// The same product as gorgonia.Mul, written into one tensor run after run.
+		return ops.MatMul(d.X, l.W)
+	}
+	return x.Mul(l.W)
 }
 
 func (l *Linear) addBias(xw *G.Node) (*G.Node, error) {

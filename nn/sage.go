@@ -37,8 +37,9 @@ type SAGEConfig struct {
 // where p is the identity for mean and sum, relu(W_pool x + b_pool) for max-pool, and a linear
 // projection for the LSTM aggregator. It runs on a graph or on a sampled graph.Block's bipartite
 // graph, whose destinations are its first NumDst sources, so x'_i reads the root x_i from row i.
-// Mean and sum are linear, so when In > Out (or the input is sparse) x is multiplied by W_l
-// before aggregating, which gives the same result on fewer columns.
+// Mean and sum are linear, so when In >= Out (or the input is sparse) x is multiplied by W_l
+// before aggregating, which gives the same result on no more columns; with a root weight the
+// aggregation, the root and the bias are then one op (ops.SAGEPropagate).
 type SAGEConv struct {
 	Cfg        SAGEConfig
 	LinL, LinR *Linear
@@ -90,6 +91,22 @@ func (l *SAGEConv) Forward(c *Context, a *graph.CSR, x Features) (*G.Node, error
 	if rows != a.NumSrc || cols != l.Cfg.In {
 		return nil, fmt.Errorf("nn: SAGE layer %s: input is %d x %d, want %d x %d", l.LinL.W.Name(), rows, cols, a.NumSrc, l.Cfg.In)
 	}
+	if l.fused(x) {
+		// x W_l and x W_r, then aggregation, root and bias in one op.
+		neigh, err := l.LinL.product(x)
+		if err != nil {
+			return nil, err
+		}
+		self, err := l.LinR.product(x)
+		if err != nil {
+			return nil, err
+		}
+		out, err := ops.SAGEPropagate(a, neigh, self, l.LinL.B, l.Cfg.Aggr == MeanAggr)
+		if err != nil || !l.Cfg.Normalize {
+			return out, err
+		}
+		return L2Normalize(out)
+	}
 	neigh, err := l.neighbours(c, a, x)
 	if err != nil {
 		return nil, err
@@ -114,6 +131,17 @@ func (l *SAGEConv) Forward(c *Context, a *graph.CSR, x Features) (*G.Node, error
 		return L2Normalize(out)
 	}
 	return out, nil
+}
+
+// fused reports whether Forward projects before aggregating and combines aggregation, root
+// and bias in ops.SAGEPropagate: mean and sum with a root weight, for sparse inputs or when the
+// projection does not widen the rows.
+func (l *SAGEConv) fused(x Features) bool {
+	if l.Cfg.Aggr != MeanAggr && l.Cfg.Aggr != SumAggr || l.LinR == nil {
+		return false
+	}
+	_, dense := x.(Dense)
+	return !dense || l.Cfg.In >= l.Cfg.Out
 }
 
 func (l *SAGEConv) neighbours(c *Context, a *graph.CSR, x Features) (*G.Node, error) {
@@ -155,7 +183,7 @@ func (l *SAGEConv) neighbours(c *Context, a *graph.CSR, x Features) (*G.Node, er
 		if err != nil {
 			return nil, err
 		}
-		if p, err = G.Rectify(p); err != nil {
+		if p, err = ReLU(p); err != nil {
 			return nil, err
 		}
 		h, err := ops.MaxAggregate(a, p)

@@ -13,7 +13,7 @@ import (
 func TestSAGEConvMatchesDirectComputation(t *testing.T) {
 	a := tiny(t)
 	for _, aggr := range []Aggregator{MeanAggr, SumAggr, MaxAggr, LSTMAggr} {
-		for _, in := range []int{2, 5} { // narrower and wider than Out: both orders of mean/sum
+		for _, in := range []int{2, 3, 5} { // narrower than, as wide as and wider than Out: both orders of mean/sum
 			c, _ := NewContext(tensor.Float64, 9)
 			const out = 3
 			l, err := NewSAGEConv(c, "sage", SAGEConfig{In: in, Out: out, Aggr: aggr, Normalize: aggr == MeanAggr})

@@ -52,7 +52,8 @@ func forwardNodes(t testing.TB, build buildFunc, in ...*tensor.Dense) *tensor.De
 	g := G.NewGraph()
 	nodes := make([]*G.Node, len(in))
 	for k, v := range in {
-		nodes[k] = G.NewTensor(g, v.Dtype(), v.Dims(), G.WithShape(v.Shape()...), G.WithValue(v))
+		// Named: Gorgonia merges unnamed inputs of equal type and shape into one node.
+		nodes[k] = G.NewTensor(g, v.Dtype(), v.Dims(), G.WithShape(v.Shape()...), G.WithValue(v), G.WithName(fmt.Sprintf("in%d", k)))
 	}
 	out, err := build(g, nodes)
 	if err != nil {

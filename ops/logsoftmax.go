@@ -64,6 +64,10 @@ func logSoftmax[T Float](x, y []T, cols int) {
 	if cols == 0 {
 		return
 	}
+	forChunks(len(x)/cols, cols, func(lo, hi int) { logSoftmaxRows(x[lo*cols:hi*cols], y[lo*cols:hi*cols], cols) })
+}
+
+func logSoftmaxRows[T Float](x, y []T, cols int) {
 	for i := 0; i+cols <= len(x); i += cols {
 		row, out := x[i:i+cols], y[i:i+cols]
 		m := math.Inf(-1)
@@ -136,6 +140,12 @@ func logSoftmaxBackward[T Float](y, g, dx []T, cols int) {
 	if cols == 0 {
 		return
 	}
+	forChunks(len(y)/cols, cols, func(lo, hi int) {
+		logSoftmaxBackwardRows(y[lo*cols:hi*cols], g[lo*cols:hi*cols], dx[lo*cols:hi*cols], cols)
+	})
+}
+
+func logSoftmaxBackwardRows[T Float](y, g, dx []T, cols int) {
 	for i := 0; i+cols <= len(y); i += cols {
 		sum := 0.0
 		for _, v := range g[i : i+cols] {
