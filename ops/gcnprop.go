@@ -167,31 +167,25 @@ func (o *gcnPropOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 	return y, nil
 }
 
-// gcnProp sets y[i] = dinv[i] (sum_{j -> i} dinv[j] x[j] + dinv[i] x[i]) + b over the rows of a.
+// gcnProp sets y[i] = dinv[i] (sum_{j -> i} dinv[j] x[j] + dinv[i] x[i]) + b over the rows of a:
+// the self-loop is one more row of the gather, then a scale and the bias, all on kernels.
 func gcnProp[T Float](a *graph.CSR, dinv, x, y, b []T, width int) {
 	k := kernelsFor[T]()
 	forRows(a, width, func(lo, hi int) {
-		var w []T // the row's edge weights: its sources' dinv
+		var rows []int32 // the row's sources and itself
+		var w []T        // their dinv
 		for i := lo; i < hi; i++ {
-			e0, e1 := a.RowPtr[i], a.RowPtr[i+1]
-			yi := y[i*width : (i+1)*width]
-			xi := x[i*width : (i+1)*width]
-			src := a.ColIdx[e0:e1]
-			w = slices.Grow(w[:0], len(src))[:len(src)]
-			for k, j := range src {
+			src := a.ColIdx[a.RowPtr[i]:a.RowPtr[i+1]]
+			rows = append(append(rows[:0], src...), int32(i))
+			w = slices.Grow(w[:0], len(rows))[:len(rows)]
+			for k, j := range rows {
 				w[k] = dinv[j]
 			}
-			k.gatherSum(yi, x, width, src, w)
-			di := dinv[i]
+			yi := y[i*width : (i+1)*width]
+			k.gatherSum(yi, x, width, rows, w)
+			k.scale(dinv[i], yi)
 			if b != nil {
-				b := b[:len(yi)]
-				for j := range yi {
-					yi[j] = di*(yi[j]+di*xi[j]) + b[j]
-				}
-				continue
-			}
-			for j := range yi {
-				yi[j] = di * (yi[j] + di*xi[j])
+				k.axpy(1, b, yi)
 			}
 		}
 	})

@@ -15,11 +15,12 @@ type kernelSet[T Float] struct {
 	gatherMax func(y []T, arg []int32, x []T, width int, rows []int32, base int32)
 	dot       func(x, y []T) T
 	axpy      func(alpha T, x, y []T)
+	scale     func(alpha T, x []T)
 }
 
 var (
-	kernels32 = kernelSet[float32]{asm.GatherSumF32, asm.GatherMaxF32, asm.DotF32, asm.AxpyF32}
-	kernels64 = kernelSet[float64]{asm.GatherSumF64, asm.GatherMaxF64, asm.DotF64, asm.AxpyF64}
+	kernels32 = kernelSet[float32]{asm.GatherSumF32, asm.GatherMaxF32, asm.DotF32, asm.AxpyF32, asm.ScaleF32}
+	kernels64 = kernelSet[float64]{asm.GatherSumF64, asm.GatherMaxF64, asm.DotF64, asm.AxpyF64, asm.ScaleF64}
 )
 
 func kernelsFor[T Float]() *kernelSet[T] {

@@ -158,27 +158,14 @@ func sageProp[T Float](a *graph.CSR, inv, neigh, self, y, b []T, width int) {
 		for i := lo; i < hi; i++ {
 			yi := y[i*width : (i+1)*width]
 			k.gatherSum(yi, neigh, width, a.ColIdx[a.RowPtr[i]:a.RowPtr[i+1]], nil)
-			s := T(1)
 			if inv != nil {
-				s = inv[i]
+				k.scale(inv[i], yi)
 			}
-			switch {
-			case self == nil:
-				if s != 1 {
-					for j := range yi {
-						yi[j] *= s
-					}
-				}
-			case b != nil:
-				si, b := self[i*width:(i+1)*width], b[:width]
-				for j := range yi {
-					yi[j] = s*yi[j] + si[j] + b[j]
-				}
-			default:
-				si := self[i*width : (i+1)*width]
-				for j := range yi {
-					yi[j] = s*yi[j] + si[j]
-				}
+			if self != nil {
+				k.axpy(1, self[i*width:(i+1)*width], yi)
+			}
+			if b != nil {
+				k.axpy(1, b, yi)
 			}
 		}
 	})
