@@ -30,7 +30,9 @@
 //	backward of an aggregation              as its forward; of bias and ReLU, n m each
 //	Adam                                    10 flops per parameter
 //
-// Peak memory is measured in a separate process per op (the caller re-executes its own
-// binary with a hidden flag; see RunChild and PeakRSS), so one op's allocations do not hide
-// another's, and covers everything that process touched: inputs, graph, outputs, runtime.
+// Peak memory is measured in a separate process per op (experiments/bench/child, a small
+// command that calls RunChild; see PeakRSS), so one op's allocations do not hide another's, and
+// covers everything that process touched: inputs, graph, outputs, temporaries, the runtime and
+// the code that ran. Package bench does not import the plotting library (benchplot draws a
+// Report), so the child does not load it.
 package bench

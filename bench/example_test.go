@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/gnnlab/gognn/bench"
+	"github.com/gnnlab/gognn/bench/benchplot"
 )
 
 // A notebook's quick version: two small sizes, five runs per row, the table on stdout and the
@@ -20,7 +21,7 @@ func Example() {
 		rep.Results = append(rep.Results, res...)
 	}
 	rep.WriteTable(os.Stdout)
-	if err := rep.Plot(os.TempDir() + "/bench-scaling.png"); err != nil {
+	if err := benchplot.Scaling(rep, os.TempDir()+"/bench-scaling.png"); err != nil {
 		fmt.Println(err)
 	}
 }

@@ -3,14 +3,10 @@ package bench
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
-	"gonum.org/v1/plot/vg"
-
-	"github.com/gnnlab/gognn/plots"
 )
 
 // Claim is a number the seed project's README states for a row, at 100,000 nodes of degree 16.
@@ -62,7 +58,8 @@ func (r *Report) AddPeer(p *PeerRun) {
 	r.PeerRuns = append(r.PeerRuns, meta)
 }
 
-func (r *Report) bestPeer(op string, n int) (PeerResult, bool) {
+// BestPeer returns the peer's fastest way for op at n nodes.
+func (r *Report) BestPeer(op string, n int) (PeerResult, bool) {
 	for _, p := range r.Peers {
 		if p.Op == op && p.N == n && p.Best {
 			return p, true
@@ -71,7 +68,8 @@ func (r *Report) bestPeer(op string, n int) (PeerResult, bool) {
 	return PeerResult{}, false
 }
 
-func (r *Report) peerName() string {
+// PeerName names the peer measured ("PyTorch 1.13.0 (2 threads)").
+func (r *Report) PeerName() string {
 	if len(r.PeerRuns) > 0 {
 		return fmt.Sprintf("%s, %d threads", r.PeerRuns[0].Name, r.PeerRuns[0].Threads)
 	}
@@ -88,7 +86,7 @@ func (r *Report) Rows() [][]string {
 	var rows [][]string
 	for _, res := range r.Results {
 		peer, ratio := "-", "-"
-		if p, ok := r.bestPeer(res.Op, res.N); ok {
+		if p, ok := r.BestPeer(res.Op, res.N); ok {
 			peer = fmt.Sprintf("%.2f (%s)", p.P50MS, p.Variant)
 			ratio = fmt.Sprintf("%.2f", res.P50MS/p.P50MS)
 		} else if r.PeerNote != "" {
@@ -146,7 +144,7 @@ func (r *Report) Markdown() string {
 		b.WriteString("\nPyTorch peer: " + r.PeerNote + ".\n")
 	}
 	if len(r.Peers) > 0 {
-		b.WriteString("\nEvery PyTorch variant (" + r.peerName() + "; up to the same number of runs, fewer (at least 3) when a variant's runs exceed its time budget):\n\n| op | N | variant | p50 ms | min ms | runs |\n|---|---|---|---|---|---|\n")
+		b.WriteString("\nEvery PyTorch variant (" + r.PeerName() + "; up to the same number of runs, fewer (at least 3) when a variant's runs exceed its time budget):\n\n| op | N | variant | p50 ms | min ms | runs |\n|---|---|---|---|---|---|\n")
 		for _, p := range r.Peers {
 			if p.Error != "" {
 				fmt.Fprintf(&b, "| %s | %d | %s | %s | | |\n", p.Op, p.N, p.Variant, p.Error)
@@ -164,41 +162,4 @@ func (r *Report) Markdown() string {
 		}
 	}
 	return b.String()
-}
-
-// Plot draws time against N per op on log-log axes, ours and (when measured) PyTorch's fastest
-// way, into path (.png or .svg).
-func (r *Report) Plot(path string) error {
-	ours := plots.Panel{Title: "gognn: time per run against graph size", XLabel: "nodes N (degree 16)", YLabel: "p50 time (ms)", LogX: true, LogY: true, LegendBottom: true}
-	peer := plots.Panel{Title: r.peerName() + ", fastest way per op", XLabel: "nodes N (degree 16)", YLabel: "p50 time (ms)", LogX: true, LogY: true, LegendBottom: true}
-	var ops []string
-	for _, res := range r.Results {
-		if !slices.Contains(ops, res.Op) {
-			ops = append(ops, res.Op)
-		}
-	}
-	for _, op := range ops {
-		var s, p plots.Series
-		s.Name, p.Name = op, op
-		for _, res := range r.Results {
-			if res.Op != op {
-				continue
-			}
-			s.X = append(s.X, float64(res.N))
-			s.Y = append(s.Y, res.P50MS)
-			if b, ok := r.bestPeer(op, res.N); ok {
-				p.X = append(p.X, float64(res.N))
-				p.Y = append(p.Y, b.P50MS)
-			}
-		}
-		ours.Series = append(ours.Series, s)
-		if len(p.X) > 0 {
-			peer.Series = append(peer.Series, p)
-		}
-	}
-	panels := []plots.Panel{ours}
-	if len(peer.Series) > 0 {
-		panels = append(panels, peer)
-	}
-	return plots.Save(path, 14*vg.Centimeter, 11*vg.Centimeter, panels...)
 }

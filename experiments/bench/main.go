@@ -3,7 +3,8 @@
 // random graph with every node of in-degree -deg and 128 float32 features, at N = 10,000, -n
 // and 1,000,000 nodes, next to a plain-PyTorch peer on the same inputs (when /usr/bin/python3
 // imports torch) and the seed project's claimed numbers. Peak memory is measured per op in a
-// child process: the command re-executes itself with the hidden flag -peak-op.
+// child process, experiments/bench/child, which the command builds first with the go command
+// (a lean binary: the op's code without this command's plotting and tables).
 //
 //	go run ./experiments/bench [-quick] [-n 100000] [-deg 16] [-repeat 20] [-threads 2] [-python /usr/bin/python3] [-out results/bench]
 //
@@ -16,14 +17,15 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/gnnlab/gognn/bench"
+	"github.com/gnnlab/gognn/bench/benchplot"
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
 	"github.com/gnnlab/gognn/internal/atomicfile"
 )
@@ -38,31 +40,11 @@ func main() {
 		threads = flag.Int("threads", 2, "threads for both sides (GOMAXPROCS and torch.set_num_threads)")
 		python  = flag.String("python", "/usr/bin/python3", "Python with torch for the peer; empty skips it")
 		opsFlag = flag.String("ops", strings.Join(bench.Ops, ","), "comma-separated rows to run")
-		peakOp  = flag.String("peak-op", "", "") // hidden: run one op in this process for PeakRSS
-		prof    = flag.String("cpuprofile", "", "with -peak-op: run the op -repeat times under the CPU profiler into this file")
 	)
 	fl.Register(flag.CommandLine, "results/bench")
 	flag.Parse()
 	runtime.GOMAXPROCS(*threads)
 	useBLAS()
-	if *peakOp != "" {
-		cfg := bench.Config{N: *n, Deg: *deg, Seed: fl.Seed}
-		if *prof != "" {
-			f, err := os.Create(*prof)
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "bench:", err)
-				os.Exit(1)
-			}
-			pprof.StartCPUProfile(f)
-			defer pprof.StopCPUProfile()
-			cfg.Warmup = *repeat
-		}
-		if err := bench.RunChild(cfg, *peakOp); err != nil {
-			fmt.Fprintln(os.Stderr, "bench child:", err)
-			os.Exit(1)
-		}
-		return
-	}
 	if err := run(fl, *quick, *n, *deg, *repeat, *threads, *python, strings.Split(*opsFlag, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -81,9 +63,14 @@ func run(fl expenv.Flags, quick bool, n, deg, repeat, threads int, python string
 	}
 	slices.Sort(sizes)
 	sizes = slices.Compact(sizes)
-	exe, err := os.Executable()
+	tmp, err := os.MkdirTemp("", "gognn-bench-")
 	if err != nil {
 		return err
+	}
+	defer os.RemoveAll(tmp)
+	child := filepath.Join(tmp, "bench-child")
+	if out, err := exec.Command("go", "build", "-o", child, "github.com/gnnlab/gognn/experiments/bench/child").CombinedOutput(); err != nil {
+		return fmt.Errorf("building the peak-memory child (go build ./experiments/bench/child, from the module): %v: %s", err, out)
 	}
 	env := expenv.Current(fl.Seed)
 	load, _ := os.ReadFile("/proc/loadavg")
@@ -106,8 +93,8 @@ func run(fl expenv.Flags, quick bool, n, deg, repeat, threads int, python string
 			if err != nil {
 				return err
 			}
-			args := []string{"-peak-op", op, "-n", fmt.Sprint(size), "-deg", fmt.Sprint(deg), "-seed", fmt.Sprint(fl.Seed), "-threads", fmt.Sprint(threads)}
-			if r.PeakMB, err = bench.PeakRSS(exe, args...); err != nil {
+			args := []string{"-op", op, "-n", fmt.Sprint(size), "-deg", fmt.Sprint(deg), "-seed", fmt.Sprint(fl.Seed), "-threads", fmt.Sprint(threads)}
+			if r.PeakMB, err = bench.PeakRSS(child, args...); err != nil {
 				return err
 			}
 			fmt.Fprintf(os.Stderr, "N=%d %-16s p50 %9.2f ms  min %9.2f ms  %6.1f GFLOP/s  peak %6.0f MB  %5.0f allocs/run  (%.0fs)\n",
@@ -164,7 +151,7 @@ func run(fl expenv.Flags, quick bool, n, deg, repeat, threads int, python string
 	if err := atomicfile.WriteBytes(filepath.Join(fl.Out, "table.md"), []byte(rep.Markdown()), 0o644); err != nil {
 		return err
 	}
-	if err := rep.Plot(filepath.Join(fl.Out, "scaling.png")); err != nil {
+	if err := benchplot.Scaling(rep, filepath.Join(fl.Out, "scaling.png")); err != nil {
 		return err
 	}
 	fmt.Println("wrote", filepath.Join(fl.Out, "table.md"), filepath.Join(fl.Out, "results.json"), filepath.Join(fl.Out, "scaling.png"))
