@@ -71,5 +71,5 @@ func (l *Linear) Learnables() G.Nodes {
 
 // AddBias adds the vector b to every row of the matrix x.
 func AddBias(x, b *G.Node) (*G.Node, error) {
-	return G.BroadcastAdd(x, b, nil, []byte{0})
+	return ops.AddBias(x, b)
 }
