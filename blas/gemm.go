@@ -3,6 +3,7 @@ package blas
 import (
 	"runtime"
 	"sync"
+	"unsafe"
 
 	"github.com/gnnlab/gognn/ops/asm"
 )
@@ -54,6 +55,7 @@ type sgemmJob struct {
 	ldb            int
 	c              []float32
 	ldc            int
+	stream         bool // full tiles go through asm.GemmStreamF32 (see streams)
 }
 
 // workspace holds one worker's packed panels.
@@ -81,15 +83,39 @@ func (j *sgemmJob) run(nt int) {
 		j.runKSplit(nt)
 		return
 	}
+	j.stream = j.streams()
 	mt, ntl := (j.m+mr-1)/mr, (j.n+nr-1)/nr
 	nt = max(1, min(nt, max(mt, ntl)))
 	if nt == 1 {
 		w := workspaces.Get().(*workspace)
 		j.block(w, 0, j.m, 0, j.n)
 		workspaces.Put(w)
+		if j.stream {
+			asm.StoreFence()
+		}
 		return
 	}
 	j.parallel(nt, ntl > mt)
+}
+
+// maxPrefetchGap is the most elements between the end of a row's k block and the start of the
+// next row's for which streamPanel has the kernel prefetch the next A panel as one region (the
+// gaps are fetched too); past it the rows are requested one by one.
+const maxPrefetchGap = 16
+
+// streamMinC is the size of C (elements) from which a C written once is written with
+// non-temporal stores: 8 MB, half the L3, would not stay cached for the caller anyway.
+const streamMinC = 1 << 21
+
+// streams reports whether C is written once (beta == 0 and one k block) and large enough to
+// bypass the caches, with its full tiles' rows on cache-line boundaries (C's first element at
+// a multiple of 64 bytes, ldc a multiple of 16; column blocks and panels start at multiples of
+// nr): then full tiles are computed by asm.GemmStreamF32, a row panel per call, and written
+// with non-temporal stores, without the read for ownership of C's lines (25% of the memory
+// traffic of X·W). The goroutine that wrote them fences (asm.StoreFence) before it returns.
+func (j *sgemmJob) streams() bool {
+	return j.beta == 0 && j.k <= kcBlock && j.m*j.n >= streamMinC && j.ldc%nr == 0 &&
+		uintptr(unsafe.Pointer(&j.c[0]))%64 == 0
 }
 
 // runKSplit computes C = alpha*(P_0 + P_1 + ...) + beta*C, P_c the product over the c-th
@@ -114,6 +140,7 @@ func (j *sgemmJob) kSplit(nt int) {
 		sub.k = min(kChunk, j.k-p0)
 		sub.alpha, sub.beta = 1, 0
 		sub.c, sub.ldc = dst, j.n
+		sub.stream = false
 		if j.aTrans {
 			sub.a = j.a[p0*j.lda:]
 		} else {
@@ -187,6 +214,9 @@ func (j *sgemmJob) part(t, nt int, byCols bool) {
 		j.block(w, lo, hi, 0, j.n)
 	}
 	workspaces.Put(w)
+	if j.stream {
+		asm.StoreFence() // before wg.Done: the caller reads C after Wait
+	}
 }
 
 // block computes rows [i0,i1) and columns [j0,j1) of C.
@@ -249,11 +279,37 @@ func (j *sgemmJob) tilesInPlaceA(w *workspace, ic, mc, i1, pc, kc, jc, nc int, b
 			ap, rs, cs = w.a[:], 1, mr
 			j.packA(ap, ic+ir, mi, pc, kc)
 		}
+		if j.stream && mi == mr && nc >= nr {
+			j.streamPanel(w, ap, ic+ir, i1, pc, kc, jc, nc, bInPlace)
+			continue
+		}
 		j.prefetchNext(ic+ir+mr, min(i1, ic+ir+2*mr), pc, kc, jc, nc)
 		j.prefetchSlice(pf, ir/mr, np)
 		for jr := 0; jr < nc; jr += nr {
 			j.tile(w, ap, rs, cs, ic+ir, mi, pc, kc, jc, jr, nc, bInPlace, beta)
 		}
+	}
+}
+
+// streamPanel computes the full tiles of the row panel at row i (rows i..i+mr-1 of an
+// untransposed A, in place) in one asm.GemmStreamF32 call, which also requests the next panel
+// of A into L1 when its rows are contiguous enough, and the partial tile at the right edge,
+// if any, by tile.
+func (j *sgemmJob) streamPanel(w *workspace, ap []float32, i, i1, pc, kc, jc, nc int, bInPlace bool) {
+	full := nc / nr
+	bp, ldb, bstep := w.b[:], nr, kc*nr
+	if bInPlace {
+		bp, ldb, bstep = j.b[pc*j.ldb+jc:], j.ldb, nr
+	}
+	var pf []float32
+	if next := i + mr; next+mr <= i1 && j.lda-kc <= maxPrefetchGap {
+		pf = j.a[next*j.lda+pc : (next+mr-1)*j.lda+pc+kc]
+	} else {
+		j.prefetchNext(next, min(i1, next+mr), pc, kc, jc, nc)
+	}
+	asm.GemmStreamF32(kc, ap, j.lda, 1, bp, ldb, bstep, full, j.c[i*j.ldc+jc:], j.ldc, j.alpha, pf)
+	for jr := full * nr; jr < nc; jr += nr {
+		j.tile(w, ap, j.lda, 1, i, mr, pc, kc, jc, jr, nc, bInPlace, 0)
 	}
 }
 
@@ -279,6 +335,10 @@ func (j *sgemmJob) tile(w *workspace, ap []float32, rs, cs, i, mi, pc, kc, jc, j
 	}
 	ci := i*j.ldc + jc + jr
 	if mi == mr && nj == nr {
+		if j.stream {
+			asm.GemmStreamF32(kc, ap, rs, cs, bp, ldb, 0, 1, j.c[ci:], j.ldc, j.alpha, nil)
+			return
+		}
 		asm.GemmKernelF32(kc, ap, rs, cs, bp, ldb, j.c[ci:], j.ldc, j.alpha, beta)
 		return
 	}
@@ -293,7 +353,9 @@ func (j *sgemmJob) prefetchNext(i, i2, pc, kc, jc, nc int) {
 		if !j.aTrans {
 			asm.PrefetchF32(j.a[i*j.lda+pc : i*j.lda+pc+kc])
 		}
-		asm.PrefetchF32(j.c[i*j.ldc+jc : i*j.ldc+jc+nc])
+		if !j.stream {
+			asm.PrefetchF32(j.c[i*j.ldc+jc : i*j.ldc+jc+nc])
+		}
 	}
 }
 

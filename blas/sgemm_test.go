@@ -195,6 +195,49 @@ func TestSgemmThreads(t *testing.T) {
 	}
 }
 
+// TestSgemmStream covers the products whose C is written with non-temporal stores (beta = 0, one
+// k block, C of at least streamMinC elements on cache-line boundaries): row panels through
+// asm.GemmStreamF32 with the next A panel prefetched as one region, with gaps between its rows,
+// or row by row; a partial right panel and bottom panel; a transposed A or B; and C at an
+// unaligned stride, which must not stream. Each streaming shape must agree with gonum and give
+// the same bits with 1 and 3 goroutines.
+func TestSgemmStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large products")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	m := streamMinC/56 + 5 // m*n >= streamMinC for n >= 56; the last row panel is partial
+	for _, c := range []struct {
+		sgemmCase
+		stream bool
+	}{
+		{sgemmCase{tA: blas.NoTrans, tB: blas.NoTrans, m: m, n: 64, k: 20, alpha: 1}, true},
+		{sgemmCase{tA: blas.NoTrans, tB: blas.NoTrans, m: m, n: 70, k: 13, pad: 10, alpha: -0.5}, true},
+		{sgemmCase{tA: blas.NoTrans, tB: blas.NoTrans, m: m, n: 60, k: 9, pad: 20, alpha: 1}, true},
+		{sgemmCase{tA: blas.Trans, tB: blas.Trans, m: m, n: 64, k: 12, alpha: 2}, true},
+		{sgemmCase{tA: blas.NoTrans, tB: blas.Trans, m: m, n: 64, k: 5, pad: 1, alpha: 1}, false},
+	} {
+		lda, ldb, ldc, na, nb, nc := c.dims()
+		j := sgemmJob{aTrans: c.tA != blas.NoTrans, bTrans: c.tB != blas.NoTrans, m: c.m, n: c.n, k: c.k,
+			alpha: c.alpha, a: randF32(r, na), lda: lda, b: randF32(r, nb), ldb: ldb, c: make([]float32, nc), ldc: ldc}
+		if got := j.streams(); got != c.stream {
+			t.Fatalf("%v: streams() = %v, want %v", c.sgemmCase, got, c.stream)
+		}
+		if !c.stream {
+			continue // the tile path, tested above
+		}
+		checkWith(t, r, c.sgemmCase, Implementation{}.Sgemm)
+		j.run(1)
+		one := append([]float32(nil), j.c...)
+		j.run(3)
+		for i := range one {
+			if math.Float32bits(one[i]) != math.Float32bits(j.c[i]) {
+				t.Fatalf("%v: 3 goroutines give C[%d] = %v, 1 gives %v", c.sgemmCase, i, j.c[i], one[i])
+			}
+		}
+	}
+}
+
 // TestSgemmPanics checks that invalid arguments panic with gonum's message, and valid edge
 // cases with gonum's silence.
 func TestSgemmPanics(t *testing.T) {

@@ -169,6 +169,34 @@ func GemmKernelF32(kc int, a []float32, rs, cs int, b []float32, ldb int, c []fl
 	gemmKernelF32(kc, a, rs, cs, b, ldb, c, ldc, alpha, beta)
 }
 
+// GemmStreamF32 computes np tiles side by side with beta = 0, for a C written once and not read
+// soon: tile q is GemmKernelF32(kc, a, rs, cs, b[q*bstep:], ldb, c[q*GemmNR:], ldc, alpha, 0).
+// Where it can it writes C with non-temporal stores, which bypass the caches and skip reading
+// C's lines before writing them (a quarter of the memory traffic of X·W when C is larger than
+// the caches): when every row of a tile starts on a 64-byte boundary (c's first element and
+// 4*ldc multiples of 64), so that it fills one cache line. Otherwise, and without the assembly
+// backend, it stores as GemmKernelF32 does. Meanwhile it requests the lines of pf into L1 (the
+// SGEMM driver passes the next A panel; pf may be empty). The stores are weakly ordered: call
+// StoreFence after the last of them, before another goroutine may read C. Panics if np < 1,
+// bstep < 0, or for a tile as GemmKernelF32 does.
+func GemmStreamF32(kc int, a []float32, rs, cs int, b []float32, ldb, bstep, np int, c []float32, ldc int, alpha float32, pf []float32) {
+	if np < 1 || bstep < 0 {
+		panic(fmt.Sprintf("asm.GemmStreamF32: np = %d must be >= 1 and bstep = %d >= 0", np, bstep))
+	}
+	if last := (np - 1) * bstep; len(b) < last {
+		panicShort("GemmStreamF32", "b", len(b), "(np-1)*bstep", last)
+	}
+	if last := (np - 1) * GemmNR; len(c) < last {
+		panicShort("GemmStreamF32", "c", len(c), "(np-1)*GemmNR", last)
+	}
+	checkGemm(kc, a, rs, cs, b[(np-1)*bstep:], ldb, c[(np-1)*GemmNR:], ldc)
+	gemmStreamF32(kc, a, rs, cs, b, ldb, bstep, np, c, ldc, alpha, pf)
+}
+
+// StoreFence orders the non-temporal stores of GemmStreamF32 before every later store
+// (an SFENCE); without the assembly backend it does nothing.
+func StoreFence() { storeFence() }
+
 // GATSoftmax8F32 is the attention softmax of one node over its in-edges for 8 heads: for edge
 // k (from source rows[k]) and head h, with logit l = LeakyReLU(src[8*rows[k]+h] + dst[h]) of
 // negative slope slope, it sets y[8k+h] = e^(l - m_h) / sum_k' e^(l' - m_h), m_h the head's

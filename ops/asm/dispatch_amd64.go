@@ -4,6 +4,7 @@ package asm
 
 import (
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/cpu"
 )
@@ -156,6 +157,24 @@ func gemmKernelF32(kc int, a []float32, rs, cs int, b []float32, ldb int, c []fl
 		return
 	}
 	gemmKernelRef(kc, a, rs, cs, b, ldb, c, ldc, alpha, beta)
+}
+
+// gemmStreamF32 streams the tiles when their rows are whole cache lines (see GemmStreamF32),
+// and stores them as gemmKernelF32 does otherwise.
+func gemmStreamF32(kc int, a []float32, rs, cs int, b []float32, ldb, bstep, np int, c []float32, ldc int, alpha float32, pf []float32) {
+	if active >= levelAVX2 && uintptr(unsafe.Pointer(&c[0]))%64 == 0 && ldc%16 == 0 {
+		gemmStreamF32AVX2(kc, a, rs, cs, b, ldb, bstep, np, c, ldc, alpha, pf)
+		return
+	}
+	for q := 0; q < np; q++ {
+		gemmKernelF32(kc, a, rs, cs, b[q*bstep:], ldb, c[q*GemmNR:], ldc, alpha, 0)
+	}
+}
+
+func storeFence() {
+	if active >= levelAVX2 {
+		storeFenceAVX2()
+	}
 }
 
 func spinCycles(n int) bool {

@@ -33,6 +33,12 @@ func gemmKernelF32(kc int, a []float32, rs, cs int, b []float32, ldb int, c []fl
 	gemmKernelRef(kc, a, rs, cs, b, ldb, c, ldc, alpha, beta)
 }
 
+func gemmStreamF32(kc int, a []float32, rs, cs int, b []float32, ldb, bstep, np int, c []float32, ldc int, alpha float32, _ []float32) {
+	gemmStreamRef(kc, a, rs, cs, b, ldb, bstep, np, c, ldc, alpha)
+}
+
+func storeFence() {}
+
 func spinCycles(int) bool { return false }
 
 func prefetchF32([]float32) {}

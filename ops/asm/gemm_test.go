@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // gemmLayout is how the kernel reads A: packed, or in place from a row-major matrix or its
@@ -92,18 +93,112 @@ func TestGemmKernel(t *testing.T) {
 	})
 }
 
+// TestGemmStream compares GemmStreamF32 with GemmKernelF32 at beta = 0, tile by tile (the same
+// arithmetic: bit-identical), and with gemmStreamRef, over NaN tiles: 1 to 4 tiles, B packed
+// or in place, C rows on 64-byte boundaries (non-temporal stores) or off them (the fallback),
+// with and without a prefetch region, guards around C and checks of the gaps between rows.
+func TestGemmStream(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(33, 34))
+		s := sentinel[float32]()
+		for _, kc := range []int{0, 1, 5, 33, 128, 257} {
+			for _, lay := range gemmLayouts {
+				for _, np := range []int{1, 2, 4} {
+					for _, packed := range []bool{true, false} {
+						for _, ldcPad := range []int{0, 3, 16} {
+							for _, shift := range []int{0, 1, 8} { // elements past a 64-byte boundary
+								alpha := float32(1)
+								if shift == 1 {
+									alpha = -0.5
+								}
+								ldb, bstep := GemmNR, kc*GemmNR
+								if !packed {
+									ldb, bstep = np*GemmNR+kc%3, GemmNR
+								}
+								ldc := np*GemmNR + ldcPad
+								rs, cs := lay.rs(kc), lay.cs(kc)
+								na := 1
+								if kc > 0 {
+									na = (GemmMR-1)*rs + (kc-1)*cs + 1
+								}
+								a := randSlice[float32](r, na)
+								b := randSlice[float32](r, (np-1)*bstep+max(0, (kc-1)*ldb+GemmNR))
+								nc := (GemmMR-1)*ldc + np*GemmNR
+								buf := make([]float32, nc+2*guard+32)
+								for i := range buf {
+									buf[i] = s
+								}
+								lo := guard
+								for uintptr(unsafe.Pointer(&buf[lo]))%64 != 0 {
+									lo++
+								}
+								lo += shift
+								c := buf[lo : lo+nc]
+								for i := 0; i < GemmMR; i++ {
+									for j := 0; j < np*GemmNR; j++ {
+										c[i*ldc+j] = float32(math.NaN())
+									}
+								}
+								want := append([]float32(nil), c...)
+								for q := 0; q < np; q++ {
+									GemmKernelF32(kc, a, rs, cs, b[q*bstep:], ldb, want[q*GemmNR:], ldc, alpha, 0)
+								}
+								ref := append([]float32(nil), c...)
+								gemmStreamRef(kc, a, rs, cs, b, ldb, bstep, np, ref, ldc, alpha)
+								var pf []float32
+								if shift != 0 {
+									pf = a[min(len(a), 3):]
+								}
+								GemmStreamF32(kc, a, rs, cs, b, ldb, bstep, np, c, ldc, alpha, pf)
+								StoreFence()
+								name := fmt.Sprintf("kc=%d %s np=%d packed=%v ldc=%d shift=%d", kc, lay.name, np, packed, ldc, shift)
+								checkGuards(t, name, buf, lo, nc, s)
+								for k := range c {
+									i, j := k/ldc, k%ldc
+									if j >= np*GemmNR {
+										if c[k] != s {
+											t.Fatalf("%s: gap c[%d] overwritten: %v", name, k, c[k])
+										}
+										continue
+									}
+									if !sameBits(c[k], want[k]) {
+										t.Fatalf("%s: c[%d,%d] = %v, GemmKernelF32 gives %v", name, i, j, c[k], want[k])
+									}
+									q, jj := j/GemmNR, j%GemmNR
+									abs := 0.0
+									for p := 0; p < kc; p++ {
+										abs += math.Abs(float64(a[i*rs+p*cs] * b[q*bstep+p*ldb+jj]))
+									}
+									if !near(c[k], ref[k], abs*math.Abs(float64(alpha)), kc+2) {
+										t.Fatalf("%s: c[%d,%d] = %v, reference %v", name, i, j, c[k], ref[k])
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 func TestGemmKernelPanics(t *testing.T) {
 	a, b, c := make([]float32, 6*4), make([]float32, 4*16), make([]float32, 6*16)
 	cases := map[string]func(){
-		"negative kc": func() { GemmKernelF32(-1, a, 1, 6, b, 16, c, 16, 1, 0) },
-		"negative rs": func() { GemmKernelF32(4, a, -1, 6, b, 16, c, 16, 1, 0) },
-		"small ldc":   func() { GemmKernelF32(4, a, 1, 6, b, 16, c, 15, 1, 0) },
-		"short a":     func() { GemmKernelF32(4, a[:23], 1, 6, b, 16, c, 16, 1, 0) },
-		"short b":     func() { GemmKernelF32(4, a, 1, 6, b[:63], 16, c, 16, 1, 0) },
-		"short c":     func() { GemmKernelF32(4, a, 1, 6, b, 16, c[:95], 16, 1, 0) },
-		"small ldb":   func() { GemmKernelF32(4, a, 1, 6, b, 15, c, 16, 1, 0) },
-		"short b ldb": func() { GemmKernelF32(4, a, 1, 6, b, 17, c, 16, 1, 0) },
-		"short c ldc": func() { GemmKernelF32(4, a, 1, 6, b, 16, c, 17, 1, 0) },
+		"negative kc":    func() { GemmKernelF32(-1, a, 1, 6, b, 16, c, 16, 1, 0) },
+		"negative rs":    func() { GemmKernelF32(4, a, -1, 6, b, 16, c, 16, 1, 0) },
+		"small ldc":      func() { GemmKernelF32(4, a, 1, 6, b, 16, c, 15, 1, 0) },
+		"short a":        func() { GemmKernelF32(4, a[:23], 1, 6, b, 16, c, 16, 1, 0) },
+		"short b":        func() { GemmKernelF32(4, a, 1, 6, b[:63], 16, c, 16, 1, 0) },
+		"short c":        func() { GemmKernelF32(4, a, 1, 6, b, 16, c[:95], 16, 1, 0) },
+		"small ldb":      func() { GemmKernelF32(4, a, 1, 6, b, 15, c, 16, 1, 0) },
+		"short b ldb":    func() { GemmKernelF32(4, a, 1, 6, b, 17, c, 16, 1, 0) },
+		"short c ldc":    func() { GemmKernelF32(4, a, 1, 6, b, 16, c, 17, 1, 0) },
+		"stream short a": func() { GemmStreamF32(4, a[:23], 1, 6, b, 16, 0, 1, c, 16, 1, nil) },
+		"stream short c": func() { GemmStreamF32(4, a, 1, 6, b, 16, 0, 1, c[:95], 16, 1, nil) },
+		"stream np 0":    func() { GemmStreamF32(4, a, 1, 6, b, 16, 0, 0, c, 16, 1, nil) },
+		"stream short b": func() { GemmStreamF32(4, a, 1, 6, b, 16, 1, 2, c, 16, 1, nil) },
+		"stream 2 tiles": func() { GemmStreamF32(4, a, 1, 6, b, 16, 0, 2, c, 16, 1, nil) },
 	}
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -125,6 +220,8 @@ func TestGemmKernelNoAllocs(t *testing.T) {
 			var b [8 * 16]float32
 			var c [6 * 16]float32
 			GemmKernelF32(8, a[:], 1, 6, b[:], 16, c[:], 16, 1, 1)
+			GemmStreamF32(8, a[:], 1, 6, b[:], 16, 0, 1, c[:], 16, 1, a[:])
+			StoreFence()
 			PrefetchF32(b[:])
 			PrefetchL2F32(b[3:])
 		})

@@ -136,6 +136,13 @@ func gemmKernelRef(kc int, a []float32, rs, cs int, b []float32, ldb int, c []fl
 	}
 }
 
+// gemmStreamRef: the GemmStreamF32 tiles, one gemmKernelRef each with beta = 0.
+func gemmStreamRef(kc int, a []float32, rs, cs int, b []float32, ldb, bstep, np int, c []float32, ldc int, alpha float32) {
+	for q := 0; q < np; q++ {
+		gemmKernelRef(kc, a, rs, cs, b[q*bstep:], ldb, c[q*GemmNR:], ldc, alpha, 0)
+	}
+}
+
 // gatSoftmax8Ref is GATSoftmax8F32 in Go: logits and their maximum, then e^(logit - max) and
 // its sum, then the division, per head; the passes and the exp are the kernel's.
 func gatSoftmax8Ref(y, src, dst []float32, rows []int32, slope float32) {

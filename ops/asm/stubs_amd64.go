@@ -24,6 +24,14 @@ func l2SquaredF32AVX2(x []float32, y []float32) float32
 //go:noescape
 func gemmKernelF32AVX2(kc int, a []float32, rs int, cs int, b []float32, ldb int, c []float32, ldc int, alpha float32, beta float32)
 
+// gemmStreamF32AVX2 is GemmStreamF32 for CPUs with AVX2 and FMA. The wrapper checks what GemmKernelF32's does for every tile, np >= 1 and that c and ldc put every row of a tile on a 64-byte boundary.
+//
+//go:noescape
+func gemmStreamF32AVX2(kc int, a []float32, rs int, cs int, b []float32, ldb int, bstep int, np int, c []float32, ldc int, alpha float32, pf []float32)
+
+// storeFenceAVX2 is StoreFence for CPUs with AVX2 and FMA: an SFENCE.
+func storeFenceAVX2()
+
 // prefetchF32AVX2 is PrefetchF32 for CPUs with AVX2 and FMA. The wrapper checks len(x) > 0. It issues PREFETCHT0.
 //
 //go:noescape
