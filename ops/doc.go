@@ -3,6 +3,11 @@
 // destination rows over a graph.CSR. Each op has a forward pass and a backward pass, so
 // gorgonia.Grad and the tape machine work through it, for float32 and float64 tensors.
 //
+// Where Gorgonia's generic graph costs passes and temporaries, layers' steps are fused into ops
+// of their own: GCNPropagate (normalised propagation, self-loop and bias), SAGEPropagate
+// (aggregation, root and bias of a SAGE layer), GATSoftmax (logits, LeakyReLU and edge softmax),
+// and the one-pass element-wise ReLU and AddBias.
+//
 // The inner loops are the SIMD kernels of package ops/asm. Work is split over destination rows
 // balanced by edge count (graph.CSR.Partition) across up to GOMAXPROCS goroutines; every output
 // element is computed by one goroutine in a fixed order, so results are bit-identical for any

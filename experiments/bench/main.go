@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -95,6 +96,10 @@ func run(fl expenv.Flags, quick bool, n, deg, repeat, threads int, python string
 			if err != nil {
 				return err
 			}
+			// Hand the op's memory back to the OS now, not over the next minutes: the peak
+			// children and PyTorch run beside this process (at N = 1,000,000 a training step's
+			// heap is gigabytes).
+			debug.FreeOSMemory()
 			args := []string{"-op", op, "-n", fmt.Sprint(size), "-deg", fmt.Sprint(deg), "-seed", fmt.Sprint(fl.Seed), "-threads", fmt.Sprint(threads)}
 			if r.PeakMB, err = bench.PeakRSS(child, args...); err != nil {
 				return err
