@@ -55,18 +55,15 @@ func GCNPropagateSupports(a *graph.CSR) error {
 	return nil
 }
 
-// gcnNorm holds d^-1/2 of a graph's nodes, made on first use for the dtype asked. An edge's
-// weight is the gathered node's d^-1/2, looked up per row as the propagation goes rather than
-// stored per edge: at 16 edges per node a weight array would be a quarter of a 64-wide layer's
-// output.
+// gcnNorm is d^-1/2 of a graph's nodes (d counting the self-loop) and the graph.
 type gcnNorm struct {
-	a              *graph.CSR
-	once32, once64 sync.Once
-	dinv32         []float32
-	dinv64         []float64
+	a *graph.CSR
+	nodeScale
 }
 
-func newGCNNorm(a *graph.CSR) *gcnNorm { return &gcnNorm{a: a} }
+func newGCNNorm(a *graph.CSR) *gcnNorm {
+	return &gcnNorm{a, nodeScale{a: a, of: func(d int) float64 { return 1 / math.Sqrt(float64(d+1)) }}}
+}
 
 // graphFor returns the graph to gather over: a, or its reverse for the gradient.
 func (n *gcnNorm) graphFor(reversed bool) *graph.CSR {
@@ -76,23 +73,56 @@ func (n *gcnNorm) graphFor(reversed bool) *graph.CSR {
 	return n.a
 }
 
-func (n *gcnNorm) float32s() []float32 {
-	n.once32.Do(func() { n.dinv32 = invSqrtDegrees[float32](n.a) })
-	return n.dinv32
+// nodeScale is a factor per node of a graph computed from its in-degree (GCN's (d+1)^-1/2,
+// SAGE mean's 1/d), made on first use for the dtype asked. Weights that are such a factor of
+// the gathered node are looked up per row as a gather goes (gatherScaled) rather than stored
+// per edge: at 16 edges per node a weight array would be a quarter of a 64-wide layer's output.
+// A nil *nodeScale is the factor 1 (float32s and float64s return nil).
+type nodeScale struct {
+	a              *graph.CSR
+	of             func(inDegree int) float64
+	once32, once64 sync.Once
+	v32            []float32
+	v64            []float64
 }
 
-func (n *gcnNorm) float64s() []float64 {
-	n.once64.Do(func() { n.dinv64 = invSqrtDegrees[float64](n.a) })
-	return n.dinv64
-}
-
-// invSqrtDegrees returns (in-degree + 1)^-1/2 of every node: the self-loop counts.
-func invSqrtDegrees[T Float](a *graph.CSR) []T {
-	d := make([]T, a.NumDst)
-	for i := range d {
-		d[i] = T(1 / math.Sqrt(float64(a.RowPtr[i+1]-a.RowPtr[i]+1)))
+func (s *nodeScale) float32s() []float32 {
+	if s == nil {
+		return nil
 	}
-	return d
+	s.once32.Do(func() { s.v32 = scaleOf[float32](s.a, s.of) })
+	return s.v32
+}
+
+func (s *nodeScale) float64s() []float64 {
+	if s == nil {
+		return nil
+	}
+	s.once64.Do(func() { s.v64 = scaleOf[float64](s.a, s.of) })
+	return s.v64
+}
+
+func scaleOf[T Float](a *graph.CSR, of func(int) float64) []T {
+	v := make([]T, a.NumDst)
+	for i := range v {
+		v[i] = T(of(a.RowPtr[i+1] - a.RowPtr[i]))
+	}
+	return v
+}
+
+// gatherScaled is the kernel gatherSum of rows weighted by s[row] (s nil: 1); w is the caller's
+// scratch for the weights, grown as needed.
+func gatherScaled[T Float](k *kernelSet[T], y, x []T, width int, rows []int32, s []T, w *[]T) {
+	if s == nil {
+		k.gatherSum(y, x, width, rows, nil)
+		return
+	}
+	ws := slices.Grow((*w)[:0], len(rows))[:len(rows)]
+	for i, j := range rows {
+		ws[i] = s[j]
+	}
+	k.gatherSum(y, x, width, rows, ws)
+	*w = ws
 }
 
 // gcnPropOp is the forward propagation (x, b) -> out, or with reversed set the gradient
@@ -173,16 +203,11 @@ func gcnProp[T Float](a *graph.CSR, dinv, x, y, b []T, width int) {
 	k := kernelsFor[T]()
 	forRows(a, width, func(lo, hi int) {
 		var rows []int32 // the row's sources and itself
-		var w []T        // their dinv
+		var w []T
 		for i := lo; i < hi; i++ {
-			src := a.ColIdx[a.RowPtr[i]:a.RowPtr[i+1]]
-			rows = append(append(rows[:0], src...), int32(i))
-			w = slices.Grow(w[:0], len(rows))[:len(rows)]
-			for k, j := range rows {
-				w[k] = dinv[j]
-			}
+			rows = append(append(rows[:0], a.ColIdx[a.RowPtr[i]:a.RowPtr[i+1]]...), int32(i))
 			yi := y[i*width : (i+1)*width]
-			k.gatherSum(yi, x, width, rows, w)
+			gatherScaled(k, yi, x, width, rows, dinv, &w)
 			k.scale(dinv[i], yi)
 			if b != nil {
 				k.axpy(1, b, yi)

@@ -77,3 +77,23 @@ func forColumns(rows, width int, fn func(lo, hi int)) {
 	fn(0, min(width, 16*(blocks/w)))
 	wg.Wait()
 }
+
+// forChunks calls fn on ranges that together cover [0, n), in parallel when the work, n items
+// of the given width, is large enough.
+func forChunks(n, width int, fn func(lo, hi int)) {
+	w := workers()
+	if w == 1 || n*width < 4*serialWork {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for k := 1; k < w; k++ {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(n*k/w, n*(k+1)/w)
+	}
+	fn(0, n/w)
+	wg.Wait()
+}

@@ -3,7 +3,6 @@ package ops
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -152,24 +151,4 @@ func elementwiseArg(op string, vals []G.Value, k int) (*tensor.Dense, error) {
 		return nil, fmt.Errorf("%s: input %d is %T, want a dense tensor", op, k, vals[k])
 	}
 	return denseArg(op, vals, k, t.Dims())
-}
-
-// forChunks calls fn on ranges that together cover [0, n), in parallel when the work, n items
-// of the given width, is large enough.
-func forChunks(n, width int, fn func(lo, hi int)) {
-	w := workers()
-	if w == 1 || n*width < 4*serialWork {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for k := 1; k < w; k++ {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			fn(lo, hi)
-		}(n*k/w, n*(k+1)/w)
-	}
-	fn(0, n/w)
-	wg.Wait()
 }

@@ -2,8 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"slices"
-	"sync"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -43,53 +41,26 @@ func SAGEPropagate(a *graph.CSR, neigh, self, b *G.Node, mean bool) (*G.Node, er
 	if mean {
 		name = "sage_mean_propagate"
 	}
-	op := &sagePropOp{opBase: opBase{name: name, g: a}, scale: newDegreeScale(a, mean), bias: b != nil}
+	op := &sagePropOp{opBase: opBase{name: name, g: a}, scale: meanScale(a, mean), bias: b != nil}
 	if b == nil {
 		return G.ApplyOp(op, neigh, self)
 	}
 	return G.ApplyOp(op, neigh, self, b)
 }
 
-// degreeScale holds 1/in-degree of a graph's destinations (1 without in-edges), made on first use
-// per dtype, or nothing for a sum.
-type degreeScale struct {
-	a              *graph.CSR
-	mean           bool
-	once32, once64 sync.Once
-	inv32          []float32
-	inv64          []float64
-}
-
-func newDegreeScale(a *graph.CSR, mean bool) *degreeScale { return &degreeScale{a: a, mean: mean} }
-
-func invDegrees[T Float](a *graph.CSR) []T {
-	d := make([]T, a.NumDst)
-	for i := range d {
-		d[i] = T(1 / float64(max(a.RowPtr[i+1]-a.RowPtr[i], 1)))
-	}
-	return d
-}
-
-func (s *degreeScale) float32s() []float32 {
-	if !s.mean {
+// meanScale returns 1/in-degree (1 without in-edges) of a's destinations for a mean, nil (the
+// factor 1) for a sum.
+func meanScale(a *graph.CSR, mean bool) *nodeScale {
+	if !mean {
 		return nil
 	}
-	s.once32.Do(func() { s.inv32 = invDegrees[float32](s.a) })
-	return s.inv32
-}
-
-func (s *degreeScale) float64s() []float64 {
-	if !s.mean {
-		return nil
-	}
-	s.once64.Do(func() { s.inv64 = invDegrees[float64](s.a) })
-	return s.inv64
+	return &nodeScale{a: a, of: func(d int) float64 { return 1 / float64(max(d, 1)) }}
 }
 
 // sagePropOp is the forward pass (neigh, self[, b]) -> out.
 type sagePropOp struct {
 	opBase
-	scale *degreeScale
+	scale *nodeScale
 	bias  bool
 }
 
@@ -204,7 +175,7 @@ func (o *sagePropOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 // (its g) weighted by the gathered row's 1/deg.
 type sageNeighGradOp struct {
 	opBase
-	scale *degreeScale
+	scale *nodeScale
 }
 
 func (o *sageNeighGradOp) Arity() int    { return 1 }
@@ -237,17 +208,7 @@ func scaledGather[T Float](a *graph.CSR, s, x, y []T, width int) {
 	forRows(a, width, func(lo, hi int) {
 		var w []T
 		for i := lo; i < hi; i++ {
-			src := a.ColIdx[a.RowPtr[i]:a.RowPtr[i+1]]
-			yi := y[i*width : (i+1)*width]
-			if s == nil {
-				k.gatherSum(yi, x, width, src, nil)
-				continue
-			}
-			w = slices.Grow(w[:0], len(src))[:len(src)]
-			for k, j := range src {
-				w[k] = s[j]
-			}
-			k.gatherSum(yi, x, width, src, w)
+			gatherScaled(k, y[i*width:(i+1)*width], x, width, a.ColIdx[a.RowPtr[i]:a.RowPtr[i+1]], s, &w)
 		}
 	})
 }
