@@ -46,7 +46,7 @@ demo:
 
 # The performance table (experiments/bench: ours, PyTorch when /usr/bin/python3 has torch, the
 # seed's claims) at N = 10k, 100k and 1M, with every PyTorch variant, in results/bench, and the
-# README's scaling figure from it (about 25 minutes on 2 cores).
+# README's scaling figure from it (about half an hour on 2 cores).
 FIGURES = plots/figures
 bench:
 	$(GO) run ./experiments/bench -out results/bench
