@@ -133,23 +133,22 @@ func TestHeuristic(t *testing.T) {
 
 var sink float32
 
+// BenchmarkL2F32 times the squared distance at 128 dimensions: the kernel l2F32 runs (asm) and
+// the Go loop it replaced (go).
 func BenchmarkL2F32(b *testing.B) {
 	x, y := make([]float32, 128), make([]float32, 128)
 	for i := range x {
 		x[i], y[i] = float32(i), float32(2*i)
 	}
-	for i := 0; i < b.N; i++ {
-		sink += l2F32(x, y)
-	}
-}
-
-func BenchmarkL2F32Go(b *testing.B) {
-	x, y := make([]float32, 128), make([]float32, 128)
-	for i := range x {
-		x[i], y[i] = float32(i), float32(2*i)
-	}
-	for i := 0; i < b.N; i++ {
-		sink += l2F32Go(x, y)
+	for _, f := range []struct {
+		name string
+		l2   func(a, b []float32) float32
+	}{{"asm", l2F32}, {"go", l2F32Go}} {
+		b.Run(f.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				sink += f.l2(x, y)
+			}
+		})
 	}
 }
 

@@ -340,7 +340,25 @@ func (g *kgen) scale() {
 }
 
 func (g *kgen) dot() {
-	g.function("dot", "func(x, y []%[1]s) %[1]s", "The wrapper checks len(y) >= len(x) > 0.")
+	g.pairReduction("dot", func(t reg.VecVirtual, y operand.Op, acc reg.VecVirtual) {
+		g.fma(y, t, acc)
+	})
+}
+
+// l2Squared is dot's loop on the differences: acc += (x-y)*(x-y). A masked tail loads zeros in
+// both operands, so the lanes past the end add nothing.
+func (g *kgen) l2Squared() {
+	g.pairReduction("l2Squared", func(t reg.VecVirtual, y operand.Op, acc reg.VecVirtual) {
+		g.VSUBPS(y, t, t)
+		g.fma(t, t, acc)
+	})
+}
+
+// pairReduction emits the shape shared by Dot and L2Squared: x and y streamed together, step
+// adding the term of a vector t of x and the matching operand y of y into one of 4
+// accumulators, which are then summed and the scalar returned.
+func (g *kgen) pairReduction(base string, step func(t reg.VecVirtual, y operand.Op, acc reg.VecVirtual)) {
+	g.function(base, "func(x, y []%[1]s) %[1]s", "The wrapper checks len(y) >= len(x) > 0.")
 	x := g.Load(g.Param("x").Base(), g.GP64()).(reg.GPVirtual)
 	y := g.Load(g.Param("y").Base(), g.GP64()).(reg.GPVirtual)
 	n := g.Load(g.Param("x").Len(), g.GP64()).(reg.GPVirtual)
@@ -354,13 +372,13 @@ func (g *kgen) dot() {
 		for i := 0; i < nvec; i++ {
 			t := g.vec()
 			g.movu(mem(x, i*g.vbytes), t)
-			g.fma(mem(y, i*g.vbytes), t, acc[i%len(acc)])
+			step(t, mem(y, i*g.vbytes), acc[i%len(acc)])
 		}
 	}, func() {
 		t, u := g.vec(), g.vec()
 		g.loadTail(mem(x, 0), t)
 		g.loadTail(mem(y, 0), u)
-		g.fma(u, t, acc[0])
+		step(t, u, acc[0])
 	})
 	g.add(acc[1], acc[0], acc[0])
 	g.add(acc[3], acc[2], acc[2])
@@ -373,41 +391,6 @@ func (g *kgen) dot() {
 	} else {
 		g.VMOVSD(s, r.Addr)
 	}
-	g.ret()
-}
-
-// l2Squared is dot's loop on the differences: acc += (x-y)*(x-y). A masked tail loads zeros in
-// both operands, so the lanes past the end add nothing.
-func (g *kgen) l2Squared() {
-	g.function("l2Squared", "func(x, y []%[1]s) %[1]s", "The wrapper checks len(y) >= len(x) > 0.")
-	x := g.Load(g.Param("x").Base(), g.GP64()).(reg.GPVirtual)
-	y := g.Load(g.Param("y").Base(), g.GP64()).(reg.GPVirtual)
-	n := g.Load(g.Param("x").Len(), g.GP64()).(reg.GPVirtual)
-	acc := make([]reg.VecVirtual, 4)
-	for i := range acc {
-		acc[i] = g.vec()
-		g.zero(acc[i])
-	}
-	g.streaming(n, []reg.GPVirtual{x, y}, func(nvec int) {
-		for i := 0; i < nvec; i++ {
-			t := g.vec()
-			g.movu(mem(x, i*g.vbytes), t)
-			g.VSUBPS(mem(y, i*g.vbytes), t, t)
-			g.fma(t, t, acc[i%len(acc)])
-		}
-	}, func() {
-		t, u := g.vec(), g.vec()
-		g.loadTail(mem(x, 0), t)
-		g.loadTail(mem(y, 0), u)
-		g.VSUBPS(u, t, t)
-		g.fma(t, t, acc[0])
-	})
-	g.add(acc[1], acc[0], acc[0])
-	g.add(acc[3], acc[2], acc[2])
-	g.add(acc[2], acc[0], acc[0])
-	s := g.reduce(acc[0])
-	r, _ := g.ReturnIndex(0).Resolve()
-	g.VMOVSS(s, r.Addr)
 	g.ret()
 }
 
