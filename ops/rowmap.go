@@ -66,10 +66,10 @@ func (m *rowMap) String() string {
 
 // mapScratch holds an op's per-run index buffers, reused between runs.
 type mapScratch struct {
-	rows   []int32
-	ptr    []int
-	perm   []int32
-	next   []int
+	rows     []int32
+	ptr      []int
+	perm     []int32
+	next     []int
 	grouping graph.CSR
 }
 
