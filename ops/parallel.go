@@ -30,7 +30,7 @@ func workers() int {
 
 // serialWork is the amount of work (edges x width) below which starting goroutines costs more
 // than it saves.
-const serialWork = 1 << 15
+var serialWork = 1 << 15 // a variable so that tests can force the parallel paths on small inputs
 
 // forRows calls fn on ranges of destination rows that together cover [0, g.NumDst), in
 // parallel when the work is large enough. Each row belongs to exactly one range.

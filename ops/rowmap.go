@@ -184,8 +184,11 @@ func checkFeatureNode(op, what string, x *G.Node, rows int) (tensor.Shape, error
 		return nil, fmt.Errorf("ops: %s: %s has dtype %v, want float32 or float64", op, what, dt)
 	}
 	s := x.Shape()
-	if err := checkMatrix("ops: "+op, what, s, rows); err != nil {
-		return nil, err
+	if len(s) != 2 {
+		return nil, fmt.Errorf("ops: %s: %s has shape %v, want a matrix (rows x features)", op, what, s)
+	}
+	if rows >= 0 && s[0] != rows {
+		return nil, fmt.Errorf("ops: %s: %s has %d rows, want %d", op, what, s[0], rows)
 	}
 	return s, nil
 }
