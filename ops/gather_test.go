@@ -22,10 +22,12 @@ func gatherContract(name string, dstSide bool) *opContract {
 		op = GatherDst
 	}
 	return &opContract{
-		ops:    []string{name},
-		inputs: func(rng *rand.Rand, dt tensor.Dtype) []*tensor.Dense { return []*tensor.Dense{randDense(rng, dt, nodes, 5)} },
-		build:  func(x, _ []*G.Node) (*G.Node, error) { return op(a, x[0]) },
-		ref:    func(x [][]float64) []float64 { return refGather(rows, x[0], 5, false, nodes) },
+		ops: []string{name},
+		inputs: func(rng *rand.Rand, dt tensor.Dtype) []*tensor.Dense {
+			return []*tensor.Dense{randDense(rng, dt, nodes, 5)}
+		},
+		build: func(x, _ []*G.Node) (*G.Node, error) { return op(a, x[0]) },
+		ref:   func(x [][]float64) []float64 { return refGather(rows, x[0], 5, false, nodes) },
 		bad: []badInput{
 			{"rows", func(g *G.ExprGraph) (*G.Node, error) { return op(a, matNode(g, tensor.Float32, nodes+1, 3, "x")) }, "want " + itoa(nodes)},
 			{"vector", func(g *G.ExprGraph) (*G.Node, error) { return op(a, vecNode(g, tensor.Float32, nodes, "x")) }, "want a matrix"},
