@@ -69,7 +69,7 @@ func forwardNodes(t testing.TB, build buildFunc, in ...*tensor.Dense) *tensor.De
 	return val.(*tensor.Dense)
 }
 
-func TestEdgeSoftmax(t *testing.T) {
+func TestEdgeSoftmaxShapes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 1))
 	a := smallGraph(t)
 	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
@@ -113,7 +113,7 @@ func TestEdgeSoftmax(t *testing.T) {
 	}
 }
 
-func TestEdgeScores(t *testing.T) {
+func TestEdgeScoresShapes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 1))
 	a := smallGraph(t)
 	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {

@@ -46,3 +46,25 @@ func TestAddBias(t *testing.T) {
 		}
 	}
 }
+
+var _ = register(&opContract{
+	ops: []string{"AddBias"},
+	inputs: func(rng *rand.Rand, dt tensor.Dtype) []*tensor.Dense {
+		return []*tensor.Dense{randDense(rng, dt, 8, 5), randDense(rng, dt, 5)}
+	},
+	build: func(x, _ []*G.Node) (*G.Node, error) { return AddBias(x[0], x[1]) },
+	ref: func(x [][]float64) []float64 {
+		out := make([]float64, len(x[0]))
+		for i, v := range x[0] {
+			out[i] = v + x[1][i%5]
+		}
+		return out
+	},
+	bad: []badInput{
+		{"short", func(g *G.ExprGraph) (*G.Node, error) {
+			return AddBias(matNode(g, tensor.Float32, 3, 4, "x"), vecNode(g, tensor.Float32, 3, "b"))
+		}, "bias"},
+	},
+})
+
+func TestAddBiasContract(t *testing.T) { runContract(t, "AddBias") }

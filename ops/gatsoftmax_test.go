@@ -154,3 +154,39 @@ func TestOutputReuse(t *testing.T) {
 		}
 	}
 }
+
+var _ = register(func() *opContract {
+	a := smallGraph(nil)
+	src, dst := edgeLists(a)
+	const heads, slope = 3, 0.2
+	return &opContract{
+		ops: []string{"GATSoftmax"},
+		inputs: func(rng *rand.Rand, dt tensor.Dtype) []*tensor.Dense {
+			return []*tensor.Dense{randDense(rng, dt, a.NumSrc, heads), randDense(rng, dt, a.NumDst, heads)}
+		},
+		build: func(x, _ []*G.Node) (*G.Node, error) { return GATSoftmax(a, x[0], x[1], slope) },
+		ref: func(x [][]float64) []float64 {
+			s := make([]float64, 0, heads*len(src))
+			for e := range src {
+				for h := 0; h < heads; h++ {
+					v := x[0][src[e]*heads+h] + x[1][dst[e]*heads+h]
+					if v < 0 {
+						v *= slope
+					}
+					s = append(s, v)
+				}
+			}
+			return refEdgeSoftmax(dst, a.NumDst, s, heads)
+		},
+		bad: []badInput{
+			{"slope", func(g *G.ExprGraph) (*G.Node, error) {
+				return GATSoftmax(a, matNode(g, tensor.Float32, 7, 2, "s"), matNode(g, tensor.Float32, 6, 2, "d"), -1)
+			}, "negative slope"},
+			{"rows", func(g *G.ExprGraph) (*G.Node, error) {
+				return GATSoftmax(a, matNode(g, tensor.Float32, 6, 2, "s"), matNode(g, tensor.Float32, 6, 2, "d"), 0.2)
+			}, "want 7"},
+		},
+	}
+}())
+
+func TestGATSoftmax(t *testing.T) { runContract(t, "GATSoftmax") }

@@ -96,3 +96,46 @@ func BenchmarkGCNPropagate(b *testing.B) {
 		}
 	}
 }
+
+var _ = register(func() *opContract {
+	// A node without in-edges (3) keeps only its self-loop.
+	a, _ := graph.FromEdges(6, []int{0, 1, 2, 4, 5, 0, 3}, []int{1, 2, 1, 0, 0, 5, 4})
+	src, dst := edgeLists(a)
+	return &opContract{
+		ops: []string{"GCNPropagate"},
+		inputs: func(rng *rand.Rand, dt tensor.Dtype) []*tensor.Dense {
+			return []*tensor.Dense{randDense(rng, dt, 6, 5), randDense(rng, dt, 5)}
+		},
+		build: func(x, _ []*G.Node) (*G.Node, error) { return GCNPropagate(a, x[0], x[1]) },
+		ref: func(x [][]float64) []float64 {
+			deg := make([]float64, 6)
+			for i := range deg {
+				deg[i] = 1 // the self-loop
+			}
+			for _, i := range dst {
+				deg[i]++
+			}
+			out := make([]float64, 6*5)
+			for i := 0; i < 6; i++ {
+				for f := 0; f < 5; f++ {
+					out[i*5+f] = x[0][i*5+f]/deg[i] + x[1][f]
+				}
+			}
+			for e := range src {
+				for f := 0; f < 5; f++ {
+					out[dst[e]*5+f] += x[0][src[e]*5+f] / math.Sqrt(deg[src[e]]*deg[dst[e]])
+				}
+			}
+			return out
+		},
+		bad: []badInput{
+			{"rows", func(g *G.ExprGraph) (*G.Node, error) { return GCNPropagate(a, matNode(g, tensor.Float32, 5, 2, "x"), nil) }, "want 6"},
+			{"self-loop", func(g *G.ExprGraph) (*G.Node, error) {
+				loop, _ := graph.FromEdges(3, []int{0, 1}, []int{0, 2})
+				return GCNPropagate(loop, matNode(g, tensor.Float32, 3, 2, "x"), nil)
+			}, "self-loop"},
+		},
+	}
+}())
+
+func TestGCNPropagateContract(t *testing.T) { runContract(t, "GCNPropagate") }

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -18,23 +17,23 @@ func LogSoftmax(x *G.Node) (*G.Node, error) {
 	if x == nil {
 		return nil, fmt.Errorf("ops: LogSoftmax: nil input node")
 	}
-	return G.ApplyOp(logSoftmaxOp{}, x)
+	return G.ApplyOp(&logSoftmaxOp{opBase{name: "log_softmax"}}, x)
 }
 
-type logSoftmaxOp struct{}
+type logSoftmaxOp struct{ opBase }
 
-func (logSoftmaxOp) Arity() int                         { return 1 }
-func (logSoftmaxOp) Type() hm.Type                      { return hm.NewFnType(matrixType, matrixType) }
-func (logSoftmaxOp) ReturnsPtr() bool                   { return false }
-func (logSoftmaxOp) CallsExtern() bool                  { return false }
-func (logSoftmaxOp) OverwritesInput() int               { return -1 }
-func (logSoftmaxOp) String() string                     { return "log_softmax" }
-func (o logSoftmaxOp) WriteHash(h hash.Hash)            { fmt.Fprint(h, o.String()) }
-func (o logSoftmaxOp) Hashcode() uint32                 { return hashOf(o) }
-func (logSoftmaxOp) DiffWRT(int) []bool                 { return []bool{true} }
-func (o logSoftmaxOp) Do(v ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, v...) }
+var (
+	_ G.SDOp            = (*logSoftmaxOp)(nil)
+	_ G.UsePreallocDoer = (*logSoftmaxOp)(nil)
+	_ G.UsePreallocDoer = (*logSoftmaxGradOp)(nil)
+)
 
-func (logSoftmaxOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
+func (*logSoftmaxOp) Arity() int                         { return 1 }
+func (*logSoftmaxOp) Type() hm.Type                      { return hm.NewFnType(matrixType, matrixType) }
+func (*logSoftmaxOp) DiffWRT(int) []bool                 { return []bool{true} }
+func (o *logSoftmaxOp) Do(v ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, v...) }
+
+func (*logSoftmaxOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 	s, err := shapeOf("log_softmax", ns, 0)
 	if err != nil {
 		return nil, err
@@ -45,12 +44,12 @@ func (logSoftmaxOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 
-func (logSoftmaxOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+func (o *logSoftmaxOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	x, err := denseArg("log_softmax", vals, 0, 2)
 	if err != nil {
 		return nil, err
 	}
-	y := output(prealloc, x.Dtype(), x.Shape().Clone(), x)
+	y := o.output(prealloc, x.Dtype(), x.Shape().Clone(), x)
 	cols := x.Shape()[1]
 	if x.Dtype() == tensor.Float32 {
 		logSoftmax(x.Float32s(), y.Float32s(), cols)
@@ -96,8 +95,8 @@ func logSoftmaxRows[T Float](x, y []T, cols int) {
 	}
 }
 
-func (logSoftmaxOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(logSoftmaxGradOp{}, output, grad)
+func (*logSoftmaxOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&logSoftmaxGradOp{opBase{name: "log_softmax_grad"}}, output, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -105,19 +104,13 @@ func (logSoftmaxOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 }
 
 // logSoftmaxGradOp computes dx from (y, g) where y is the log-softmax output.
-type logSoftmaxGradOp struct{}
+type logSoftmaxGradOp struct{ opBase }
 
-func (logSoftmaxGradOp) Arity() int                         { return 2 }
-func (logSoftmaxGradOp) Type() hm.Type                      { return hm.NewFnType(matrixType, matrixType, matrixType) }
-func (logSoftmaxGradOp) ReturnsPtr() bool                   { return false }
-func (logSoftmaxGradOp) CallsExtern() bool                  { return false }
-func (logSoftmaxGradOp) OverwritesInput() int               { return -1 }
-func (logSoftmaxGradOp) String() string                     { return "log_softmax_grad" }
-func (o logSoftmaxGradOp) WriteHash(h hash.Hash)            { fmt.Fprint(h, o.String()) }
-func (o logSoftmaxGradOp) Hashcode() uint32                 { return hashOf(o) }
-func (o logSoftmaxGradOp) Do(v ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, v...) }
+func (*logSoftmaxGradOp) Arity() int                         { return 2 }
+func (*logSoftmaxGradOp) Type() hm.Type                      { return hm.NewFnType(matrixType, matrixType, matrixType) }
+func (o *logSoftmaxGradOp) Do(v ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, v...) }
 
-func (logSoftmaxGradOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
+func (*logSoftmaxGradOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 	s, err := shapeOf("log_softmax_grad", ns, 0)
 	if err != nil {
 		return nil, err
@@ -125,7 +118,7 @@ func (logSoftmaxGradOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 
-func (logSoftmaxGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+func (o *logSoftmaxGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	y, err := denseArg("log_softmax_grad", vals, 0, 2)
 	if err != nil {
 		return nil, err
@@ -137,7 +130,7 @@ func (logSoftmaxGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Valu
 	if !g.Shape().Eq(y.Shape()) || g.Dtype() != y.Dtype() {
 		return nil, shapeMismatch("log_softmax_grad", y, g)
 	}
-	dx := output(prealloc, y.Dtype(), y.Shape().Clone(), y, g)
+	dx := o.output(prealloc, y.Dtype(), y.Shape().Clone(), y, g)
 	cols := y.Shape()[1]
 	if y.Dtype() == tensor.Float32 {
 		logSoftmaxBackward(y.Float32s(), g.Float32s(), dx.Float32s(), cols)

@@ -7,8 +7,6 @@ import (
 
 	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/blas64"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -51,38 +49,47 @@ func LSTMSequence(xw, wh, b *G.Node, n int, steps []int) (*G.Node, error) {
 	if xs := xw.Shape(); len(xs) != 2 || xs[0] != rows || xs[1] != 4*H {
 		return nil, fmt.Errorf("ops: LSTMSequence: input projections have shape %v, want (%d, %d) for these steps", xs, rows, 4*H)
 	}
-	return G.ApplyOp(lstmSeqOp{n: n, h: H, rows: rows, steps: steps}, xw, wh, b)
+	return G.ApplyOp(&lstmSeqOp{opBase: opBase{name: "lstm_seq"}, n: n, h: H, rows: rows, steps: steps}, xw, wh, b)
 }
 
 type lstmSeqOp struct {
+	opBase
 	n, h, rows int
 	steps      []int // read-only
 }
 
-func (o lstmSeqOp) Arity() int { return 3 }
-func (o lstmSeqOp) Type() hm.Type {
+var (
+	_ G.SDOp            = (*lstmSeqOp)(nil)
+	_ G.UsePreallocDoer = (*lstmSeqOp)(nil)
+	_ G.UsePreallocDoer = (*lstmSeqGradOp)(nil)
+	_ G.UsePreallocDoer = (*flatPartOp)(nil)
+)
+
+func (o *lstmSeqOp) Arity() int { return 3 }
+func (o *lstmSeqOp) Type() hm.Type {
 	return hm.NewFnType(matrixType, matrixType, vectorType, matrixType)
 }
-func (o lstmSeqOp) ReturnsPtr() bool     { return false }
-func (o lstmSeqOp) CallsExtern() bool    { return false }
-func (o lstmSeqOp) OverwritesInput() int { return -1 }
-func (o lstmSeqOp) String() string       { return fmt.Sprintf("lstm_seq(n=%d, steps=%d)", o.n, len(o.steps)) }
-func (o lstmSeqOp) WriteHash(h hash.Hash) {
+func (o *lstmSeqOp) String() string {
+	return fmt.Sprintf("lstm_seq(n=%d, steps=%d)", o.n, len(o.steps))
+}
+func (o *lstmSeqOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "lstm_seq %d %d %v", o.n, o.h, o.steps)
 }
-func (o lstmSeqOp) Hashcode() uint32   { return hashOf(o) }
-func (o lstmSeqOp) DiffWRT(int) []bool { return []bool{true, true, true} }
+func (o *lstmSeqOp) Hashcode() uint32   { return hashOf(o) }
+func (o *lstmSeqOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 
-func (o lstmSeqOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+func (o *lstmSeqOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{o.n, o.h}, nil
 }
 
-func (o lstmSeqOp) Do(vals ...G.Value) (G.Value, error) {
+func (o *lstmSeqOp) Do(vals ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, vals...) }
+
+func (o *lstmSeqOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	xw, wh, b, err := o.args("lstm_seq", vals)
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.WithShape(o.n, o.h), tensor.Of(xw.Dtype()))
+	out := o.output(prealloc, xw.Dtype(), tensor.Shape{o.n, o.h}, xw, wh, b)
 	if xw.Dtype() == tensor.Float32 {
 		lstmForward(o.h, o.steps, xw.Float32s(), wh.Float32s(), b.Float32s(), out.Float32s(), nil)
 	} else {
@@ -92,7 +99,7 @@ func (o lstmSeqOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 // args checks the op's first three values against the shapes it was built for.
-func (o lstmSeqOp) args(op string, vals []G.Value) (xw, wh, b *tensor.Dense, err error) {
+func (o *lstmSeqOp) args(op string, vals []G.Value) (xw, wh, b *tensor.Dense, err error) {
 	if xw, err = denseArg(op, vals, 0, 2); err != nil {
 		return
 	}
@@ -164,8 +171,8 @@ func lstmForward[T Float](H int, steps []int, xw, wh, b, out []T, st *lstmStates
 
 func sigmoid[T Float](x T) T { return T(1 / (1 + math.Exp(-float64(x)))) }
 
-// gemm computes c = alpha op(a) op(b) + beta c for row-major matrices with gonum's BLAS (the
-// implementation installed for its type).
+// gemm computes c = alpha op(a) op(b) + beta c for row-major matrices with the BLAS Gorgonia
+// uses (gorgonia.WhichBLAS), the one path to BLAS of this package (see the package doc).
 func gemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
 		return
@@ -179,14 +186,16 @@ func gemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	}
 	switch a := any(a).(type) {
 	case []float32:
-		blas32.Implementation().Sgemm(tA, tB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		G.WhichBLAS().Sgemm(tA, tB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:
-		blas64.Implementation().Dgemm(tA, tB, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+		G.WhichBLAS().Dgemm(tA, tB, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
 }
 
-func (o lstmSeqOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	flat, err := G.ApplyOp(lstmSeqGradOp{o}, inputs[0], inputs[1], inputs[2], grad)
+func (o *lstmSeqOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	back := *o
+	back.opBase = opBase{name: "lstm_seq_grad"}
+	flat, err := G.ApplyOp(&lstmSeqGradOp{back}, inputs[0], inputs[1], inputs[2], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +206,7 @@ func (o lstmSeqOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 	}{{0, tensor.Shape{R, 4 * H}}, {R * 4 * H, tensor.Shape{H, 4 * H}}, {R*4*H + 4*H*H, inputs[2].Shape().Clone()}}
 	grads := make(G.Nodes, 3)
 	for k, p := range parts {
-		if grads[k], err = G.ApplyOp(flatPartOp{off: p.off, shape: p.shape}, flat); err != nil {
+		if grads[k], err = G.ApplyOp(&flatPartOp{opBase: opBase{name: "part"}, off: p.off, shape: p.shape}, flat); err != nil {
 			return nil, err
 		}
 	}
@@ -209,23 +218,25 @@ func (o lstmSeqOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 // through time yields all three.
 type lstmSeqGradOp struct{ lstmSeqOp }
 
-func (o lstmSeqGradOp) Arity() int { return 4 }
-func (o lstmSeqGradOp) Type() hm.Type {
+func (o *lstmSeqGradOp) Arity() int { return 4 }
+func (o *lstmSeqGradOp) Type() hm.Type {
 	return hm.NewFnType(matrixType, matrixType, vectorType, matrixType, vectorType)
 }
-func (o lstmSeqGradOp) String() string {
+func (o *lstmSeqGradOp) String() string {
 	return fmt.Sprintf("lstm_seq_grad(n=%d, steps=%d)", o.n, len(o.steps))
 }
-func (o lstmSeqGradOp) WriteHash(h hash.Hash) {
+func (o *lstmSeqGradOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "lstm_seq_grad %d %d %v", o.n, o.h, o.steps)
 }
-func (o lstmSeqGradOp) Hashcode() uint32 { return hashOf(o) }
+func (o *lstmSeqGradOp) Hashcode() uint32 { return hashOf(o) }
 
-func (o lstmSeqGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+func (o *lstmSeqGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{o.rows*4*o.h + 4*o.h*o.h + 4*o.h}, nil
 }
 
-func (o lstmSeqGradOp) Do(vals ...G.Value) (G.Value, error) {
+func (o *lstmSeqGradOp) Do(vals ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, vals...) }
+
+func (o *lstmSeqGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	if len(vals) != 4 {
 		return nil, fmt.Errorf("ops: lstm_seq_grad: %d inputs, want 4", len(vals))
 	}
@@ -241,7 +252,7 @@ func (o lstmSeqGradOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("ops: lstm_seq_grad: output gradient %v of shape %v, want %v (%d, %d)", g.Dtype(), g.Shape(), xw.Dtype(), o.n, o.h)
 	}
 	size, _ := o.InferShape()
-	out := tensor.New(tensor.WithShape(size...), tensor.Of(xw.Dtype()))
+	out := o.output(prealloc, xw.Dtype(), size, xw, wh, b, g)
 	if xw.Dtype() == tensor.Float32 {
 		lstmBackward(o.h, o.steps, xw.Float32s(), wh.Float32s(), b.Float32s(), g.Float32s(), out.Float32s())
 	} else {
@@ -299,25 +310,25 @@ func lstmBackward[T Float](H int, steps []int, xw, wh, b, dOut, grads []T) {
 
 // flatPartOp returns elements off.. of a vector as a tensor of the given shape.
 type flatPartOp struct {
+	opBase
 	off   int
 	shape tensor.Shape
 }
 
-func (o flatPartOp) Arity() int { return 1 }
-func (o flatPartOp) Type() hm.Type {
+func (o *flatPartOp) Arity() int { return 1 }
+func (o *flatPartOp) Type() hm.Type {
 	return hm.NewFnType(vectorType, G.TensorType{Dims: len(o.shape), Of: hm.TypeVariable('a')})
 }
-func (o flatPartOp) ReturnsPtr() bool      { return false }
-func (o flatPartOp) CallsExtern() bool     { return false }
-func (o flatPartOp) OverwritesInput() int  { return -1 }
-func (o flatPartOp) String() string        { return fmt.Sprintf("part(%d, %v)", o.off, o.shape) }
-func (o flatPartOp) WriteHash(h hash.Hash) { fmt.Fprint(h, o.String()) }
-func (o flatPartOp) Hashcode() uint32      { return hashOf(o) }
-func (o flatPartOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+func (o *flatPartOp) String() string        { return fmt.Sprintf("part(%d, %v)", o.off, o.shape) }
+func (o *flatPartOp) WriteHash(h hash.Hash) { fmt.Fprint(h, o.String()) }
+func (o *flatPartOp) Hashcode() uint32      { return hashOf(o) }
+func (o *flatPartOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return o.shape.Clone(), nil
 }
 
-func (o flatPartOp) Do(vals ...G.Value) (G.Value, error) {
+func (o *flatPartOp) Do(vals ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, vals...) }
+
+func (o *flatPartOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	v, err := denseArg("part", vals, 0, 1)
 	if err != nil {
 		return nil, err
@@ -326,7 +337,7 @@ func (o flatPartOp) Do(vals ...G.Value) (G.Value, error) {
 	if o.off+size > v.Len() {
 		return nil, fmt.Errorf("ops: part: elements %d..%d of a vector of %d", o.off, o.off+size, v.Len())
 	}
-	out := tensor.New(tensor.WithShape(o.shape.Clone()...), tensor.Of(v.Dtype()))
+	out := o.output(prealloc, v.Dtype(), o.shape.Clone(), v)
 	if v.Dtype() == tensor.Float32 {
 		copy(out.Float32s(), v.Float32s()[o.off:o.off+size])
 	} else {

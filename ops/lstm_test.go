@@ -127,3 +127,23 @@ func TestLSTMSequenceRejectsBadShapes(t *testing.T) {
 		}
 	}
 }
+
+var _ = register(func() *opContract {
+	const H, n = 3, 6
+	steps := []int{4, 3, 3, 1} // lengths 4, 3, 3, 1 and two empty sequences
+	return &opContract{
+		ops: []string{"LSTMSequence"},
+		inputs: func(rng *rand.Rand, dt tensor.Dtype) []*tensor.Dense {
+			return []*tensor.Dense{randDense(rng, dt, 11, 4*H), randDense(rng, dt, H, 4*H), randDense(rng, dt, 4*H)}
+		},
+		build: func(x, _ []*G.Node) (*G.Node, error) { return LSTMSequence(x[0], x[1], x[2], n, steps) },
+		ref:   func(x [][]float64) []float64 { return lstmNaive(H, n, steps, x[0], x[1], x[2]) },
+		bad: []badInput{
+			{"steps", func(g *G.ExprGraph) (*G.Node, error) {
+				return LSTMSequence(matNode(g, tensor.Float32, 6, 8, "x"), matNode(g, tensor.Float32, 2, 8, "w"), vecNode(g, tensor.Float32, 8, "b"), 3, []int{2, 3, 1})
+			}, "non-increasing"},
+		},
+	}
+}())
+
+func TestLSTMSequence(t *testing.T) { runContract(t, "LSTMSequence") }

@@ -40,3 +40,30 @@ func TestMatMul(t *testing.T) {
 		t.Error("2x3 times 2x3 accepted")
 	}
 }
+
+var _ = register(&opContract{
+	ops: []string{"MatMul"},
+	inputs: func(rng *rand.Rand, dt tensor.Dtype) []*tensor.Dense {
+		return []*tensor.Dense{randDense(rng, dt, 9, 5), randDense(rng, dt, 5, 4)}
+	},
+	build: func(x, _ []*G.Node) (*G.Node, error) { return MatMul(x[0], x[1]) },
+	ref: func(x [][]float64) []float64 {
+		out := make([]float64, 9*4)
+		for i := 0; i < 9; i++ {
+			for j := 0; j < 4; j++ {
+				for l := 0; l < 5; l++ {
+					out[i*4+j] += x[0][i*5+l] * x[1][l*4+j]
+				}
+			}
+		}
+		return out
+	},
+	bad: []badInput{
+		{"inner", func(g *G.ExprGraph) (*G.Node, error) {
+			return MatMul(matNode(g, tensor.Float32, 2, 3, "a"), matNode(g, tensor.Float32, 2, 3, "b"))
+		}, "do not multiply"},
+		{"nil", func(g *G.ExprGraph) (*G.Node, error) { return MatMul(nil, matNode(g, tensor.Float32, 2, 3, "b")) }, "nil input"},
+	},
+})
+
+func TestMatMulContract(t *testing.T) { runContract(t, "MatMul") }

@@ -47,3 +47,29 @@ func TestReLU(t *testing.T) {
 		t.Error("int input accepted")
 	}
 }
+
+var _ = register(&opContract{
+	ops: []string{"ReLU"},
+	inputs: func(rng *rand.Rand, dt tensor.Dtype) []*tensor.Dense {
+		x := randDense(rng, dt, 8, 5)
+		for i := 0; i < x.Len(); i++ { // away from the kink, for finite differences
+			if v := at(x, i); math.Abs(v) < 0.05 {
+				set(x, i, 0.3)
+			}
+		}
+		return []*tensor.Dense{x}
+	},
+	build: func(x, _ []*G.Node) (*G.Node, error) { return ReLU(x[0]) },
+	ref: func(x [][]float64) []float64 {
+		out := make([]float64, len(x[0]))
+		for i, v := range x[0] {
+			out[i] = math.Max(v, 0)
+		}
+		return out
+	},
+	bad: []badInput{
+		{"int", func(g *G.ExprGraph) (*G.Node, error) { return ReLU(matNode(g, tensor.Int, 2, 2, "x")) }, "float"},
+	},
+})
+
+func TestReLUContract(t *testing.T) { runContract(t, "ReLU") }

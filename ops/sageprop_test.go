@@ -86,3 +86,35 @@ func TestSAGEPropagateRejects(t *testing.T) {
 		t.Error("neighbourhood with a row per destination, not per source, accepted")
 	}
 }
+
+var _ = register(func() *opContract {
+	// A block: 9 sources, 4 destinations, destination 3 without in-edges.
+	a, _ := graph.FromBipartiteEdges(9, 4, []int{4, 5, 6, 0, 7, 8, 1, 4}, []int{0, 0, 0, 1, 1, 2, 2, 2})
+	src, dst := edgeLists(a)
+	return &opContract{
+		ops: []string{"SAGEPropagate"},
+		inputs: func(rng *rand.Rand, dt tensor.Dtype) []*tensor.Dense {
+			return []*tensor.Dense{randDense(rng, dt, 9, 5), randDense(rng, dt, 9, 5), randDense(rng, dt, 5)}
+		},
+		build: func(x, _ []*G.Node) (*G.Node, error) { return SAGEPropagate(a, x[0], x[1], x[2], true) },
+		ref: func(x [][]float64) []float64 {
+			out := refScatter("mean", dst, 4, refGather(src, x[0], 5, false, 9), 5)
+			for i := 0; i < 4; i++ {
+				for f := 0; f < 5; f++ {
+					out[i*5+f] += x[1][i*5+f] + x[2][f]
+				}
+			}
+			return out
+		},
+		bad: []badInput{
+			{"self rows", func(g *G.ExprGraph) (*G.Node, error) {
+				return SAGEPropagate(a, matNode(g, tensor.Float32, 9, 2, "n"), matNode(g, tensor.Float32, 3, 2, "s"), nil, true)
+			}, "want at least 4 rows"},
+			{"nil self", func(g *G.ExprGraph) (*G.Node, error) {
+				return SAGEPropagate(a, matNode(g, tensor.Float32, 9, 2, "n"), nil, nil, true)
+			}, "nil self"},
+		},
+	}
+}())
+
+func TestSAGEPropagateContract(t *testing.T) { runContract(t, "SAGEPropagate") }
