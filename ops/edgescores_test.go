@@ -30,7 +30,9 @@ var _ = register(func() *opContract {
 			{"rows", func(g *G.ExprGraph) (*G.Node, error) {
 				return EdgeScores(a, matNode(g, tensor.Float32, 6, 3, "s"), matNode(g, tensor.Float32, 6, 3, "d"))
 			}, "want 7"},
-			{"nil", func(g *G.ExprGraph) (*G.Node, error) { return EdgeScores(a, nil, matNode(g, tensor.Float32, 6, 3, "d")) }, "nil input"},
+			{"nil", func(g *G.ExprGraph) (*G.Node, error) {
+				return EdgeScores(a, nil, matNode(g, tensor.Float32, 6, 3, "d"))
+			}, "nil input"},
 		},
 	}
 }())

@@ -129,7 +129,9 @@ var _ = register(func() *opContract {
 			return out
 		},
 		bad: []badInput{
-			{"rows", func(g *G.ExprGraph) (*G.Node, error) { return GCNPropagate(a, matNode(g, tensor.Float32, 5, 2, "x"), nil) }, "want 6"},
+			{"rows", func(g *G.ExprGraph) (*G.Node, error) {
+				return GCNPropagate(a, matNode(g, tensor.Float32, 5, 2, "x"), nil)
+			}, "want 6"},
 			{"self-loop", func(g *G.ExprGraph) (*G.Node, error) {
 				loop, _ := graph.FromEdges(3, []int{0, 1}, []int{0, 2})
 				return GCNPropagate(loop, matNode(g, tensor.Float32, 3, 2, "x"), nil)
