@@ -15,7 +15,7 @@ import (
 )
 
 // Ops are the rows of the benchmark, in the order they are run and reported.
-var Ops = []string{"aggregate_mean", "gcn_forward", "gat_forward", "sage2_forward", "gcn2_train_step", "sage2_train_step"}
+var Ops = []string{"aggregate_mean", "gcn_forward", "gat_forward", "gatv2_forward", "gin_forward", "sage2_forward", "gcn2_train_step", "sage2_train_step"}
 
 // Config sets up one benchmark run.
 type Config struct {

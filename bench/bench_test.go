@@ -46,7 +46,7 @@ func TestRerunIsStable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, op := range []string{"gcn_forward", "gat_forward", "sage2_forward"} {
+	for _, op := range []string{"gcn_forward", "gat_forward", "gatv2_forward", "gin_forward", "sage2_forward"} {
 		w, err := Build(in, op)
 		if err != nil {
 			t.Fatal(err)

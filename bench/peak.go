@@ -80,7 +80,7 @@ func PeakRSS(exe string, args ...string) (float64, error) {
 
 // Footprint returns the bytes a forward op cannot avoid holding: its input features, its
 // output, the graph (row pointers and column indices as stored) and its weights; for
-// gcn_forward and sage2_forward / gat_forward at width Hidden. It is the yardstick of the
+// gcn_forward, sage2_forward, gat_forward, gatv2_forward and gin_forward at width Hidden. It is the yardstick of the
 // peak-memory target.
 func Footprint(cfg Config, op string) float64 {
 	cfg = cfg.withDefaults()
@@ -96,6 +96,10 @@ func Footprint(cfg Config, op string) float64 {
 		return in + n*h*4 + graphBytes + (f*h+3*h)*4
 	case "sage2_forward":
 		return in + n*h*4 + graphBytes + (2*f*h+2*h*h+2*h)*4
+	case "gatv2_forward":
+		return in + n*h*4 + graphBytes + (2*f*h+2*h)*4
+	case "gin_forward":
+		return in + n*h*4 + graphBytes + (f*h+h*h+2*h+1)*4
 	}
 	return 0
 }

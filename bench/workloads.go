@@ -117,6 +117,12 @@ func Build(in *Inputs, op string) (*Workload, error) {
 		}
 		e1 := e + n
 		w.FLOPs = 2*n*f*hid + 4*n*hid + 6*e1*heads + 2*e1*hid + n*hid
+	case "gatv2_forward":
+		out, err = gatv2(c, in, x)
+		w.FLOPs = gatv2FLOPs(n, e+n, f, hid)
+	case "gin_forward":
+		out, err = gin(c, in, x)
+		w.FLOPs = ginFLOPs(n, e, f, hid)
 	case "sage2_forward":
 		out, err = sage2(c, in, x, cfg.Hidden)
 		w.FLOPs = sageFLOPs(n, e, f, hid) + n*hid + sageFLOPs(n, e, hid, hid)

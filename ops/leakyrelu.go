@@ -101,22 +101,20 @@ func (o *leakyReLUOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value,
 func leakyReLU[T Float](x, dy, y []T, slope T) {
 	forChunks(len(x), 1, func(lo, hi int) {
 		xs, ys := x[lo:hi], y[lo:hi]
+		// Branch-free: the signs of pre-activations are a coin toss.
 		if dy == nil {
 			for i, v := range xs {
-				if !(v > 0) {
-					v *= slope
-				}
-				ys[i] = v
+				ys[i] = max(v, 0) + slope*min(v, 0)
 			}
 			return
 		}
 		ds := dy[lo:hi]
 		for i, v := range xs {
-			g := ds[i]
-			if !(v > 0) {
-				g *= slope
+			s := slope
+			if v > 0 {
+				s = 1
 			}
-			ys[i] = g
+			ys[i] = s * ds[i]
 		}
 	})
 }

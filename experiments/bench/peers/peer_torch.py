@@ -13,6 +13,8 @@ The workloads (F = 128 inputs, hidden 64, 16 classes):
   aggregate_mean    mean of in-neighbour features
   gcn_forward       x W, sum over in-edges + self-loops weighted d_i^-1/2 d_j^-1/2, + b
   gat_forward       8 heads x 8 concatenated, self-loops, LeakyReLU 0.2, softmax over in-edges
+  gatv2_forward     GATv2 (PyG GATv2Conv), 8 heads x 8, self-loops: index_select + index_add_
+  gin_forward       GIN (PyG GINConv, eps 0), MLP 128->64->64: index_select + index_add_
   sage2_forward     two SAGE-mean layers 128->64->64: lin_l(mean) + lin_r(self), ReLU between
   gcn2_train_step   GCN 128->64->16, cross-entropy over all nodes, backward, one Adam step
   sage2_train_step  SAGE 128->64->16, the same
@@ -158,6 +160,47 @@ class GAT(torch.nn.Module):
         return out.reshape(n, H * C) + self.bias
 
 
+class GATv2(torch.nn.Module):
+    """PyTorch Geometric's GATv2Conv written out: x_j W_l + x_i W_r per edge, LeakyReLU, a
+    per-head score, softmax over in-edges by scatter, weighted sum by index_add_."""
+
+    def __init__(self, f, heads, out):
+        super().__init__()
+        self.heads, self.out = heads, out
+        self.lin_l = torch.nn.Linear(f, heads * out, bias=False)
+        self.lin_r = torch.nn.Linear(f, heads * out, bias=False)
+        self.att = torch.nn.Parameter(torch.randn(1, heads, out) * 0.3)
+        self.bias = torch.nn.Parameter(torch.zeros(heads * out))
+
+    def forward(self, g, x, how):
+        n, H, C = g.n, self.heads, self.out
+        xl = self.lin_l(x).view(n, H, C)
+        xr = self.lin_r(x).view(n, H, C)
+        xj = xl.index_select(0, g.col2)
+        z = F.leaky_relu(xj + xr.index_select(0, g.row2), 0.2)
+        e = (z * self.att).sum(-1)  # (E', H)
+        m = torch.full((n, H), float("-inf")).scatter_reduce(0, g.row2.unsqueeze(1).expand(-1, H), e, "amax", include_self=True)
+        ex = (e - m.index_select(0, g.row2)).exp()
+        s = torch.zeros(n, H).index_add_(0, g.row2, ex)
+        alpha = ex / s.index_select(0, g.row2)
+        out = torch.zeros(n, H, C).index_add_(0, g.row2, xj * alpha.unsqueeze(-1))
+        return out.reshape(n, H * C) + self.bias
+
+
+class GIN(torch.nn.Module):
+    """PyTorch Geometric's GINConv(MLP) with eps = 0: (1 + eps) x + sum of in-neighbours by
+    index_select + index_add_, then Linear, ReLU, Linear."""
+
+    def __init__(self, f, hid):
+        super().__init__()
+        self.eps = 0.0
+        self.mlp = torch.nn.Sequential(torch.nn.Linear(f, hid), torch.nn.ReLU(), torch.nn.Linear(hid, hid))
+
+    def forward(self, g, x, how):
+        agg = torch.zeros_like(x).index_add_(0, g.row, x.index_select(0, g.col))
+        return self.mlp((1 + self.eps) * x + agg)
+
+
 def timed(fn, repeat, warmup, budget):
     """p50 and min of up to repeat runs after warmup; slow variants stop after budget seconds
     of timed runs (at least 3 runs), so one slow way cannot hold the whole benchmark."""
@@ -180,7 +223,7 @@ def main():
     p.add_argument("-warmup", type=int, default=2)
     p.add_argument("-budget", type=float, default=15, help="seconds of timed runs per variant, at least 3 runs")
     p.add_argument("-variants", default="csr,coo,index_add", help="which ways to run: csr, coo, index_add, or fast (CSR; scatter for GAT)")
-    p.add_argument("-ops", default="aggregate_mean,gcn_forward,gat_forward,sage2_forward,gcn2_train_step,sage2_train_step")
+    p.add_argument("-ops", default="aggregate_mean,gcn_forward,gat_forward,gatv2_forward,gin_forward,sage2_forward,gcn2_train_step,sage2_train_step")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -205,17 +248,22 @@ def main():
         "aggregate_mean": ("csr", "coo", "index_add"),
         "gcn_forward": ("csr", "coo", "index_add"),
         "gat_forward": ("csr", "index_add"),
+        "gatv2_forward": ("index_add",),
+        "gin_forward": ("index_add",),
         "sage2_forward": ("csr", "coo", "index_add"),
         "gcn2_train_step": ("csr", "coo", "index_add"),
         "sage2_train_step": ("csr", "coo", "index_add"),
     }
     names = {"csr": "sparse.mm CSR", "coo": "sparse.mm COO", "index_add": "gather + index_add_"}
     names_gat = {"csr": "segment_reduce + per-head CSR spmm", "index_add": "scatter (PyG-style)"}
+    names_mp = {"index_add": "index_select + index_add_ (PyG-style)"}
     gcn1 = GCN([f, hid])
     with torch.no_grad():
         gcn1.lins[0].weight.copy_(gw.t())
         gcn1.biases[0].copy_(gb)
     gat = GAT(f, 8, hid // 8)
+    gatv2 = GATv2(f, 8, hid // 8)
+    gin = GIN(f, hid)
     sage2f = SAGE([f, hid, hid])
 
     def train_step(model, how):
@@ -233,10 +281,10 @@ def main():
             wanted = a.variants.split(",")
             if "fast" in wanted:
                 # The fastest way of each op on this machine: CSR, and the scatter form for GAT.
-                wanted = ["index_add"] if op == "gat_forward" else ["csr"]
+                wanted = ["index_add"] if op in ("gat_forward", "gatv2_forward", "gin_forward") else ["csr"]
             if how not in wanted:
                 continue
-            name = (names_gat if op == "gat_forward" else names)[how]
+            name = (names_gat if op == "gat_forward" else names_mp if op in ("gatv2_forward", "gin_forward") else names)[how]
             rec = {"op": op, "variant": name}
             if how == "index_add" and gathered > GATHER_LIMIT:
                 rec["error"] = "skipped: the gathered (E, F) rows would take %.1f GB" % (gathered / 1e9)
@@ -249,6 +297,10 @@ def main():
                     fn = lambda: gcn1(g, x, how)
                 elif op == "gat_forward":
                     fn = lambda: gat(g, x, how)
+                elif op == "gatv2_forward":
+                    fn = lambda: gatv2(g, x, how)
+                elif op == "gin_forward":
+                    fn = lambda: gin(g, x, how)
                 elif op == "sage2_forward":
                     fn = lambda: sage2f(g, x, how)
                 elif op == "gcn2_train_step":
