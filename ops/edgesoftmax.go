@@ -79,18 +79,21 @@ func (o *edgeSoftmaxOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Valu
 }
 
 func edgeSoftmax[T Float](a *graph.CSR, s, y []T, heads int) {
+	exp := expFor[T]()
 	forRows(a, heads, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			e0, e1 := a.RowPtr[i], a.RowPtr[i+1]
 			for h := 0; h < heads; h++ {
 				m := math.Inf(-1)
 				for e := e0; e < e1; e++ {
-					m = math.Max(m, float64(s[e*heads+h]))
+					if v := float64(s[e*heads+h]); v > m || v != v {
+						m = v
+					}
 				}
 				// A group whose maximum is +Inf or NaN yields NaN, as torch.softmax does.
 				sum := 0.0
 				for e := e0; e < e1; e++ {
-					v := math.Exp(float64(s[e*heads+h]) - m)
+					v := exp(float64(s[e*heads+h]) - m)
 					y[e*heads+h] = T(v)
 					sum += v
 				}

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -100,23 +101,62 @@ func (o *leakyReLUOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value,
 // forward output, positive where the input was).
 func leakyReLU[T Float](x, dy, y []T, slope T) {
 	forChunks(len(x), 1, func(lo, hi int) {
-		xs, ys := x[lo:hi], y[lo:hi]
-		// Branch-free: the signs of pre-activations are a coin toss.
-		if dy == nil {
-			for i, v := range xs {
-				ys[i] = max(v, 0) + slope*min(v, 0)
-			}
-			return
+		var d []T
+		if dy != nil {
+			d = dy[lo:hi]
 		}
-		ds := dy[lo:hi]
-		for i, v := range xs {
-			s := slope
-			if v > 0 {
-				s = 1
+		switch x := any(x[lo:hi]).(type) {
+		case []float32:
+			var d32 []float32
+			if d != nil {
+				d32 = any(d).([]float32)
 			}
-			ys[i] = s * ds[i]
+			leaky32(x, d32, any(y[lo:hi]).([]float32), float32(slope))
+		case []float64:
+			var d64 []float64
+			if d != nil {
+				d64 = any(d).([]float64)
+			}
+			leaky64(x, d64, any(y[lo:hi]).([]float64), float64(slope))
 		}
 	})
+}
+
+// leaky32 multiplies by 1 or slope chosen from the bits, without a branch: the signs of
+// pre-activations are a coin toss. v > 0 picks 1; zero, negative numbers and NaN pick slope
+// (so NaN stays NaN).
+func leaky32(x, dy, y []float32, slope float32) {
+	one, sl := math.Float32bits(1), math.Float32bits(slope)
+	y = y[:len(x)]
+	if dy == nil {
+		for i, v := range x {
+			m := uint32(int32(math.Float32bits(-v)) >> 31) // all ones where -v < 0, i.e. v > 0
+			y[i] = v * math.Float32frombits(one&m|sl&^m)
+		}
+		return
+	}
+	dy = dy[:len(x)]
+	for i, v := range x {
+		m := uint32(int32(math.Float32bits(-v)) >> 31)
+		y[i] = dy[i] * math.Float32frombits(one&m|sl&^m)
+	}
+}
+
+func leaky64(x, dy, y []float64, slope float64) {
+	one, sl := math.Float64bits(1), math.Float64bits(slope)
+	y = y[:len(x)]
+	if dy == nil {
+		for i, v := range x {
+			m := uint64(int64(math.Float64bits(-v)) >> 63)
+			y[i] = v * math.Float64frombits(one&m|sl&^m)
+		}
+		return
+	}
+	dy = dy[:len(x)]
+	for i, v := range x {
+		m := uint64(int64(math.Float64bits(-v)) >> 63)
+		y[i] = dy[i] * math.Float64frombits(one&m|sl&^m)
+	}
 }
 
 func (o *leakyReLUOp) DiffWRT(n int) []bool { return diffFirst(n) }
