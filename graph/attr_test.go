@@ -252,3 +252,16 @@ func TestEdgeAttrErrors(t *testing.T) {
 		t.Errorf("a graph without attributes reports %v, %d", a, dim)
 	}
 }
+
+// TestDerivedGraphsAreCached: MeanAggregate calls MeanWeights and the backward pass its
+// Transpose on every graph build; both must be built once per graph.
+func TestDerivedGraphsAreCached(t *testing.T) {
+	g, err := Random(50, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := g.MeanWeights()
+	if g.MeanWeights() != m || m.Transpose() != g.MeanWeights().Transpose() || g.Transpose() != g.Transpose() {
+		t.Error("MeanWeights or Transpose rebuilt on a second call")
+	}
+}

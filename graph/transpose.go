@@ -10,9 +10,12 @@ type Transposed struct {
 	Edge  []int32
 }
 
-// Transpose returns the reverse graph, computed once and cached: the graph is immutable, and
-// every backward pass of every layer on it needs the same reversal. The returned graph carries the
-// original weights and edge attributes permuted into its edge order.
+// Transpose returns the reverse graph, computed once per graph and cached: the graph is
+// immutable, and the backward passes of the layers on it need the same reversal. Derived graphs
+// (GCNNorm, AddSelfLoops, WithWeights) are new graphs with transposes of their own; MeanWeights
+// is cached like Transpose, so mean aggregations over g share one weighted graph and one
+// transpose. The returned graph carries the original weights and edge attributes permuted into
+// its edge order.
 func (g *CSR) Transpose() *Transposed {
 	g.transposeOnce.Do(func() { g.transpose = g.buildTranspose() })
 	return g.transpose

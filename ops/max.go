@@ -9,9 +9,11 @@ import (
 )
 
 // MaxAggregate returns out[i][f] = max_{j -> i} x[j][f], the element-wise maximum over
-// in-neighbours; a node without in-edges gets a zero row. The gradient flows to the neighbour
-// that attains the maximum (the first in edge order on ties), as in PyTorch Geometric's max
-// aggregation.
+// in-neighbours; a node without in-edges gets a zero row. The gradient flows whole to the
+// neighbour that attains the maximum, the first in edge order on ties (as ScatterMax). This is
+// not PyTorch Geometric's rule: its max aggregation is torch.scatter_reduce(reduce="amax"),
+// whose gradient is split evenly among tied elements (checked with PyTorch 1.13); the two agree
+// wherever the maximum is unique, which is almost everywhere for real-valued features.
 func MaxAggregate(a *graph.CSR, x *G.Node) (*G.Node, error) {
 	if err := checkArgs("MaxAggregate", a, x); err != nil {
 		return nil, err

@@ -28,8 +28,8 @@ func ScatterMean(a *graph.CSR, m *G.Node) (*G.Node, error) {
 // ScatterMax returns out[i][f] = max over the in-edges e of i of m[e][f], and a zero row for a
 // node without in-edges. The gradient goes whole to the edge attaining the maximum; on ties, to
 // the first such edge in a's edge order (torch_scatter's scatter_max also routes the whole
-// gradient to one arg-max, while torch.scatter_reduce(reduce="amax"), which recent PyTorch
-// Geometric uses, splits it evenly among the tied edges). NaN counts as the maximum.
+// gradient to one arg-max, while torch.scatter_reduce(reduce="amax"), which PyTorch Geometric's
+// max aggregation uses, splits it evenly among the tied edges). NaN counts as the maximum.
 func ScatterMax(a *graph.CSR, m *G.Node) (*G.Node, error) {
 	return scatterEdges("ScatterMax", a, m, reduceMax)
 }
