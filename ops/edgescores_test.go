@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -38,3 +39,25 @@ var _ = register(func() *opContract {
 }())
 
 func TestEdgeScores(t *testing.T) { runContract(t, "EdgeScores") }
+
+func TestEdgeScoresShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 1))
+	a := smallGraph(t)
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		src := randDense(rng, dt, a.NumSrc, 2)
+		dst := randDense(rng, dt, a.NumDst, 2)
+		got := asFloat64(forwardNodes(t, func(g *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+			return EdgeScores(a, in[0], in[1])
+		}, src, dst))
+		sv, dv, d := asFloat64(src), asFloat64(dst), a.Dst()
+		for e := 0; e < a.NumEdges(); e++ {
+			for h := 0; h < 2; h++ {
+				want := sv[int(a.ColIdx[e])*2+h] + dv[int(d[e])*2+h]
+				if math.Abs(got[e*2+h]-want) > 1e-6 {
+					t.Fatalf("%v: score[%d][%d] = %v, want %v", dt, e, h, got[e*2+h], want)
+				}
+			}
+		}
+		checkGrad(t, func(g *G.ExprGraph, in []*G.Node) (*G.Node, error) { return EdgeScores(a, in[0], in[1]) }, src, dst)
+	}
+}

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -53,3 +54,47 @@ var _ = register(func() *opContract {
 }())
 
 func TestEdgeSoftmax(t *testing.T) { runContract(t, "EdgeSoftmax") }
+
+func TestEdgeSoftmaxShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 1))
+	a := smallGraph(t)
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		for _, shape := range [][]int{{a.NumEdges()}, {a.NumEdges(), 4}} {
+			heads := 1
+			if len(shape) == 2 {
+				heads = shape[1]
+			}
+			s := randDense(rng, dt, shape...)
+			// Large scores must not overflow: shift one group by 1000.
+			for h := 0; h < heads; h++ {
+				set(s, a.RowPtr[2]*heads+h, at(s, a.RowPtr[2]*heads+h)+1000)
+			}
+			got := asFloat64(forwardNodes(t, func(g *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+				return EdgeSoftmax(a, in[0])
+			}, s))
+			sv := asFloat64(s)
+			for i := 0; i < a.NumDst; i++ {
+				for h := 0; h < heads; h++ {
+					den := 0.0
+					for e := a.RowPtr[i]; e < a.RowPtr[i+1]; e++ {
+						den += math.Exp(sv[e*heads+h] - sv[a.RowPtr[i]*heads+h])
+					}
+					for e := a.RowPtr[i]; e < a.RowPtr[i+1]; e++ {
+						want := math.Exp(sv[e*heads+h]-sv[a.RowPtr[i]*heads+h]) / den
+						if d := math.Abs(got[e*heads+h] - want); d > 1e-6 || math.IsNaN(got[e*heads+h]) {
+							t.Fatalf("%v %v: alpha[%d][%d] = %v, want %v", dt, shape, e, h, got[e*heads+h], want)
+						}
+					}
+				}
+			}
+			t.Run(fmt.Sprintf("grad/%v/%v", dt, shape), func(t *testing.T) {
+				checkGrad(t, func(g *G.ExprGraph, in []*G.Node) (*G.Node, error) { return EdgeSoftmax(a, in[0]) }, randDense(rng, dt, shape...))
+			})
+		}
+	}
+	g := G.NewGraph()
+	bad := G.NewVector(g, tensor.Float32, G.WithShape(3), G.WithName("s"))
+	if _, err := EdgeSoftmax(a, bad); err == nil {
+		t.Error("EdgeSoftmax accepted 3 scores for 11 edges")
+	}
+}

@@ -1,11 +1,15 @@
 package ops
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gnnlab/gognn/graph"
 )
 
 // refEdgeWeighted: out[i] block h = sum_{e into i} w[e, h] x[src(e)] block h, naive loops.
@@ -70,3 +74,57 @@ var (
 
 func TestEdgeWeightedAggregate(t *testing.T) { runContract(t, "EdgeWeightedAggregate") }
 func TestSparseMatMul(t *testing.T)          { runContract(t, "SparseMatMul") }
+
+func TestMultiHeadEdgeWeighted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 1))
+	for _, heads := range []int{3, 1, 8} {
+		for _, a := range []*graph.CSR{smallGraph(t), randomWeighted(t, 80, 4, 2)} {
+			for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+				for _, f := range []int{1, 2, 8, 17} {
+					width := heads * f
+					x := randDense(rng, dt, a.NumSrc, width)
+					w := randDense(rng, dt, a.NumEdges(), heads)
+					got := asFloat64(forwardNodes(t, func(g *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+						return EdgeWeightedAggregate(a, in[0], in[1])
+					}, x, w))
+					xs, ws := asFloat64(x), asFloat64(w)
+					for i := 0; i < a.NumDst; i++ {
+						for j := 0; j < width; j++ {
+							want := 0.0
+							for e := a.RowPtr[i]; e < a.RowPtr[i+1]; e++ {
+								want += ws[e*heads+j/f] * xs[int(a.ColIdx[e])*width+j]
+							}
+							if math.Abs(got[i*width+j]-want) > 1e-5*(1+math.Abs(want)) {
+								t.Fatalf("%v f=%d: out[%d][%d] = %v, want %v", dt, f, i, j, got[i*width+j], want)
+							}
+						}
+					}
+					t.Run(fmt.Sprintf("grad/h=%d/%v/f=%d", heads, dt, f), func(t *testing.T) {
+						checkGrad(t, func(g *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+							return EdgeWeightedAggregate(a, in[0], in[1])
+						}, x, w)
+					})
+				}
+			}
+		}
+	}
+}
+
+func TestSparseMatMulDifferentiatesOnlyX(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 1))
+	a := smallGraph(t)
+	x := randDense(rng, tensor.Float64, a.NumSrc, 3)
+	vals := randDense(rng, tensor.Float64, a.NumEdges())
+	build := func(g *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+		v := G.NewVector(g, tensor.Float64, G.WithShape(a.NumEdges()), G.WithValue(vals), G.WithName("vals"))
+		return SparseMatMul(a, v, in[0])
+	}
+	checkGrad(t, build, x)
+	got := asFloat64(forwardNodes(t, build, x))
+	want := reference("edge", a, asFloat64(x), asFloat64(vals), 3)
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Fatalf("element %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+}

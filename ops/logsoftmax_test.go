@@ -36,3 +36,30 @@ var _ = register(&opContract{
 })
 
 func TestLogSoftmaxContract(t *testing.T) { runContract(t, "LogSoftmax") }
+
+func TestLogSoftmax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 1))
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		x := randDense(rng, dt, 5, 4)
+		set(x, 0, 500) // a large logit must not overflow
+		got := asFloat64(forwardNodes(t, func(g *G.ExprGraph, in []*G.Node) (*G.Node, error) { return LogSoftmax(in[0]) }, x))
+		xv := asFloat64(x)
+		for i := 0; i < 5; i++ {
+			m := math.Inf(-1)
+			for c := 0; c < 4; c++ {
+				m = math.Max(m, xv[i*4+c])
+			}
+			s := 0.0
+			for c := 0; c < 4; c++ {
+				s += math.Exp(xv[i*4+c] - m)
+			}
+			for c := 0; c < 4; c++ {
+				want := xv[i*4+c] - m - math.Log(s)
+				if math.Abs(got[i*4+c]-want) > 1e-5*(1+math.Abs(want)) {
+					t.Fatalf("%v: y[%d][%d] = %v, want %v", dt, i, c, got[i*4+c], want)
+				}
+			}
+		}
+		checkGrad(t, func(g *G.ExprGraph, in []*G.Node) (*G.Node, error) { return LogSoftmax(in[0]) }, randDense(rng, dt, 6, 3))
+	}
+}
