@@ -206,18 +206,6 @@ func (o *edgeWeightedGradX) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.
 	return dx, nil
 }
 
-// permute returns w[idx[t]] for every t.
-func permute[T Float](w []T, idx []int32) []T { return permuteRows(w, idx, 1) }
-
-// permuteRows returns the rows of w (each of the given width) in the order idx.
-func permuteRows[T Float](w []T, idx []int32, width int) []T {
-	out := make([]T, len(idx)*width)
-	for t, e := range idx {
-		copy(out[t*width:(t+1)*width], w[int(e)*width:(int(e)+1)*width])
-	}
-	return out
-}
-
 // edgeWeightedGradW computes dw[e] = <dout[dst(e)], x[src(e)]> (per head block) from (x, dout).
 type edgeWeightedGradW struct {
 	opBase
@@ -270,8 +258,4 @@ func (o *edgeWeightedGradW) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.
 		edgeDots(o.g, x.Float64s(), dy.Float64s(), dw.Float64s(), width, o.heads)
 	}
 	return dw, nil
-}
-
-func shapeMismatch(op string, a, b *tensor.Dense) error {
-	return fmt.Errorf("%s: inputs do not match: %v %v and %v %v", op, a.Shape(), a.Dtype(), b.Shape(), b.Dtype())
 }

@@ -244,31 +244,3 @@ func gatSoftmaxBackward[T Float](a *graph.CSR, src, dst, alpha, g, out []T, head
 		}
 	})
 }
-
-// expF32 is e^x in float32 to about 2 ulp: x = k ln2 + r with |r| <= ln2/2 (Cody-Waite), a
-// degree-6 polynomial for e^r, and 2^k through the exponent bits. It underflows to 0 below
-// -87.3; above 88 it defers to math.Exp; NaN stays NaN.
-func expF32(x float32) float32 {
-	switch {
-	case x != x:
-		return x
-	case x > 88:
-		return float32(math.Exp(float64(x)))
-	case x < -87.33654:
-		return 0
-	}
-	const (
-		log2e = 1.44269504088896341
-		ln2hi = 0.693359375
-		ln2lo = -2.12194440e-4
-	)
-	k := float32(math.Floor(float64(x*log2e + 0.5)))
-	r := x - k*ln2hi - k*ln2lo
-	p := float32(1.0/720)*r + 1.0/120
-	p = p*r + 1.0/24
-	p = p*r + 1.0/6
-	p = p*r + 0.5
-	p = p*r + 1
-	p = p*r + 1
-	return p * math.Float32frombits(uint32(int32(k)+127)<<23)
-}

@@ -66,16 +66,6 @@ func logSoftmax[T Float](x, y []T, cols int) {
 	forChunks(len(x)/cols, cols, func(lo, hi int) { logSoftmaxRows(x[lo*cols:hi*cols], y[lo*cols:hi*cols], cols) })
 }
 
-// expFor is e^x at T's precision: float32 rows take expF32, about 2 ulp of float32 at a third
-// of math.Exp's cost, which dominated a 16-class cross-entropy.
-func expFor[T Float]() func(float64) float64 {
-	var z T
-	if _, ok := any(z).(float32); ok {
-		return func(x float64) float64 { return float64(expF32(float32(x))) }
-	}
-	return math.Exp
-}
-
 func logSoftmaxRows[T Float](x, y []T, cols int) {
 	exp := expFor[T]()
 	for i := 0; i+cols <= len(x); i += cols {

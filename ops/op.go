@@ -164,3 +164,29 @@ func (o opBase) sourceInput(vals []G.Value, k int) (*tensor.Dense, int, error) {
 	}
 	return x, x.Shape()[1], nil
 }
+
+func shapeMismatch(op string, a, b *tensor.Dense) error {
+	return fmt.Errorf("%s: inputs do not match: %v %v and %v %v", op, a.Shape(), a.Dtype(), b.Shape(), b.Dtype())
+}
+
+// elementwiseArg returns input k as a contiguous float32 or float64 tensor of any shape.
+func elementwiseArg(op string, vals []G.Value, k int) (*tensor.Dense, error) {
+	if len(vals) <= k {
+		return nil, fmt.Errorf("%s: %d inputs, want at least %d", op, len(vals), k+1)
+	}
+	t, ok := vals[k].(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("%s: input %d is %T, want a dense tensor", op, k, vals[k])
+	}
+	return denseArg(op, vals, k, t.Dims())
+}
+
+func checkArgs(op string, a *graph.CSR, x *G.Node) error {
+	if a == nil {
+		return fmt.Errorf("ops: %s: nil graph", op)
+	}
+	if x == nil {
+		return fmt.Errorf("ops: %s: nil input node", op)
+	}
+	return nil
+}

@@ -140,15 +140,3 @@ func reluGrad64(y, dy, dx []float64) {
 		dx[i] = math.Float64frombits(math.Float64bits(dy[i]) & m)
 	}
 }
-
-// elementwiseArg returns input k as a contiguous float32 or float64 tensor of any shape.
-func elementwiseArg(op string, vals []G.Value, k int) (*tensor.Dense, error) {
-	if len(vals) <= k {
-		return nil, fmt.Errorf("%s: %d inputs, want at least %d", op, len(vals), k+1)
-	}
-	t, ok := vals[k].(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("%s: input %d is %T, want a dense tensor", op, k, vals[k])
-	}
-	return denseArg(op, vals, k, t.Dims())
-}

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/chewxy/hm"
@@ -58,16 +57,6 @@ func WeightedAggregate(a *graph.CSR, x *G.Node) (*G.Node, error) {
 		return nil, errors.New("ops: WeightedAggregate needs edge weights; build them with graph.CSR.GCNNorm or WithWeights")
 	}
 	return G.ApplyOp(newSpmm("weighted_aggregate", a), x)
-}
-
-func checkArgs(op string, a *graph.CSR, x *G.Node) error {
-	if a == nil {
-		return fmt.Errorf("ops: %s: nil graph", op)
-	}
-	if x == nil {
-		return fmt.Errorf("ops: %s: nil input node", op)
-	}
-	return nil
 }
 
 // spmmOp multiplies node features by a fixed sparse matrix, out = A x, where A's entries are the
