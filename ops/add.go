@@ -27,11 +27,6 @@ func Add(x, y *G.Node) (*G.Node, error) {
 
 type addOp struct{ opBase }
 
-var (
-	_ G.SDOp            = (*addOp)(nil)
-	_ G.UsePreallocDoer = (*addOp)(nil)
-)
-
 func (o *addOp) Arity() int { return 2 }
 func (o *addOp) Type() hm.Type {
 	a := hm.TypeVariable('a')

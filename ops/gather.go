@@ -70,11 +70,6 @@ type gatherOp struct {
 	inv64   []float64
 }
 
-var (
-	_ G.SDOp            = (*gatherOp)(nil)
-	_ G.UsePreallocDoer = (*gatherOp)(nil)
-)
-
 func newGather(m *rowMap, mean bool) *gatherOp {
 	name := "gather_" + m.String()
 	if mean {

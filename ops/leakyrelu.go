@@ -34,11 +34,6 @@ type leakyReLUOp struct {
 	grad  bool
 }
 
-var (
-	_ G.SDOp            = (*leakyReLUOp)(nil)
-	_ G.UsePreallocDoer = (*leakyReLUOp)(nil)
-)
-
 func (o *leakyReLUOp) Arity() int {
 	if o.grad {
 		return 2

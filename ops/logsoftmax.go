@@ -22,12 +22,6 @@ func LogSoftmax(x *G.Node) (*G.Node, error) {
 
 type logSoftmaxOp struct{ opBase }
 
-var (
-	_ G.SDOp            = (*logSoftmaxOp)(nil)
-	_ G.UsePreallocDoer = (*logSoftmaxOp)(nil)
-	_ G.UsePreallocDoer = (*logSoftmaxGradOp)(nil)
-)
-
 func (*logSoftmaxOp) Arity() int                         { return 1 }
 func (*logSoftmaxOp) Type() hm.Type                      { return hm.NewFnType(matrixType, matrixType) }
 func (*logSoftmaxOp) DiffWRT(int) []bool                 { return []bool{true} }

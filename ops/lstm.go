@@ -58,13 +58,6 @@ type lstmSeqOp struct {
 	steps      []int // read-only
 }
 
-var (
-	_ G.SDOp            = (*lstmSeqOp)(nil)
-	_ G.UsePreallocDoer = (*lstmSeqOp)(nil)
-	_ G.UsePreallocDoer = (*lstmSeqGradOp)(nil)
-	_ G.UsePreallocDoer = (*flatPartOp)(nil)
-)
-
 func (o *lstmSeqOp) Arity() int { return 3 }
 func (o *lstmSeqOp) Type() hm.Type {
 	return hm.NewFnType(matrixType, matrixType, vectorType, matrixType)

@@ -83,11 +83,6 @@ type scatterOp struct {
 	scratch mapScratch
 }
 
-var (
-	_ G.SDOp            = (*scatterOp)(nil)
-	_ G.UsePreallocDoer = (*scatterOp)(nil)
-)
-
 func newScatter(m *rowMap, r reduction) *scatterOp {
 	return &scatterOp{opBase: opBase{name: "scatter_" + reductionNames[r] + "_" + m.String(), g: m.g}, m: m, reduce: r}
 }
@@ -175,8 +170,6 @@ type scatterMaxGradOp struct {
 	m       *rowMap
 	scratch mapScratch
 }
-
-var _ G.UsePreallocDoer = (*scatterMaxGradOp)(nil)
 
 func newScatterMaxGrad(m *rowMap) *scatterMaxGradOp {
 	return &scatterMaxGradOp{opBase: opBase{name: "scatter_max_grad_" + m.String(), g: m.g}, m: m}
