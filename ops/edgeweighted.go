@@ -233,22 +233,11 @@ func (o *edgeWeightedGradW) Do(vals ...G.Value) (G.Value, error) {
 }
 
 func (o *edgeWeightedGradW) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
-	x, err := denseArg(o.name, vals, 0, 2)
+	x, dy, width, err := inputAndGrad(o.name, vals, o.g.NumSrc, o.g.NumDst)
 	if err != nil {
 		return nil, err
 	}
-	dy, err := denseArg(o.name, vals, 1, 2)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkMatrix(o.name, "input", x.Shape(), o.g.NumSrc); err != nil {
-		return nil, err
-	}
-	if err := checkMatrix(o.name, "output gradient", dy.Shape(), o.g.NumDst); err != nil {
-		return nil, err
-	}
-	width := x.Shape()[1]
-	if dy.Shape()[1] != width || dy.Dtype() != x.Dtype() || width%o.heads != 0 {
+	if width%o.heads != 0 {
 		return nil, shapeMismatch(o.name, x, dy)
 	}
 	dw := o.output(prealloc, x.Dtype(), o.shape(), x, dy)

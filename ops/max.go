@@ -75,23 +75,9 @@ func (o *maxGradOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 func (o *maxGradOp) Do(vals ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, vals...) }
 
 func (o *maxGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
-	x, err := denseArg(o.name, vals, 0, 2)
+	x, dy, width, err := inputAndGrad(o.name, vals, o.g.NumSrc, o.g.NumDst)
 	if err != nil {
 		return nil, err
-	}
-	dy, err := denseArg(o.name, vals, 1, 2)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkMatrix(o.name, "input", x.Shape(), o.g.NumSrc); err != nil {
-		return nil, err
-	}
-	width := x.Shape()[1]
-	if err := checkMatrix(o.name, "output gradient", dy.Shape(), o.g.NumDst); err != nil {
-		return nil, err
-	}
-	if dy.Shape()[1] != width || dy.Dtype() != x.Dtype() {
-		return nil, shapeMismatch(o.name, x, dy)
 	}
 	dx := o.output(prealloc, x.Dtype(), x.Shape().Clone(), x, dy)
 	if x.Dtype() == tensor.Float32 {

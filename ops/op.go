@@ -165,6 +165,28 @@ func (o opBase) sourceInput(vals []G.Value, k int) (*tensor.Dense, int, error) {
 	return x, x.Shape()[1], nil
 }
 
+// inputAndGrad returns arguments 0 and 1 of a backward op as the forward's (xRows, F) input and
+// the (dyRows, F) output gradient, of one dtype, and F.
+func inputAndGrad(op string, vals []G.Value, xRows, dyRows int) (x, dy *tensor.Dense, width int, err error) {
+	if x, err = denseArg(op, vals, 0, 2); err != nil {
+		return nil, nil, 0, err
+	}
+	if dy, err = denseArg(op, vals, 1, 2); err != nil {
+		return nil, nil, 0, err
+	}
+	if err = checkMatrix(op, "input", x.Shape(), xRows); err != nil {
+		return nil, nil, 0, err
+	}
+	if err = checkMatrix(op, "output gradient", dy.Shape(), dyRows); err != nil {
+		return nil, nil, 0, err
+	}
+	width = x.Shape()[1]
+	if dy.Shape()[1] != width || dy.Dtype() != x.Dtype() {
+		return nil, nil, 0, shapeMismatch(op, x, dy)
+	}
+	return x, dy, width, nil
+}
+
 func shapeMismatch(op string, a, b *tensor.Dense) error {
 	return fmt.Errorf("%s: inputs do not match: %v %v and %v %v", op, a.Shape(), a.Dtype(), b.Shape(), b.Dtype())
 }

@@ -202,23 +202,9 @@ func (o *scatterMaxGradOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 func (o *scatterMaxGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
-	x, err := denseArg(o.name, vals, 0, 2)
+	x, dy, width, err := inputAndGrad(o.name, vals, o.m.items, o.m.nodes)
 	if err != nil {
 		return nil, err
-	}
-	dy, err := denseArg(o.name, vals, 1, 2)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkMatrix(o.name, "input", x.Shape(), o.m.items); err != nil {
-		return nil, err
-	}
-	width := x.Shape()[1]
-	if err := checkMatrix(o.name, "output gradient", dy.Shape(), o.m.nodes); err != nil {
-		return nil, err
-	}
-	if dy.Shape()[1] != width || dy.Dtype() != x.Dtype() {
-		return nil, shapeMismatch(o.name, x, dy)
 	}
 	_, gr, err := o.m.resolve(o.name, &o.scratch, vals, 2, true)
 	if err != nil {
