@@ -10,6 +10,12 @@
 //	                  d_i^-1/2 d_j^-1/2, plus bias
 //	gat_forward       nn.GATConv 8 heads x 8 concatenated (64), self-loops, LeakyReLU 0.2,
 //	                  softmax over each node's incoming edges
+//	gatv2_forward     GATv2 8 heads x 8 concatenated (64), self-loops, written on the edge-level
+//	                  ops: x W_l, x W_r, GatherSrc + GatherDst, Add, LeakyReLU 0.2, per-head
+//	                  scores (one product with a block-diagonal matrix of the attention
+//	                  vectors), EdgeSoftmax, EdgeWeightedAggregate, bias
+//	gin_forward       GIN with eps 0 on the edge-level ops, ScatterSum(GatherSrc(x)) + (1+eps) x,
+//	                  then the MLP 128->64->64 (ReLU between)
 //	sage2_forward     two nn.SAGEConv mean layers 128->64->64, each lin_l(mean of neighbours) +
 //	                  lin_r(self), ReLU between
 //	gcn2_train_step   GCN 128->64->16, ReLU between, cross-entropy over all nodes against fixed

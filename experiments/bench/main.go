@@ -1,5 +1,6 @@
 // Command bench measures the framework's GNN workloads (package bench: mean aggregation, GCN,
-// GAT and two-layer GraphSAGE forward passes, GCN and GraphSAGE training steps) on a seeded
+// GAT, GATv2 and GIN on the edge-level ops, and two-layer GraphSAGE forward passes, GCN and
+// GraphSAGE training steps) on a seeded
 // random graph with every node of in-degree -deg and 128 float32 features, at N = 10,000, -n
 // and 1,000,000 nodes, next to a plain-PyTorch peer on the same inputs (when /usr/bin/python3
 // imports torch) and the seed project's claimed numbers. Peak memory is measured per op in a
