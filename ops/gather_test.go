@@ -67,3 +67,54 @@ func TestGatherScatterMessagePassing(t *testing.T) {
 		t.Fatalf("ScatterSum(GatherSrc(x)) differs from SumAggregate(x) at element %d", k)
 	}
 }
+
+// TestNoEdges runs the gather/scatter pair forward and backward on a graph without edges and
+// an empty index: empty edge matrices, zero node rows, zero gradients, no panic.
+func TestNoEdges(t *testing.T) {
+	a, err := graph.FromEdges(3, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xv := randDense(rand.New(rand.NewPCG(1, 1)), tensor.Float64, 3, 2)
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float64, 2, G.WithShape(3, 2), G.WithValue(xv), G.WithName("x"))
+	m, err := GatherSrc(a, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ScatterMax(a, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := NewIndex(g, "idx", 0)
+	sel, err := IndexSelect(x, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ScatterAdd(sel, idx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := G.Must(G.Add(G.Must(G.Sum(s)), G.Must(G.Sum(back))))
+	if _, err := G.Grad(loss, x); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []*G.Node{s, back} {
+		for _, v := range asFloat64(n.Value().(*tensor.Dense)) {
+			if v != 0 {
+				t.Fatalf("%s: %v, want zeros", n.Name(), n.Value())
+			}
+		}
+	}
+	gv, _ := x.Grad()
+	for _, v := range asFloat64(gv.(*tensor.Dense)) {
+		if v != 0 {
+			t.Fatalf("gradient %v, want zeros", gv)
+		}
+	}
+}
