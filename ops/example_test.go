@@ -39,3 +39,41 @@ func ExampleWeightedAggregate() {
 	fmt.Println(h.Shape())
 	// Output: (1000, 64)
 }
+
+// Scoring node pairs whose indices change every epoch, as a link-prediction loop does with
+// fresh negative samples: the index is an input of the compiled graph, not part of it.
+func ExampleIndexSelect() {
+	g := gorgonia.NewGraph()
+	emb := tensor.New(tensor.WithShape(4, 2), tensor.WithBacking([]float64{0, 1, 1, 0, 1, 1, 2, 0}))
+	z := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(4, 2), gorgonia.WithValue(emb), gorgonia.WithName("z"))
+	src := ops.NewIndex(g, "src", 3)
+	dst := ops.NewIndex(g, "dst", 3)
+	zs, err := ops.IndexSelect(z, src)
+	if err != nil {
+		panic(err)
+	}
+	zd, err := ops.IndexSelect(z, dst)
+	if err != nil {
+		panic(err)
+	}
+	// The score of pair k is <z[src[k]], z[dst[k]]>.
+	score := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.HadamardProd(zs, zd)), 1))
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	for _, pairs := range [][2][]int{{{0, 1, 2}, {1, 2, 3}}, {{3, 3, 0}, {2, 0, 2}}} {
+		if err := ops.SetIndex(src, pairs[0]); err != nil {
+			panic(err)
+		}
+		if err := ops.SetIndex(dst, pairs[1]); err != nil {
+			panic(err)
+		}
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			panic(err)
+		}
+		fmt.Println(score.Value().Data())
+	}
+	// Output:
+	// [0 1 2]
+	// [2 0 1]
+}
