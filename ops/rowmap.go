@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/ops/asm"
 )
 
 // A rowMap is what a gather/scatter pair shares: every item k (an edge, a selected row, a row of a
@@ -193,6 +194,12 @@ func checkFeatureNode(op, what string, x *G.Node, rows int) (tensor.Shape, error
 	return s, nil
 }
 
+// prefetchGroups switches the software prefetch of the rows a gather or scatter reads next
+// (float32, with the assembly backend); gatherAhead is how many rows ahead a gather asks.
+var prefetchGroups = true
+
+const gatherAhead = 8
+
 var (
 	iotaMu  sync.Mutex
 	iotaBuf []int32
@@ -216,8 +223,13 @@ func iota32(n int) []int32 {
 // the given width, in parallel over k.
 func gatherRows[T Float](rows []int32, x, y []T, width int, scale []T) {
 	k := kernelsFor[T]()
+	x32, _ := any(x).([]float32)
 	forChunks(len(rows), width, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
+			if x32 != nil && prefetchGroups && i+gatherAhead < hi {
+				r := int(rows[i+gatherAhead])
+				asm.PrefetchF32(x32[r*width : (r+1)*width])
+			}
 			r := int(rows[i])
 			yi := y[i*width : (i+1)*width]
 			copy(yi, x[r*width:(r+1)*width])
@@ -233,9 +245,17 @@ func gatherRows[T Float](rows []int32, x, y []T, width int, scale []T) {
 // order, so results do not depend on the number of workers. An empty row is zero.
 func sumGroups[T Float](gr *graph.CSR, x, y []T, width int, mean bool) {
 	k := kernelsFor[T]()
+	x32, _ := any(x).([]float32)
 	forRows(gr, width, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			e0, e1 := gr.RowPtr[i], gr.RowPtr[i+1]
+			if x32 != nil && prefetchGroups && i+1 < hi {
+				// The next row's items are scattered over x (a scatter's input is as large as
+				// the edge list): ask for them while this row is summed.
+				for _, it := range gr.ColIdx[e1:gr.RowPtr[i+2]] {
+					asm.PrefetchF32(x32[int(it)*width : int(it+1)*width])
+				}
+			}
 			yi := y[i*width : (i+1)*width]
 			k.gatherSum(yi, x, width, gr.ColIdx[e0:e1], nil)
 			if mean && e1-e0 > 1 {

@@ -50,6 +50,10 @@ func BenchmarkGatherScatter(b *testing.B) {
 	run("scatter/ScatterSum", newScatter(dstMap(a), reduceSum), m)
 	run("scatter/GatherSrc_backward", newScatter(srcMap(a), reduceSum), m)
 	run("scatter/ScatterAdd", newScatter(indexMap("index", n, E, false), reduceSum), m, idx)
+	prefetchGroups = false
+	run("scatter/GatherSrc_backward_noprefetch", newScatter(srcMap(a), reduceSum), m)
+	run("gather/GatherSrc_noprefetch", newGather(srcMap(a), false), x)
+	prefetchGroups = true
 
 	b.Run("stream/copy/"+shape, func(b *testing.B) {
 		s, d := m.Float32s(), make([]float32, E*width)
