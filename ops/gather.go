@@ -22,7 +22,7 @@ func GatherSrc(a *graph.CSR, x *G.Node) (*G.Node, error) {
 	if _, err := checkFeatureNode("GatherSrc", "x", x, a.NumSrc); err != nil {
 		return nil, err
 	}
-	return G.ApplyOp(newGather(srcMap(a), false), x)
+	return G.ApplyOp(newGather(srcMap("GatherSrc", a), false, false), x)
 }
 
 // GatherDst returns the (E, F) matrix of the destination rows of a's edges, in a's edge order:
@@ -36,7 +36,7 @@ func GatherDst(a *graph.CSR, x *G.Node) (*G.Node, error) {
 	if _, err := checkFeatureNode("GatherDst", "x", x, a.NumDst); err != nil {
 		return nil, err
 	}
-	return G.ApplyOp(newGather(dstMap(a), false), x)
+	return G.ApplyOp(newGather(dstMap("GatherDst", a), false, false), x)
 }
 
 // IndexSelect returns the (K, F) matrix of rows x[idx[k]], as torch.index_select(x, 0, idx). x
@@ -56,7 +56,7 @@ func IndexSelect(x, idx *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return G.ApplyOp(newGather(indexMap("index", s[0], k, false), false), x, idx)
+	return G.ApplyOp(newGather(indexMap("IndexSelect", "index", s[0], k, false), false, false), x, idx)
 }
 
 // gatherOp copies node rows onto items, y[k] = x[rows[k]] for a rowMap; with mean, each row is
@@ -65,17 +65,18 @@ type gatherOp struct {
 	opBase
 	m       *rowMap
 	mean    bool
+	grad    bool // the backward op of a scatter
 	scratch mapScratch
 	inv32   []float32
 	inv64   []float64
 }
 
-func newGather(m *rowMap, mean bool) *gatherOp {
+func newGather(m *rowMap, mean, grad bool) *gatherOp {
 	name := "gather_" + m.String()
 	if mean {
 		name = "gather_mean_" + m.String()
 	}
-	return &gatherOp{opBase: opBase{name: name, g: m.g}, m: m, mean: mean}
+	return &gatherOp{opBase: opBase{name: name, g: m.g}, m: m, mean: mean, grad: grad}
 }
 
 func (o *gatherOp) Arity() int {
@@ -106,15 +107,16 @@ func (o *gatherOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 func (o *gatherOp) Do(vals ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, vals...) }
 
 func (o *gatherOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
-	x, err := denseArg(o.name, vals, 0, 2)
+	op := o.m.errPrefix(o.grad)
+	x, err := denseArg(op, vals, 0, 2)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkMatrix(o.name, "input", x.Shape(), o.m.nodes); err != nil {
+	if err := checkMatrix(op, "input", x.Shape(), o.m.nodes); err != nil {
 		return nil, err
 	}
 	width := x.Shape()[1]
-	rows, gr, err := o.m.resolve(o.name, &o.scratch, vals, 1, o.mean)
+	rows, gr, err := o.m.resolve(op, &o.scratch, vals, 1, o.mean)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +146,7 @@ func (o *gatherOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 	if o.mean {
 		reduce = reduceMean
 	}
-	return adjoint(newScatter(o.m, reduce), inputs, grad)
+	return adjoint(newScatter(o.m, reduce, true), inputs, grad)
 }
 
 // diffFirst says an op is differentiable in its first input only (the others are indices).

@@ -21,7 +21,8 @@ import (
 // A map is either fixed, from a graph (sources or destinations of its edges), or read at run
 // time from an index input, a 1-D tensor.Int node whose value may change between runs.
 type rowMap struct {
-	kind         string     // "src", "dst", "index" or "segment": in op names and errors
+	kind         string     // "src", "dst", "index" or "segment": in op names
+	api          string     // the exported op that made the map: in errors
 	g            *graph.CSR // the graph of a fixed map, nil otherwise
 	nodes, items int
 	sorted       bool // the index input must be non-decreasing (segment vectors)
@@ -38,8 +39,8 @@ type rowMap struct {
 func (m *rowMap) fixed() bool { return m.makeRows != nil }
 
 // srcMap maps every edge of a to its source; its grouping is a's transpose.
-func srcMap(a *graph.CSR) *rowMap {
-	return &rowMap{kind: "src", g: a, nodes: a.NumSrc, items: a.NumEdges(),
+func srcMap(api string, a *graph.CSR) *rowMap {
+	return &rowMap{kind: "src", api: api, g: a, nodes: a.NumSrc, items: a.NumEdges(),
 		makeRows: func() []int32 { return a.ColIdx },
 		makeGroup: func() *graph.CSR {
 			tr := a.Transpose()
@@ -48,8 +49,8 @@ func srcMap(a *graph.CSR) *rowMap {
 }
 
 // dstMap maps every edge of a to its destination; its grouping is a's own rows.
-func dstMap(a *graph.CSR) *rowMap {
-	return &rowMap{kind: "dst", g: a, nodes: a.NumDst, items: a.NumEdges(),
+func dstMap(api string, a *graph.CSR) *rowMap {
+	return &rowMap{kind: "dst", api: api, g: a, nodes: a.NumDst, items: a.NumEdges(),
 		makeRows: a.Dst,
 		makeGroup: func() *graph.CSR {
 			return &graph.CSR{NumSrc: a.NumEdges(), NumDst: a.NumDst, RowPtr: a.RowPtr, ColIdx: iota32(a.NumEdges())}
@@ -57,8 +58,16 @@ func dstMap(a *graph.CSR) *rowMap {
 }
 
 // indexMap is a map read from an index input of the given length, values in [0, nodes).
-func indexMap(kind string, nodes, items int, sorted bool) *rowMap {
-	return &rowMap{kind: kind, nodes: nodes, items: items, sorted: sorted}
+func indexMap(api, kind string, nodes, items int, sorted bool) *rowMap {
+	return &rowMap{kind: kind, api: api, nodes: nodes, items: items, sorted: sorted}
+}
+
+// errPrefix names, in run-time errors, the exported op a gather or scatter belongs to.
+func (m *rowMap) errPrefix(grad bool) string {
+	if grad {
+		return "ops: " + m.api + " (gradient)"
+	}
+	return "ops: " + m.api
 }
 
 func (m *rowMap) String() string {

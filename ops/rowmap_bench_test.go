@@ -45,14 +45,14 @@ func BenchmarkGatherScatter(b *testing.B) {
 			}
 		})
 	}
-	run("gather/GatherSrc", newGather(srcMap(a), false), x)
-	run("gather/IndexSelect", newGather(indexMap("index", n, E, false), false), x, idx)
-	run("scatter/ScatterSum", newScatter(dstMap(a), reduceSum), m)
-	run("scatter/GatherSrc_backward", newScatter(srcMap(a), reduceSum), m)
-	run("scatter/ScatterAdd", newScatter(indexMap("index", n, E, false), reduceSum), m, idx)
+	run("gather/GatherSrc", newGather(srcMap("GatherSrc", a), false, false), x)
+	run("gather/IndexSelect", newGather(indexMap("IndexSelect", "index", n, E, false), false, false), x, idx)
+	run("scatter/ScatterSum", newScatter(dstMap("ScatterSum", a), reduceSum, false), m)
+	run("scatter/GatherSrc_backward", newScatter(srcMap("GatherSrc", a), reduceSum, true), m)
+	run("scatter/ScatterAdd", newScatter(indexMap("ScatterAdd", "index", n, E, false), reduceSum, false), m, idx)
 	prefetchGroups = false
-	run("scatter/GatherSrc_backward_noprefetch", newScatter(srcMap(a), reduceSum), m)
-	run("gather/GatherSrc_noprefetch", newGather(srcMap(a), false), x)
+	run("scatter/GatherSrc_backward_noprefetch", newScatter(srcMap("GatherSrc", a), reduceSum, true), m)
+	run("gather/GatherSrc_noprefetch", newGather(srcMap("GatherSrc", a), false, false), x)
 	prefetchGroups = true
 
 	b.Run("stream/copy/"+shape, func(b *testing.B) {

@@ -41,7 +41,7 @@ func scatterEdges(op string, a *graph.CSR, m *G.Node, r reduction) (*G.Node, err
 	if _, err := checkFeatureNode(op, "edge matrix m", m, a.NumEdges()); err != nil {
 		return nil, err
 	}
-	return G.ApplyOp(newScatter(dstMap(a), r), m)
+	return G.ApplyOp(newScatter(dstMap(op, a), r, false), m)
 }
 
 // ScatterAdd returns the (n, F) matrix out[j] = sum over k with idx[k] = j of src[k], as
@@ -61,7 +61,7 @@ func ScatterAdd(src, idx *G.Node, n int) (*G.Node, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("ops: ScatterAdd: %d output rows; want n >= 0", n)
 	}
-	return G.ApplyOp(newScatter(indexMap("index", n, k, false), reduceSum), src, idx)
+	return G.ApplyOp(newScatter(indexMap("ScatterAdd", "index", n, k, false), reduceSum, false), src, idx)
 }
 
 type reduction int
@@ -80,11 +80,12 @@ type scatterOp struct {
 	opBase
 	m       *rowMap
 	reduce  reduction
+	grad    bool // the backward op of a gather
 	scratch mapScratch
 }
 
-func newScatter(m *rowMap, r reduction) *scatterOp {
-	return &scatterOp{opBase: opBase{name: "scatter_" + reductionNames[r] + "_" + m.String(), g: m.g}, m: m, reduce: r}
+func newScatter(m *rowMap, r reduction, grad bool) *scatterOp {
+	return &scatterOp{opBase: opBase{name: "scatter_" + reductionNames[r] + "_" + m.String(), g: m.g}, m: m, reduce: r, grad: grad}
 }
 
 func (o *scatterOp) Arity() int {
@@ -115,15 +116,16 @@ func (o *scatterOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 func (o *scatterOp) Do(vals ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, vals...) }
 
 func (o *scatterOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
-	x, err := denseArg(o.name, vals, 0, 2)
+	op := o.m.errPrefix(o.grad)
+	x, err := denseArg(op, vals, 0, 2)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkMatrix(o.name, "input", x.Shape(), o.m.items); err != nil {
+	if err := checkMatrix(op, "input", x.Shape(), o.m.items); err != nil {
 		return nil, err
 	}
 	width := x.Shape()[1]
-	_, gr, err := o.m.resolve(o.name, &o.scratch, vals, 1, true)
+	_, gr, err := o.m.resolve(op, &o.scratch, vals, 1, true)
 	if err != nil {
 		return nil, err
 	}
@@ -158,9 +160,9 @@ func (o *scatterOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 		out[0] = dx
 		return out, nil
 	case reduceMean:
-		return adjoint(newGather(o.m, true), inputs, grad)
+		return adjoint(newGather(o.m, true, true), inputs, grad)
 	}
-	return adjoint(newGather(o.m, false), inputs, grad)
+	return adjoint(newGather(o.m, false, true), inputs, grad)
 }
 
 // scatterMaxGradOp computes dx from (x, dy[, idx]) for a max scatter, finding the arg-max items
@@ -202,11 +204,12 @@ func (o *scatterMaxGradOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 func (o *scatterMaxGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
-	x, dy, width, err := inputAndGrad(o.name, vals, o.m.items, o.m.nodes)
+	op := o.m.errPrefix(true)
+	x, dy, width, err := inputAndGrad(op, vals, o.m.items, o.m.nodes)
 	if err != nil {
 		return nil, err
 	}
-	_, gr, err := o.m.resolve(o.name, &o.scratch, vals, 2, true)
+	_, gr, err := o.m.resolve(op, &o.scratch, vals, 2, true)
 	if err != nil {
 		return nil, err
 	}

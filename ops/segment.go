@@ -45,5 +45,5 @@ func segment(op string, x, seg *G.Node, numSegments int, r reduction) (*G.Node, 
 	if numSegments < 0 {
 		return nil, fmt.Errorf("ops: %s: %d segments; want numSegments >= 0", op, numSegments)
 	}
-	return G.ApplyOp(newScatter(indexMap("segment", numSegments, n, true), r), x, seg)
+	return G.ApplyOp(newScatter(indexMap(op, "segment", numSegments, n, true), r, false), x, seg)
 }
