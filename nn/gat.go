@@ -61,8 +61,7 @@ type GATConv struct {
 
 	c     *Context
 	loops derived[*graph.CSR]
-	graph *graph.CSR
-	alpha *G.Node
+	attention
 }
 
 var _ interface {
@@ -139,7 +138,6 @@ func (l *GATConv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.graph = g
 	h, err := l.Lin.Apply(x) // (N, Heads*Out)
 	if err != nil {
 		return nil, err
@@ -161,14 +159,16 @@ func (l *GATConv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
 	}
 	// Edge logits, LeakyReLU and the softmax over each node's in-edges in one op, with no
 	// per-edge intermediates.
-	if l.alpha, err = ops.GATSoftmax(l.graph, src, dst, l.Cfg.NegativeSlope); err != nil {
-		return nil, err
-	}
-	alpha, err := l.c.Dropout(l.alpha, l.Cfg.Dropout)
+	alpha0, err := ops.GATSoftmax(g, src, dst, l.Cfg.NegativeSlope)
 	if err != nil {
 		return nil, err
 	}
-	out, err := ops.EdgeWeightedAggregate(l.graph, h, alpha)
+	l.attention = attention{graph: g, alpha: alpha0}
+	alpha, err := l.c.Dropout(alpha0, l.Cfg.Dropout)
+	if err != nil {
+		return nil, err
+	}
+	out, err := ops.EdgeWeightedAggregate(g, h, alpha)
 	if err != nil {
 		return nil, err
 	}
@@ -183,32 +183,4 @@ func (l *GATConv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
 // Learnables returns the layer's parameters.
 func (l *GATConv) Learnables() G.Nodes {
 	return append(l.Lin.Learnables(), l.AttSrc, l.AttDst, l.Bias)
-}
-
-// Graph returns the graph the attention is defined on (with self-loops unless NoSelfLoops),
-// after the first Forward.
-func (l *GATConv) Graph() *graph.CSR { return l.graph }
-
-// Attention returns the node of the attention coefficients before dropout, shape (E, Heads)
-// in Graph()'s edge order, after the first Forward.
-func (l *GATConv) Attention() *G.Node { return l.alpha }
-
-// NodeAttention returns, for node i, the neighbours it attends to and their coefficients per
-// head, from a value of Attention() read after a run (see gorgonia.Read).
-func (l *GATConv) NodeAttention(alpha G.Value, i int) (src []int32, weights [][]float64, err error) {
-	if l.graph == nil {
-		return nil, nil, fmt.Errorf("nn: GAT attention read before the first Forward")
-	}
-	if i < 0 || i >= l.graph.NumDst {
-		return nil, nil, fmt.Errorf("nn: GAT attention of node %d: out of range [0, %d)", i, l.graph.NumDst)
-	}
-	rows, err := Rows(alpha)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(rows) != l.graph.NumEdges() {
-		return nil, nil, fmt.Errorf("nn: GAT attention value has %d rows, the graph %d edges", len(rows), l.graph.NumEdges())
-	}
-	lo, hi := l.graph.RowPtr[i], l.graph.RowPtr[i+1]
-	return l.graph.ColIdx[lo:hi:hi], rows[lo:hi:hi], nil
 }
