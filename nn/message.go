@@ -176,6 +176,12 @@ func (p *MessagePassing) ReadsGraph() bool { return true }
 
 // Forward runs message, aggregation and update over a for the input x (a.NumSrc, F).
 func (p *MessagePassing) Forward(a *graph.CSR, x *G.Node) (*G.Node, error) {
+	return p.run(a, x, p.Message)
+}
+
+// run is Forward with the given message function, for layers whose message closes over
+// nodes computed in their Forward.
+func (p *MessagePassing) run(a *graph.CSR, x *G.Node, message func(e *Edges) (Message, error)) (*G.Node, error) {
 	g, err := p.loops.get(a, func(a *graph.CSR) (*graph.CSR, error) {
 		if !p.SelfLoops {
 			return a, nil
@@ -195,7 +201,7 @@ func (p *MessagePassing) Forward(a *graph.CSR, x *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("nn: message passing input of shape %v on a graph of %d sources: want (%d, features)", s, g.NumSrc, g.NumSrc)
 	}
 	e := &Edges{Graph: g, X: x, c: p.c}
-	m, err := p.Message(e)
+	m, err := message(e)
 	if err != nil {
 		return nil, err
 	}
