@@ -18,6 +18,9 @@ type GATv2Config struct {
 	// EdgeDim > 0 adds W_e e_ji (edge attributes of that width, projected to Heads*Out) inside
 	// the score, as PyTorch Geometric's edge_dim.
 	EdgeDim int
+	// GeneralScores computes the scores with general per-edge ops (Edges.SrcAddDst, ReLU, a
+	// matmul) even where the fused score kernel applies (no edge attributes).
+	GeneralScores bool
 }
 
 // GATv2Conv is the dynamic graph attention layer of Brody, Alon and Yahav, "How Attentive are
@@ -32,8 +35,10 @@ type GATv2Config struct {
 // neighbours depends on the query node. W_l and W_r map In to Heads*Out features with biases (as
 // PyTorch Geometric's GATv2Conv), a holds Heads vectors of Out, b is zero-initialised. The
 // message is the plain source row W_l x_j, so after the per-edge scores the aggregation runs on
-// the fused kernels (ops.EdgeSoftmax, ops.EdgeWeightedAggregate). After a forward pass
-// Attention, Graph and NodeAttention read the coefficients as GATConv's do.
+// the fused kernels (ops.EdgeSoftmax, ops.EdgeWeightedAggregate). Without edge attributes the
+// scores themselves are one fused op with no per-edge rows of width Heads*Out (GeneralScores
+// turns it off; both paths are tested against each other). After a forward pass Attention,
+// Graph and NodeAttention read the coefficients as GATConv's do.
 type GATv2Conv struct {
 	Cfg              GATv2Config
 	LinL, LinR       *Linear // LinR == LinL with ShareWeights
@@ -113,15 +118,15 @@ func (l *GATv2Conv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
 		}
 	}
 	out, err := l.mp.run(a, xl, func(e *Edges) (Message, error) {
-		src, err := e.Src(xl)
-		if err != nil {
-			return Message{}, err
+		if l.LinEdge == nil && !l.Cfg.GeneralScores {
+			root, err := e.Root(xr)
+			if err != nil {
+				return Message{}, err
+			}
+			score, err := gatv2Scores(e.Graph, xl, root, l.Att, l.Cfg.Heads, l.Cfg.NegativeSlope)
+			return Message{Src: xl, Score: score}, err
 		}
-		dst, err := e.Dst(xr)
-		if err != nil {
-			return Message{}, err
-		}
-		s, err := G.Add(src, dst)
+		s, err := e.SrcAddDst(xl, xr) // (E, Heads*Out): x_l[j] + x_r[i]
 		if err != nil {
 			return Message{}, err
 		}
@@ -138,16 +143,64 @@ func (l *GATv2Conv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
 				return Message{}, err
 			}
 		}
-		if s, err = LeakyReLU(s, l.Cfg.NegativeSlope); err != nil {
-			return Message{}, err
-		}
-		score, err := headScores(s, l.Att, l.headMask) // (E, Heads)
+		score, err := l.score(e, s, xl, xr)
 		return Message{Src: xl, Score: score}, err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return combineHeads(out, l.Cfg.Concat, l.Cfg.Heads, l.meanOf, l.Bias)
+}
+
+// score returns a . LeakyReLU(s) per head, (E, Heads), for s = x_l[j] + x_r[i] [+ W_e e_ji].
+// LeakyReLU(v) = slope v + (1 - slope) relu(v), and a . (slope v) is linear, so without edge
+// attributes that part is slope (a . x_l[j] + a . x_r[i]): per-node scores added per edge, as
+// in GAT. Only a . relu(v) is computed on the (E, Heads*Out) rows, one pass fewer per edge
+// row in each direction.
+func (l *GATv2Conv) score(e *Edges, s, xl, xr *G.Node) (*G.Node, error) {
+	slope := l.Cfg.NegativeSlope
+	if l.LinEdge != nil || slope == 0 {
+		v, err := LeakyReLU(s, slope)
+		if err != nil {
+			return nil, err
+		}
+		return headScores(v, l.Att, l.headMask)
+	}
+	r, err := ReLU(s)
+	if err != nil {
+		return nil, err
+	}
+	nonlin, err := headScores(r, l.Att, l.headMask)
+	if err != nil {
+		return nil, err
+	}
+	sl, err := headScores(xl, l.Att, l.headMask) // (N, Heads)
+	if err != nil {
+		return nil, err
+	}
+	sr, err := headScores(xr, l.Att, l.headMask)
+	if err != nil {
+		return nil, err
+	}
+	lin, err := e.SrcAddDst(sl, sr)
+	if err != nil {
+		return nil, err
+	}
+	k := func(v float64) *G.Node {
+		if s.Dtype() == tensor.Float32 {
+			return G.NewConstant(float32(v))
+		}
+		return G.NewConstant(v)
+	}
+	a, err := G.Mul(k(1-slope), nonlin)
+	if err != nil {
+		return nil, err
+	}
+	b, err := G.Mul(k(slope), lin)
+	if err != nil {
+		return nil, err
+	}
+	return G.Add(a, b)
 }
 
 // Learnables returns the layer's parameters.

@@ -3,10 +3,13 @@ package nn
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gnnlab/gognn/graph"
 )
 
 // data returns a float64 node's values.
@@ -34,13 +37,14 @@ func TestGATv2MatchesLoops(t *testing.T) {
 	for _, tc := range []struct {
 		concat, share bool
 		edgeDim       int
-	}{{true, false, 0}, {false, false, 2}, {true, true, 2}} {
-		t.Run(fmt.Sprintf("concat=%v share=%v edge=%d", tc.concat, tc.share, tc.edgeDim), func(t *testing.T) {
+		general       bool
+	}{{true, false, 0, false}, {true, false, 0, true}, {false, false, 2, false}, {true, true, 2, false}, {false, true, 0, false}} {
+		t.Run(fmt.Sprintf("concat=%v share=%v edge=%d general=%v", tc.concat, tc.share, tc.edgeDim, tc.general), func(t *testing.T) {
 			g := attrGraph(t)
 			c, _ := NewContext(tensor.Float64, 4)
 			const in, C, H = 3, 2, 2
 			x, xv := param(t, c, "x", 4, in)
-			l, err := NewGATv2Conv(c, "gatv2", GATv2Config{GATConfig: GATConfig{In: in, Out: C, Heads: H, Concat: tc.concat}, ShareWeights: tc.share, EdgeDim: tc.edgeDim})
+			l, err := NewGATv2Conv(c, "gatv2", GATv2Config{GATConfig: GATConfig{In: in, Out: C, Heads: H, Concat: tc.concat}, ShareWeights: tc.share, EdgeDim: tc.edgeDim, GeneralScores: tc.general})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,5 +131,51 @@ func TestGATv2MatchesLoops(t *testing.T) {
 			}
 			gradCheck(t, c, out, append(l.Learnables(), x))
 		})
+	}
+}
+
+// The fused score op and its gradients give the same bits for any number of goroutines.
+func TestGATv2ScoresWorkerCounts(t *testing.T) {
+	a, err := graph.Random(3000, 8, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := func() [][]float32 {
+		c, _ := NewContext(tensor.Float32, 1)
+		xl, _ := c.Param("xl", tensor.Shape{3000, 64}, Normal(0, 1))
+		xr, _ := c.Param("xr", tensor.Shape{3000, 64}, Normal(0, 1))
+		att, _ := c.Param("att", tensor.Shape{64, 1}, Normal(0, 1))
+		s, err := gatv2Scores(a, xl, xr, att, 8, 0.2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss := G.Must(G.Sum(G.Must(G.Square(s))))
+		if _, err := G.Grad(loss, xl, xr, att); err != nil {
+			t.Fatal(err)
+		}
+		m := G.NewTapeMachine(c.Graph)
+		defer m.Close()
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		var out [][]float32
+		out = append(out, append([]float32(nil), s.Value().Data().([]float32)...))
+		for _, p := range []*G.Node{xl, xr, att} {
+			g, _ := p.Grad()
+			out = append(out, append([]float32(nil), g.Data().([]float32)...))
+		}
+		return out
+	}
+	prev := runtime.GOMAXPROCS(1)
+	one := results()
+	runtime.GOMAXPROCS(4)
+	four := results()
+	runtime.GOMAXPROCS(prev)
+	for k := range one {
+		for i := range one[k] {
+			if one[k][i] != four[k][i] {
+				t.Fatalf("output %d element %d: %v with 1 goroutine, %v with 4", k, i, one[k][i], four[k][i])
+			}
+		}
 	}
 }

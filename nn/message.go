@@ -61,6 +61,17 @@ func (e *Edges) Dst(h *G.Node) (*G.Node, error) {
 	return ops.GatherDst(e.Graph, r)
 }
 
+// SrcAddDst returns the (E, F) rows hs[j] + hd[i] for every edge j -> i in one op
+// (ops.EdgeScores), without the two gathered matrices of Src and Dst (DGL's u_add_v). hd has
+// one row per destination or, on a block, per source.
+func (e *Edges) SrcAddDst(hs, hd *G.Node) (*G.Node, error) {
+	r, err := e.Root(hd)
+	if err != nil {
+		return nil, err
+	}
+	return ops.EdgeScores(e.Graph, hs, r)
+}
+
 // Root returns the destinations' own rows of h: h itself when it has Graph.NumDst rows, its
 // first NumDst rows when it has one row per source of a block.
 func (e *Edges) Root(h *G.Node) (*G.Node, error) {
