@@ -132,15 +132,16 @@ func (e *Edges) Attr() (*G.Node, error) {
 //		xr, _ := linR.Forward(nil, e.X)
 //		src, _ := e.Src(xl)                     // (E, H*C): x_l[j]
 //		dst, _ := e.Dst(xr)                     // (E, H*C): x_r[i]
-//		s, _ := gorgonia.Add(src, dst)
-//		s, _ = gorgonia.LeakyRelu(s, 0.2)
+//		s, _ := gorgonia.Add(src, dst)          // or e.SrcAddDst(xl, xr), in one op
+//		s, _ = nn.LeakyReLU(s, 0.2)
 //		score, _ := gorgonia.Mul(s, att)        // (E, H): att is block-diagonal (H*C, H)
 //		return nn.Message{Src: xl, Score: score}, nil // aggregated by the fused GAT kernels
 //	})
 //	mp.SelfLoops = true
 //	out, _ := mp.Forward(a, x)                  // (N, H*C); mp.Attention() holds alpha
 //
-// GATv2Conv is that layer, with the per-head vectors, the bias and head averaging.
+// GATv2Conv is that layer, with the per-head vectors, the bias and head averaging (and its
+// scores fused into one op where no edge attributes enter them).
 //
 // The graph's derived copy with self-loops is cached per graph (graphs are immutable, see
 // graph.CSR). After a Forward with SoftmaxAggr, Attention, Graph and NodeAttention read the
