@@ -80,7 +80,7 @@ func Example_messagePassing() {
 		h, _ := lin.Forward(nil, e.X) // (1000, 64)
 		s, _ := e.SrcAddDst(h, h)     // (E, 64): h_j + h_i for every edge j -> i
 		s, _ = nn.LeakyReLU(s, 0.2)
-		score, _ := gorgonia.Mul(s, att)              // (E, 1): one attention logit per edge
+		score, _ := gorgonia.Mul(s, att)             // (E, 1): one attention logit per edge
 		return nn.Message{Src: h, Score: score}, nil // softmax-weighted sum of the rows h_j
 	})
 	layer.SelfLoops = true
@@ -131,7 +131,7 @@ func Example_sage() {
 
 	c := base.Next() // a fresh graph over the same parameters, per mini-batch
 	sage, _ := models.NewSAGE(c, 128, 64, 7, nn.MeanAggr, 0.5)
-	model, _ := sage.Layers(c) // nn.Sequential: dropout, SAGE, ReLU, dropout, SAGE
+	model, _ := sage.Layers(c)                 // nn.Sequential: dropout, SAGE, ReLU, dropout, SAGE
 	rows := make([]int, len(blocks[0].SrcIDs)) // the features of the batch's input nodes
 	for i, id := range blocks[0].SrcIDs {
 		rows[i] = int(id)
