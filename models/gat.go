@@ -38,11 +38,7 @@ func NewGAT(c *nn.Context, arch Architecture) (*GAT, error) {
 
 // Layers returns the model as a stack: dropout, GAT, ELU, dropout, GAT.
 func (m *GAT) Layers(c *nn.Context) (nn.Sequential, error) {
-	drop, err := nn.NewDropout(c, m.Dropout)
-	if err != nil {
-		return nil, err
-	}
-	return nn.Sequential{drop, m.Conv1, nn.Func(nn.ELU), drop, m.Conv2}, nil
+	return twoLayers(c, m.Dropout, m.Conv1, nn.ELU, m.Conv2)
 }
 
 // Forward returns the logits, shape (nodes, classes).

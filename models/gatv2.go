@@ -35,11 +35,7 @@ func NewGATv2(c *nn.Context, arch Architecture) (*GATv2, error) {
 
 // Layers returns the model as a stack: dropout, GATv2, ELU, dropout, GATv2.
 func (m *GATv2) Layers(c *nn.Context) (nn.Sequential, error) {
-	drop, err := nn.NewDropout(c, m.Dropout)
-	if err != nil {
-		return nil, err
-	}
-	return nn.Sequential{drop, m.Conv1, nn.Func(nn.ELU), drop, m.Conv2}, nil
+	return twoLayers(c, m.Dropout, m.Conv1, nn.ELU, m.Conv2)
 }
 
 // Forward returns the logits, shape (nodes, classes).

@@ -33,11 +33,7 @@ func NewGCN(c *nn.Context, in, hidden, classes int, dropout float64) (*GCN, erro
 
 // Layers returns the model as a stack: dropout, GCN, ReLU, dropout, GCN.
 func (m *GCN) Layers(c *nn.Context) (nn.Sequential, error) {
-	drop, err := nn.NewDropout(c, m.Dropout)
-	if err != nil {
-		return nil, err
-	}
-	return nn.Sequential{drop, m.Conv1, nn.Func(nn.ReLU), drop, m.Conv2}, nil
+	return twoLayers(c, m.Dropout, m.Conv1, nn.ReLU, m.Conv2)
 }
 
 // Forward returns the logits, shape (nodes, classes).
@@ -54,3 +50,12 @@ func (m *GCN) Learnables() G.Nodes { return append(m.Conv1.Learnables(), m.Conv2
 
 // Decayed returns the parameters the paper applies weight decay to: the first layer's.
 func (m *GCN) Decayed() G.Nodes { return m.Conv1.Learnables() }
+
+// twoLayers returns the stack of the two-layer models: dropout, conv1, act, dropout, conv2.
+func twoLayers(c *nn.Context, dropout float64, conv1 nn.Layer, act nn.Func, conv2 nn.Layer) (nn.Sequential, error) {
+	drop, err := nn.NewDropout(c, dropout)
+	if err != nil {
+		return nil, err
+	}
+	return nn.Sequential{drop, conv1, act, drop, conv2}, nil
+}

@@ -51,11 +51,7 @@ func (m *SAGE) Forward(c *nn.Context, blocks []graph.Block, x nn.Features) (*G.N
 
 // Layers returns the model as a stack: dropout, SAGE, ReLU, dropout, SAGE.
 func (m *SAGE) Layers(c *nn.Context) (nn.Sequential, error) {
-	drop, err := nn.NewDropout(c, m.Dropout)
-	if err != nil {
-		return nil, err
-	}
-	return nn.Sequential{drop, m.Conv1, nn.Func(nn.ReLU), drop, m.Conv2}, nil
+	return twoLayers(c, m.Dropout, m.Conv1, nn.ReLU, m.Conv2)
 }
 
 // Learnables returns every parameter.

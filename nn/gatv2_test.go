@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"runtime"
 	"testing"
 
@@ -14,6 +13,15 @@ import (
 
 // data returns a float64 node's values.
 func data(n *G.Node) []float64 { return n.Value().Data().([]float64) }
+
+// float64s converts edge attributes.
+func float64s(a []float32) []float64 {
+	out := make([]float64, len(a))
+	for i, v := range a {
+		out[i] = float64(v)
+	}
+	return out
+}
 
 // linearRef returns x W + b for row-major x (rows x in), W (in x out), b (out, or nil).
 func linearRef(x []float64, rows, in int, w, b []float64, out int) []float64 {
@@ -70,11 +78,7 @@ func TestGATv2MatchesLoops(t *testing.T) {
 			xr := linearRef(xv, 4, in, data(l.LinR.W), data(l.LinR.B), H*C)
 			ew := make([]float64, E*H*C)
 			if tc.edgeDim > 0 {
-				a := make([]float64, len(attr))
-				for i, v := range attr {
-					a[i] = float64(v)
-				}
-				ew = linearRef(a, E, tc.edgeDim, data(l.LinEdge.W), nil, H*C)
+				ew = linearRef(float64s(attr), E, tc.edgeDim, data(l.LinEdge.W), nil, H*C)
 			}
 			att := data(l.Att)
 			score := make([]float64, E*H)
@@ -90,22 +94,12 @@ func TestGATv2MatchesLoops(t *testing.T) {
 					}
 				}
 			}
-			wantAlpha := make([]float64, E*H)
-			full := make([]float64, 4*H*C)
-			for i := 0; i < 4; i++ {
-				for h := 0; h < H; h++ {
-					z := 0.0
-					for e := loops.RowPtr[i]; e < loops.RowPtr[i+1]; e++ {
-						z += math.Exp(score[e*H+h])
-					}
-					for e := loops.RowPtr[i]; e < loops.RowPtr[i+1]; e++ {
-						wantAlpha[e*H+h] = math.Exp(score[e*H+h]) / z
-						for f := 0; f < C; f++ {
-							full[i*H*C+h*C+f] += wantAlpha[e*H+h] * xl[src[e]*H*C+h*C+f]
-						}
-					}
-				}
+			wantAlpha := edgeSoftmaxRef(loops, score, H)
+			vals := make([]float64, E*H*C)
+			for e, j := range src {
+				copy(vals[e*H*C:(e+1)*H*C], xl[j*H*C:(j+1)*H*C])
 			}
+			full := attendRef(loops, wantAlpha, vals, H, C)
 			bias := data(l.Bias)
 			var want []float64
 			for i := 0; i < 4; i++ {

@@ -38,11 +38,7 @@ func TestGINAndGINEMatchLoops(t *testing.T) {
 		agg := make([]float64, 4*in)
 		var ew []float64
 		if edge {
-			a := make([]float64, len(attr))
-			for i, v := range attr {
-				a[i] = float64(v)
-			}
-			ew = linearRef(a, len(src), 2, data(l.LinEdge.W), data(l.LinEdge.B), in)
+			ew = linearRef(float64s(attr), len(src), 2, data(l.LinEdge.W), data(l.LinEdge.B), in)
 		}
 		for e := range src {
 			for k := 0; k < in; k++ {

@@ -70,6 +70,34 @@ func reduceRef(g *graph.CSR, m []float64, f int, aggr Aggregator) []float64 {
 	return out
 }
 
+// edgeSoftmaxRef returns the softmax of scores s (E x heads) over each destination's in-edges.
+func edgeSoftmaxRef(g *graph.CSR, s []float64, heads int) []float64 {
+	alpha := make([]float64, len(s))
+	for i := 0; i < g.NumDst; i++ {
+		for h := 0; h < heads; h++ {
+			z := 0.0
+			for e := g.RowPtr[i]; e < g.RowPtr[i+1]; e++ {
+				z += math.Exp(s[e*heads+h])
+			}
+			for e := g.RowPtr[i]; e < g.RowPtr[i+1]; e++ {
+				alpha[e*heads+h] = math.Exp(s[e*heads+h]) / z
+			}
+		}
+	}
+	return alpha
+}
+
+// attendRef returns sum over the in-edges e of i of alpha[e, h] v[e, h*c+f], per destination
+// i, for per-edge values v (E x heads*c).
+func attendRef(g *graph.CSR, alpha, v []float64, heads, c int) []float64 {
+	m := make([]float64, len(v))
+	for k := range v {
+		e, f := k/(heads*c), k%(heads*c)
+		m[k] = alpha[e*heads+f/c] * v[k]
+	}
+	return reduceRef(g, m, heads*c, SumAggr)
+}
+
 // TestMessagePassingLowerings runs each message through its fused path and through the general
 // gather-message-scatter path, and compares both with plain loops, values and gradients.
 func TestMessagePassingLowerings(t *testing.T) {
@@ -97,21 +125,7 @@ func TestMessagePassingLowerings(t *testing.T) {
 		}
 		return m
 	}
-	softmax := func(s []float64) []float64 {
-		alpha := make([]float64, E*H)
-		for i := 0; i < g.NumDst; i++ {
-			for hd := 0; hd < H; hd++ {
-				z := 0.0
-				for e := g.RowPtr[i]; e < g.RowPtr[i+1]; e++ {
-					z += math.Exp(s[e*H+hd])
-				}
-				for e := g.RowPtr[i]; e < g.RowPtr[i+1]; e++ {
-					alpha[e*H+hd] = math.Exp(s[e*H+hd]) / z
-				}
-			}
-		}
-		return alpha
-	}
+	softmax := func(s []float64) []float64 { return edgeSoftmaxRef(g, s, H) }
 	for _, aggr := range []Aggregator{SumAggr, MeanAggr, MaxAggr} {
 		aggr := aggr
 		cases[string(aggr)+"/src"] = struct {

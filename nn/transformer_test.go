@@ -36,11 +36,7 @@ func TestTransformerConvMatchesLoops(t *testing.T) {
 			v := linearRef(xv, 4, in, data(l.LinV.W), data(l.LinV.B), H*C)
 			ew := make([]float64, E*H*C)
 			if tc.edgeDim > 0 {
-				a := make([]float64, len(attr))
-				for i, x := range attr {
-					a[i] = float64(x)
-				}
-				ew = linearRef(a, E, 2, data(l.LinE.W), nil, H*C)
+				ew = linearRef(float64s(attr), E, 2, data(l.LinE.W), nil, H*C)
 			}
 			score := make([]float64, E*H)
 			for e := 0; e < E; e++ {
@@ -51,21 +47,13 @@ func TestTransformerConvMatchesLoops(t *testing.T) {
 					}
 				}
 			}
-			full := make([]float64, 4*H*C)
-			for i := 0; i < 4; i++ {
-				for h := 0; h < H; h++ {
-					z := 0.0
-					for e := g.RowPtr[i]; e < g.RowPtr[i+1]; e++ {
-						z += math.Exp(score[e*H+h])
-					}
-					for e := g.RowPtr[i]; e < g.RowPtr[i+1]; e++ {
-						alpha := math.Exp(score[e*H+h]) / z
-						for f := 0; f < C; f++ {
-							full[i*H*C+h*C+f] += alpha * (v[src[e]*H*C+h*C+f] + ew[e*H*C+h*C+f])
-						}
-					}
+			vals := make([]float64, E*H*C)
+			for e, j := range src {
+				for f := 0; f < H*C; f++ {
+					vals[e*H*C+f] = v[j*H*C+f] + ew[e*H*C+f]
 				}
 			}
+			full := attendRef(g, edgeSoftmaxRef(g, score, H), vals, H, C)
 			width := C
 			if tc.concat {
 				width = H * C
