@@ -50,6 +50,10 @@ type gatv2ScoreOp struct {
 	slope float64
 	grad  int
 	back  *gatv2Back
+	// last is the output of the previous run, reused by the next (as package ops does: the
+	// tape machine drops its registers on Reset, and a GNN's outputs are large). A node's
+	// value is valid until the next run.
+	last *tensor.Dense
 }
 
 // gatv2Back carries the attention vector's gradient from the xr gradient op to the att one.
@@ -170,9 +174,9 @@ func (o *gatv2ScoreOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 		return o.back.att.Clone().(*tensor.Dense), nil
 	}
-	out := tensor.New(tensor.WithShape(shape...), tensor.Of(ts[0].Dtype()))
+	out := reuse(&o.last, shape, ts[0].Dtype())
 	if o.grad == 1 {
-		o.back.att = tensor.New(tensor.WithShape(ts[2].Shape()...), tensor.Of(ts[0].Dtype()))
+		o.back.att = reuse(&o.back.att, ts[2].Shape(), ts[0].Dtype())
 	}
 	switch ts[0].Dtype() {
 	case tensor.Float32:
@@ -185,6 +189,17 @@ func (o *gatv2ScoreOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("nn: %s: dtype %v, want float32 or float64", o, ts[0].Dtype())
 	}
 	return out, nil
+}
+
+// reuse returns *last zeroed when it has the shape and dtype, else a new zero tensor kept in
+// *last.
+func reuse(last **tensor.Dense, shape tensor.Shape, dt tensor.Dtype) *tensor.Dense {
+	if t := *last; t != nil && t.Dtype() == dt && t.Shape().Eq(shape) {
+		t.Zero()
+		return t
+	}
+	*last = tensor.New(tensor.WithShape(shape...), tensor.Of(dt))
+	return *last
 }
 
 type gatv2Kernel[T float32 | float64] struct {
