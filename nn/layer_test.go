@@ -126,3 +126,28 @@ func TestGATSlopeDefault(t *testing.T) {
 		t.Error("NaN slope accepted")
 	}
 }
+
+// A layer derives its graph again for another graph, or for the same struct whose slices were
+// replaced, and reuses it for the same graph.
+func TestDerivedGraphCache(t *testing.T) {
+	var d derived[int]
+	calls := 0
+	derive := func(*graph.CSR) (int, error) { calls++; return calls, nil }
+	a, _ := graph.FromEdges(3, []int{0, 1}, []int{1, 2})
+	b, _ := graph.FromEdges(3, []int{0, 1}, []int{1, 2})
+	for _, step := range []struct {
+		g    *graph.CSR
+		want int
+	}{{a, 1}, {a, 1}, {b, 2}, {a, 3}} {
+		if got, _ := d.get(step.g, derive); got != step.want {
+			t.Fatalf("derived value %d, want %d", got, step.want)
+		}
+	}
+	a.ColIdx = append([]int32(nil), a.ColIdx...) // the same struct over new slices
+	if got, _ := d.get(a, derive); got != 4 {
+		t.Errorf("a graph whose slices were replaced reused the cache (value %d)", got)
+	}
+	if _, err := d.get(nil, derive); err == nil {
+		t.Error("a nil graph was accepted")
+	}
+}
