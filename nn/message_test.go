@@ -359,3 +359,41 @@ func TestMessagePassingErrors(t *testing.T) {
 		t.Error("unknown aggregation accepted")
 	}
 }
+
+// Plain and weighted source rows take the fused kernels: no gather or scatter op in the graph.
+func TestMessagePassingFusedPaths(t *testing.T) {
+	g := attrGraph(t)
+	norm, _ := g.GCNNorm()
+	for _, tc := range []struct {
+		name  string
+		aggr  Aggregator
+		graph *graph.CSR
+		msg   func(h, w *G.Node) Message
+		fused bool
+	}{
+		{"sum src", SumAggr, g, func(h, w *G.Node) Message { return CopySrc(h) }, true},
+		{"mean src", MeanAggr, g, func(h, w *G.Node) Message { return CopySrc(h) }, true},
+		{"max src", MaxAggr, g, func(h, w *G.Node) Message { return CopySrc(h) }, true},
+		{"sum weighted", SumAggr, g, func(h, w *G.Node) Message { return Message{Src: h, Weight: w} }, true},
+		{"sum graph weights", SumAggr, norm, func(h, w *G.Node) Message { return Message{Src: h, GraphWeights: true} }, true},
+		{"softmax src", SoftmaxAggr, g, func(h, w *G.Node) Message { return Message{Src: h, Score: w} }, true},
+		{"mean weighted", MeanAggr, g, func(h, w *G.Node) Message { return Message{Src: h, Weight: w} }, false},
+	} {
+		c, _ := NewContext(tensor.Float64, 1)
+		h, _ := param(t, c, "h", 4, 2)
+		w, _ := param(t, c, "w", tc.graph.NumEdges())
+		mp, _ := NewMessagePassing(c, tc.aggr, func(e *Edges) (Message, error) { return tc.msg(h, w), nil })
+		if _, err := mp.Forward(tc.graph, h); err != nil {
+			t.Fatal(err)
+		}
+		general := false
+		for _, n := range c.Graph.AllNodes() {
+			if op := n.Op(); op != nil && (strings.HasPrefix(op.String(), "gather") || strings.HasPrefix(op.String(), "scatter")) {
+				general = true
+			}
+		}
+		if general == tc.fused {
+			t.Errorf("%s: gather/scatter ops in the graph: %v, want %v", tc.name, general, !tc.fused)
+		}
+	}
+}
