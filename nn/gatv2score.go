@@ -27,6 +27,9 @@ import (
 // and the attention vector's gradient is summed per fixed block of destinations and then in
 // block order, so results are the same for any number of goroutines.
 func gatv2Scores(a *graph.CSR, xl, xr, att *G.Node, heads int, slope float64) (*G.Node, error) {
+	if a.NumEdges() == 0 {
+		return nil, errNoEdges
+	}
 	hc := att.Shape()[0]
 	for _, in := range []struct {
 		n    *G.Node

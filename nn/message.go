@@ -48,12 +48,32 @@ type Edges struct {
 
 // Src returns the (E, F) source rows of h (Graph.NumSrc, F): row e is h[j] for edge e = j -> i
 // (x_j in PyTorch Geometric's message). Its gradient scatters back onto h (ops.GatherSrc).
-func (e *Edges) Src(h *G.Node) (*G.Node, error) { return ops.GatherSrc(e.Graph, h) }
+func (e *Edges) Src(h *G.Node) (*G.Node, error) {
+	if err := e.some(); err != nil {
+		return nil, err
+	}
+	return ops.GatherSrc(e.Graph, h)
+}
+
+// some reports an error for a graph without edges: Gorgonia's element-wise ops cannot run on
+// the empty per-edge matrices a message would be built from. (Messages that are plain source
+// rows never build them, and aggregate to zeros.)
+func (e *Edges) some() error {
+	if e.Graph.NumEdges() == 0 {
+		return errNoEdges
+	}
+	return nil
+}
+
+var errNoEdges = fmt.Errorf("nn: per-edge messages on a graph without edges: Gorgonia cannot run element-wise ops on empty matrices; skip the layer or keep self-loops")
 
 // Dst returns the (E, F) destination rows of h: row e is h[i] for edge e = j -> i (x_i). h has
 // one row per destination or, on a sampled block whose destinations are the first NumDst
 // sources, one row per source.
 func (e *Edges) Dst(h *G.Node) (*G.Node, error) {
+	if err := e.some(); err != nil {
+		return nil, err
+	}
 	r, err := e.Root(h)
 	if err != nil {
 		return nil, err
@@ -65,6 +85,9 @@ func (e *Edges) Dst(h *G.Node) (*G.Node, error) {
 // (ops.EdgeScores), without the two gathered matrices of Src and Dst (DGL's u_add_v). hd has
 // one row per destination or, on a block, per source.
 func (e *Edges) SrcAddDst(hs, hd *G.Node) (*G.Node, error) {
+	if err := e.some(); err != nil {
+		return nil, err
+	}
 	r, err := e.Root(hd)
 	if err != nil {
 		return nil, err
@@ -92,6 +115,9 @@ func (e *Edges) Root(h *G.Node) (*G.Node, error) {
 func (e *Edges) Attr() (*G.Node, error) {
 	if e.attr != nil {
 		return e.attr, nil
+	}
+	if err := e.some(); err != nil {
+		return nil, err
 	}
 	attr, dim := e.Graph.EdgeAttr()
 	if dim == 0 {
@@ -251,6 +277,9 @@ func (p *MessagePassing) aggregate(g *graph.CSR, m Message) (*G.Node, error) {
 	}
 	switch p.Aggr {
 	case SoftmaxAggr:
+		if g.NumEdges() == 0 {
+			return nil, errNoEdges
+		}
 		if m.Weight != nil || m.GraphWeights {
 			return nil, fmt.Errorf("nn: message passing: softmax attention weighs by its scores; fold other weights into the Score")
 		}
