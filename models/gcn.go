@@ -31,24 +31,18 @@ func NewGCN(c *nn.Context, in, hidden, classes int, dropout float64) (*GCN, erro
 	return &GCN{Conv1: c1, Conv2: c2, Dropout: dropout}, nil
 }
 
+// Layers returns the model as a stack: dropout, GCN, ReLU, dropout, GCN.
+func (m *GCN) Layers(c *nn.Context) (nn.Sequential, error) {
+	return twoLayers(c, m.Dropout, m.Conv1, nn.ReLU, m.Conv2)
+}
+
 // Forward returns the logits, shape (nodes, classes).
 func (m *GCN) Forward(c *nn.Context, a *graph.CSR, x nn.Features) (*G.Node, error) {
-	x, err := x.Dropout(c, m.Dropout)
+	s, err := m.Layers(c)
 	if err != nil {
 		return nil, err
 	}
-	h, err := m.Conv1.Forward(a, x)
-	if err != nil {
-		return nil, err
-	}
-	if h, err = nn.ReLU(h); err != nil {
-		return nil, err
-	}
-	hf, err := nn.Dense{X: h}.Dropout(c, m.Dropout)
-	if err != nil {
-		return nil, err
-	}
-	return m.Conv2.Forward(a, hf)
+	return s.ForwardFeatures(a, x)
 }
 
 // Learnables returns every parameter.
@@ -56,3 +50,12 @@ func (m *GCN) Learnables() G.Nodes { return append(m.Conv1.Learnables(), m.Conv2
 
 // Decayed returns the parameters the paper applies weight decay to: the first layer's.
 func (m *GCN) Decayed() G.Nodes { return m.Conv1.Learnables() }
+
+// twoLayers returns the stack of the two-layer models: dropout, conv1, act, dropout, conv2.
+func twoLayers(c *nn.Context, dropout float64, conv1 nn.Layer, act nn.Func, conv2 nn.Layer) (nn.Sequential, error) {
+	drop, err := nn.NewDropout(c, dropout)
+	if err != nil {
+		return nil, err
+	}
+	return nn.Sequential{drop, conv1, act, drop, conv2}, nil
+}

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
@@ -20,7 +19,7 @@ type Context struct {
 	Dtype tensor.Dtype
 
 	shared *shared
-	masks  []*dropoutMask
+	masks  []refresher
 	names  map[string]int
 	params G.Nodes
 }
@@ -30,6 +29,15 @@ type shared struct {
 	rng      *rand.Rand
 	training bool
 	store    map[string]*tensor.Dense
+	buffers  map[string]*tensor.Dense // non-learnable state by name: BatchNorm's running statistics
+	// pending runs at the start of the next Refresh of any context sharing this: what reads the
+	// values of the run in between (BatchNorm folding a training run's batch statistics).
+	pending []func() error
+}
+
+// refresher is state set before each run: dropout masks, BatchNorm's mode.
+type refresher interface {
+	refresh(rng *rand.Rand, training bool) error
 }
 
 // NewContext returns a context for a model of dtype float32 or float64 whose initial weights and
@@ -41,7 +49,7 @@ func NewContext(dt tensor.Dtype, seed uint64) (*Context, error) {
 	return &Context{
 		Graph:  G.NewGraph(),
 		Dtype:  dt,
-		shared: &shared{rng: rand.New(rand.NewPCG(seed, 0x5eed)), training: true, store: map[string]*tensor.Dense{}},
+		shared: &shared{rng: rand.New(rand.NewPCG(seed, 0x5eed)), training: true, store: map[string]*tensor.Dense{}, buffers: map[string]*tensor.Dense{}},
 		names:  map[string]int{},
 	}, nil
 }
@@ -67,8 +75,17 @@ func (c *Context) Training() bool { return c.shared.training }
 func (c *Context) Params() G.Nodes { return c.params }
 
 // Refresh sets every dropout mask for the next run: freshly drawn in training mode, all ones in
-// evaluation mode. Call it before each run of a machine over the context's graph.
+// evaluation mode; and BatchNorm layers to batch statistics in training mode and running ones in
+// evaluation mode, after folding the statistics of the last training run into the running ones.
+// Call it once before each run of a machine over the context's graph.
 func (c *Context) Refresh() error {
+	pending := c.shared.pending
+	c.shared.pending = nil
+	for _, f := range pending {
+		if err := f(); err != nil {
+			return err
+		}
+	}
 	for _, m := range c.masks {
 		if err := m.refresh(c.shared.rng, c.shared.training); err != nil {
 			return err
@@ -87,47 +104,6 @@ func (c *Context) uniqueName(name string) string {
 	}
 	return fmt.Sprintf("%s_%d", name, k)
 }
-
-// param returns a learnable node of the given shape bound to the stored tensor of that name, or,
-// the first time (or when a model is rebuilt with another size), to a new tensor initialised by
-// fill.
-func (c *Context) param(name string, shape tensor.Shape, fill func(i int) float64) *G.Node {
-	name = c.uniqueName(name)
-	v, ok := c.shared.store[name]
-	if !ok || !v.Shape().Eq(shape) {
-		v = newFilled(c.Dtype, shape, fill)
-		c.shared.store[name] = v
-	}
-	n := G.NewTensor(c.Graph, c.Dtype, len(shape), G.WithShape(shape...), G.WithValue(v), G.WithName(name))
-	c.params = append(c.params, n)
-	return n
-}
-
-func newFilled(dt tensor.Dtype, shape tensor.Shape, fill func(i int) float64) *tensor.Dense {
-	v := tensor.New(tensor.WithShape(shape...), tensor.Of(dt))
-	n := shape.TotalSize()
-	if dt == tensor.Float32 {
-		d := v.Float32s()
-		for i := 0; i < n; i++ {
-			d[i] = float32(fill(i))
-		}
-	} else {
-		d := v.Float64s()
-		for i := 0; i < n; i++ {
-			d[i] = fill(i)
-		}
-	}
-	return v
-}
-
-// glorot returns a fill function for Glorot/Xavier uniform initialisation, U(-a, a) with
-// a = sqrt(6 / (fanIn + fanOut)), as PyTorch Geometric's glorot.
-func (c *Context) glorot(fanIn, fanOut int) func(int) float64 {
-	a := math.Sqrt(6 / float64(fanIn+fanOut))
-	return func(int) float64 { return (c.shared.rng.Float64()*2 - 1) * a }
-}
-
-func zeros(int) float64 { return 0 }
 
 // Constant adds a non-learnable node holding v (input features, targets, masks).
 func (c *Context) Constant(name string, v *tensor.Dense) *G.Node {

@@ -33,7 +33,7 @@ func Example_gcn() {
 	x := c.Constant("x", randomFeatures(1000, 128))
 
 	gcn, _ := nn.NewGCNConv(c, "gcn", 128, 64)
-	h, _ := gcn.Forward(a, nn.Dense{X: x}) // D^-1/2 (A+I) D^-1/2 X W + b
+	h, _ := gcn.Forward(a, x) // D^-1/2 (A+I) D^-1/2 X W + b
 	loss := gorgonia.Must(gorgonia.Sum(h))
 	gorgonia.Grad(loss, gcn.Learnables()...) // backward through the sparse aggregation op
 
@@ -48,13 +48,61 @@ func Example_gcn() {
 	// output (1000, 64) weight gradient (128, 64)
 }
 
+func Example_sequential() {
+	a, _ := graph.Random(1000, 16, 1)
+	c, _ := nn.NewContext(tensor.Float32, 1)
+	x := c.Constant("x", randomFeatures(1000, 128))
+
+	drop, _ := nn.NewDropout(c, 0.5)
+	conv1, _ := nn.NewGCNConv(c, "conv1", 128, 16)
+	conv2, _ := nn.NewGCNConv(c, "conv2", 16, 7)
+	model := nn.Sequential{drop, conv1, nn.Func(nn.ReLU), drop, conv2}
+	logits, _ := model.Forward(a, x) // (1000, 7)
+
+	m := gorgonia.NewTapeMachine(c.Graph)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		panic(err)
+	}
+	fmt.Println("logits", logits.Shape(), "parameters", len(model.Learnables()))
+	// Output:
+	// logits (1000, 7) parameters 4
+}
+
+func Example_messagePassing() {
+	a, _ := graph.Random(1000, 16, 1)
+	c, _ := nn.NewContext(tensor.Float32, 1)
+	x := c.Constant("x", randomFeatures(1000, 128))
+
+	lin, _ := nn.NewLinear(c, "lin", 128, 64, true)
+	att, _ := c.Param("att", tensor.Shape{64, 1}, nn.Glorot) // shared across c.Next() by name
+	layer, _ := nn.NewMessagePassing(c, nn.SoftmaxAggr, func(e *nn.Edges) (nn.Message, error) {
+		h, _ := lin.Forward(nil, e.X) // (1000, 64)
+		s, _ := e.SrcAddDst(h, h)     // (E, 64): h_j + h_i for every edge j -> i
+		s, _ = nn.LeakyReLU(s, 0.2)
+		score, _ := gorgonia.Mul(s, att)             // (E, 1): one attention logit per edge
+		return nn.Message{Src: h, Score: score}, nil // softmax-weighted sum of the rows h_j
+	})
+	layer.SelfLoops = true
+	out, _ := layer.Forward(a, x) // (1000, 64); layer.Attention() holds the coefficients
+
+	m := gorgonia.NewTapeMachine(c.Graph)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		panic(err)
+	}
+	fmt.Println("output", out.Shape(), "attention", layer.Attention().Shape())
+	// Output:
+	// output (1000, 64) attention (17000, 1)
+}
+
 func Example_gat() {
 	a, _ := graph.Random(1000, 16, 1)
 	c, _ := nn.NewContext(tensor.Float32, 1)
 	x := c.Constant("x", randomFeatures(1000, 128))
 
-	gat, _ := nn.NewGATConv(c, "gat", nn.GATConfig{In: 128, Out: 8, Heads: 8, Concat: true, NegativeSlope: 0.2, Dropout: 0.1})
-	h, _ := gat.Forward(c, a, nn.Dense{X: x}) // (1000, 64): 8 heads of 8, concatenated
+	gat, _ := nn.NewGATConv(c, "gat", nn.GATConfig{In: 128, Out: 8, Heads: 8, Concat: true, Dropout: 0.1})
+	h, _ := gat.Forward(a, x) // (1000, 64): 8 heads of 8, concatenated
 	var alpha gorgonia.Value
 	gorgonia.Read(gat.Attention(), &alpha) // attention per edge and head, after a run
 
@@ -83,12 +131,13 @@ func Example_sage() {
 
 	c := base.Next() // a fresh graph over the same parameters, per mini-batch
 	sage, _ := models.NewSAGE(c, 128, 64, 7, nn.MeanAggr, 0.5)
+	model, _ := sage.Layers(c)                 // nn.Sequential: dropout, SAGE, ReLU, dropout, SAGE
 	rows := make([]int, len(blocks[0].SrcIDs)) // the features of the batch's input nodes
 	for i, id := range blocks[0].SrcIDs {
 		rows[i] = int(id)
 	}
 	x := c.Constant("x", gatherRows(feats, rows))
-	logits, _ := sage.Forward(c, blocks, nn.Dense{X: x})
+	logits, _ := model.ForwardBlocks(blocks, nn.Dense{X: x}) // one block per graph layer
 
 	m := gorgonia.NewTapeMachine(c.Graph)
 	defer m.Close()
