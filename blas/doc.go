@@ -1,8 +1,12 @@
 // Package blas provides a BLAS for Gorgonia whose Sgemm (float32 matrix product) is blocked,
 // packed and parallel around an AVX2+FMA micro-kernel, several times faster than gonum's pure
-// Go one on the products of dense layers. Use installs it:
+// Go one on the products of dense layers.
 //
-//	blas.Use() // gorgonia.Use(blas.Implementation{}), which also sets tensor.Use
+// Nothing changes until a program opts in: importing this package, or package nn, leaves
+// Gorgonia, gorgonia.org/tensor and gonum's blas32 on gonum's pure-Go BLAS. A program opts in
+// once, at start-up, before it builds or runs a graph:
+//
+//	blas.Use() // gorgonia.Use(blas.Implementation{}) (which also calls tensor.Use) and blas32.Use
 //
 // after which every float32 Mul of a graph, and the transposed products of its gradient, run
 // through Implementation.Sgemm (a row vector times a matrix, m == 1, and products of at most
