@@ -4,22 +4,22 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/gnnlab/gognn/ops/asm"
+	"github.com/gnnlab/gognn/internal/vecmath"
 )
 
 // l2F32 returns the squared Euclidean distance sum_i (a_i - b_i)^2; len(b) must be >= len(a).
-// It is the SIMD kernel asm.L2SquaredF32 (AVX-512 or AVX2+FMA, chosen at start-up; pure Go with
-// -tags noasm), which sums the squared differences directly: computing |a|^2 + |b|^2 - 2 a.b
+// It is vecmath.L2Squared, a SIMD kernel (AVX-512 or AVX2+FMA, chosen at start-up; pure Go with
+// -tags noasm) that sums the squared differences directly: computing |a|^2 + |b|^2 - 2 a.b
 // with the dot kernel would cancel catastrophically for near neighbours, exactly the distances
 // that matter. Like dotF32, the result is the same run after run on one machine and may differ
 // in the last bits across backends.
-func l2F32(a, b []float32) float32 { return asm.L2SquaredF32(a, b) }
+func l2F32(a, b []float32) float32 { return vecmath.L2Squared(a, b) }
 
-// dotF32 returns the inner product sum_i a_i b_i; len(b) must be >= len(a). It is the SIMD
-// kernel of package ops/asm (AVX-512 or AVX2+FMA, chosen at start-up; pure Go with -tags noasm),
-// which splits the sum over several accumulators with fused multiply-adds: the result is the
-// same on every machine using the same backend, and may differ in the last bits across backends.
-func dotF32(a, b []float32) float32 { return asm.DotF32(a, b) }
+// dotF32 returns the inner product sum_i a_i b_i; len(b) must be >= len(a). It is vecmath.Dot,
+// a SIMD kernel (AVX-512 or AVX2+FMA, chosen at start-up; pure Go with -tags noasm) that splits
+// the sum over several accumulators with fused multiply-adds: the result is the same on every
+// machine using the same backend, and may differ in the last bits across backends.
+func dotF32(a, b []float32) float32 { return vecmath.Dot(a, b) }
 
 // distance returns the metric's distance between a and b (see Metric).
 func distance(m Metric, a, b []float32) float32 {
@@ -38,7 +38,7 @@ func distance(m Metric, a, b []float32) float32 {
 const maxSqNorm = math.MaxFloat32 / 4
 
 // checkVector reports an error naming what (and index when >= 0) unless every element of v is
-// finite and |v|^2 <= maxSqNorm; it returns |v|^2.
+// finite and |v|^2 <= maxSqNorm; it returns |v|^2, summed as vecmath.SquaredNorm does.
 func checkVector(v []float32, what string, index int) (float64, error) {
 	if index >= 0 {
 		what = fmt.Sprintf("%s %d", what, index)
@@ -75,10 +75,8 @@ func prepare(m Metric, dim int, v []float32, what string, dst []float32) ([]floa
 	dst = dst[:dim]
 	copy(dst, v)
 	if m == Cosine {
-		inv := 1 / math.Sqrt(sq)
-		for i, x := range v {
-			dst[i] = float32(float64(x) * inv)
-		}
+		// The normalisation search uses for its queries too, so both give the same bits.
+		vecmath.Normalize(dst, v, sq)
 	}
 	return dst, nil
 }
