@@ -35,7 +35,7 @@ func TestBLASOptIn(t *testing.T) {
 	for i := range x {
 		x[i] = float32(i%7)/3 - 1
 	}
-	y, err := lin.Forward(c.Constant("x", tensor.New(tensor.WithShape(n, in), tensor.WithBacking(x))))
+	y, err := lin.Apply(nn.Dense{X: c.Constant("x", tensor.New(tensor.WithShape(n, in), tensor.WithBacking(x)))})
 	if err != nil {
 		t.Fatal(err)
 	}
