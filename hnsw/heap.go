@@ -24,6 +24,7 @@ type minHeap = minHeapOf[float32]
 // maxHeap keeps the furthest candidate on top (the paper's W, bounded by ef).
 type maxHeap = maxHeapOf[float32]
 
+// minHeapOf and maxHeapOf are minHeap and maxHeap for either distance type.
 type minHeapOf[D float32 | float64] []item[D]
 
 func (h *minHeapOf[D]) push(c item[D]) {
@@ -66,7 +67,7 @@ func (h *minHeapOf[D]) pop() item[D] {
 	return top
 }
 
-type maxHeapOf[D float32 | float64] []item[D]
+type maxHeapOf[D float32 | float64] []item[D] // see minHeapOf
 
 func (h *maxHeapOf[D]) push(c item[D]) {
 	*h = append(*h, c)
