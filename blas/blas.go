@@ -19,8 +19,9 @@ var _ gorgonia.BLAS = Implementation{}
 // Use installs Implementation as the BLAS of Gorgonia and of gorgonia.org/tensor (gorgonia.Use
 // calls tensor.Use), and of gonum's blas32 package: every float32 matrix product of a graph,
 // forward and backward, then runs through Implementation.Sgemm, as do the custom ops that call
-// blas32. Package nn calls it when it is initialised, so every model of the framework uses it.
-// It is not safe while a graph runs.
+// blas32. Importing a package of the framework never calls it: a program opts in (the
+// experiments do, through experiments/internal/expenv, and so do the notebooks). It is not safe
+// while a graph runs.
 func Use() {
 	gorgonia.Use(Implementation{})
 	blas32.Use(Implementation{})

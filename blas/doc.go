@@ -1,8 +1,12 @@
 // Package blas provides a BLAS for Gorgonia whose Sgemm (float32 matrix product) is blocked,
 // packed and parallel around an AVX2+FMA micro-kernel, several times faster than gonum's pure
-// Go one on the products of dense layers. Use installs it:
+// Go one on the products of dense layers.
 //
-//	blas.Use() // gorgonia.Use(blas.Implementation{}), which also sets tensor.Use
+// Nothing changes until a program opts in: importing this package, or package nn, leaves
+// Gorgonia, gorgonia.org/tensor and gonum's blas32 on gonum's pure-Go BLAS. A program opts in
+// once, at start-up, before it builds or runs a graph:
+//
+//	blas.Use() // gorgonia.Use(blas.Implementation{}) (which also calls tensor.Use) and blas32.Use
 //
 // after which every float32 Mul of a graph, and the transposed products of its gradient, run
 // through Implementation.Sgemm (a row vector times a matrix, m == 1, and products of at most
@@ -12,7 +16,7 @@
 //
 // # Design
 //
-// The micro-kernel (ops/asm.GemmKernelF32, generated with avo) computes a 6×16 tile of C in 12
+// The micro-kernel (internal/kernels.GemmKernelF32, generated with avo) computes a 6×16 tile of C in 12
 // YMM accumulators: per step of k it loads 16 values of a packed B panel (two vectors),
 // broadcasts 6 values of A and issues 12 FMAs, 95% of the FMA peak with its operands in L1.
 // It reads A at any row and column stride and B at any row stride, so an untransposed A is
@@ -33,14 +37,14 @@
 //   - panels are padded with zeros to whole tiles; a tile at the bottom or right edge of C is
 //     computed into a 6×16 scratch tile and the valid corner copied (with beta applied);
 //   - while the kernel works on one row panel, the next panel of A (read in place) and of C
-//     are prefetched into L1, and what the next k block will pack into L2 (ops/asm.PrefetchF32,
+//     are prefetched into L1, and what the next k block will pack into L2 (internal/kernels.PrefetchF32,
 //     PrefetchL2F32): the hardware prefetchers do not follow six interleaved rows well;
 //   - a C written once and too large to stay cached (beta == 0, k <= kcBlock, at least 2^21
 //     elements, rows on 64-byte boundaries: X·W over many nodes) is computed a row panel per
-//     call of ops/asm.GemmStreamF32, which writes it with non-temporal stores (no read for
+//     call of internal/kernels.GemmStreamF32, which writes it with non-temporal stores (no read for
 //     ownership of C's lines, which would be a quarter of the memory traffic, and A and B stay
 //     cached) and itself prefetches the next A panel, a line per k iteration, instead of the
-//     Go driver's six calls in a burst. Each goroutine ends with asm.StoreFence. On
+//     Go driver's six calls in a burst. Each goroutine ends with kernels.StoreFence. On
 //     100000×128×64 this took 58-63% of the peak per CPU-second to 69-78% (2 threads).
 //
 // A product with a small C (m·n <= 2^16) and a long k (>= 2·8192), such as a weight gradient
@@ -63,7 +67,7 @@
 //
 // # Backends
 //
-// ops/asm chooses the kernel: AVX2+FMA (also on AVX-512 CPUs: there is no ZMM kernel yet), or
+// internal/kernels chooses the kernel: AVX2+FMA (also on AVX-512 CPUs: there is no ZMM kernel yet), or
 // a pure Go kernel without AVX2, with -tags noasm or on other architectures; GOGNN_ASM=generic
 // forces it. PeakGFLOPS states the per-core peak the benchmarks compare with.
 package blas

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/gnnlab/gognn/ops/asm"
+	"github.com/gnnlab/gognn/internal/kernels"
 )
 
 // Blocking (see doc.go). The micro-kernel computes an mr×nr tile of C; a k block of kcBlock
@@ -13,8 +13,8 @@ import (
 // B block of kcBlock×ncBlock (256 KB) in half of the 512 KB L2 while every A panel of the
 // worker's rows streams past it.
 const (
-	mr      = asm.GemmMR
-	nr      = asm.GemmNR
+	mr      = kernels.GemmMR
+	nr      = kernels.GemmNR
 	kcBlock = 256
 	ncBlock = 256
 	mcBlock = 132 // rows of a packed block of a transposed A (22 panels): 132 KB, beside B in L2
@@ -55,7 +55,7 @@ type sgemmJob struct {
 	ldb            int
 	c              []float32
 	ldc            int
-	stream         bool // full tiles go through asm.GemmStreamF32 (see streams)
+	stream         bool // full tiles go through kernels.GemmStreamF32 (see streams)
 }
 
 // workspace holds one worker's packed panels.
@@ -91,7 +91,7 @@ func (j *sgemmJob) run(nt int) {
 		j.block(w, 0, j.m, 0, j.n)
 		workspaces.Put(w)
 		if j.stream {
-			asm.StoreFence()
+			kernels.StoreFence()
 		}
 		return
 	}
@@ -110,9 +110,9 @@ const streamMinC = 1 << 21
 // streams reports whether C is written once (beta == 0 and one k block) and large enough to
 // bypass the caches, with its full tiles' rows on cache-line boundaries (C's first element at
 // a multiple of 64 bytes, ldc a multiple of 16; column blocks and panels start at multiples of
-// nr): then full tiles are computed by asm.GemmStreamF32, a row panel per call, and written
+// nr): then full tiles are computed by kernels.GemmStreamF32, a row panel per call, and written
 // with non-temporal stores, without the read for ownership of C's lines (25% of the memory
-// traffic of X·W). The goroutine that wrote them fences (asm.StoreFence) before it returns.
+// traffic of X·W). The goroutine that wrote them fences (kernels.StoreFence) before it returns.
 func (j *sgemmJob) streams() bool {
 	return j.beta == 0 && j.k <= kcBlock && j.m*j.n >= streamMinC && j.ldc%nr == 0 &&
 		uintptr(unsafe.Pointer(&j.c[0]))%64 == 0
@@ -215,7 +215,7 @@ func (j *sgemmJob) part(t, nt int, byCols bool) {
 	}
 	workspaces.Put(w)
 	if j.stream {
-		asm.StoreFence() // before wg.Done: the caller reads C after Wait
+		kernels.StoreFence() // before wg.Done: the caller reads C after Wait
 	}
 }
 
@@ -292,7 +292,7 @@ func (j *sgemmJob) tilesInPlaceA(w *workspace, ic, mc, i1, pc, kc, jc, nc int, b
 }
 
 // streamPanel computes the full tiles of the row panel at row i (rows i..i+mr-1 of an
-// untransposed A, in place) in one asm.GemmStreamF32 call, which also requests the next panel
+// untransposed A, in place) in one kernels.GemmStreamF32 call, which also requests the next panel
 // of A into L1 when its rows are contiguous enough, and the partial tile at the right edge,
 // if any, by tile.
 func (j *sgemmJob) streamPanel(w *workspace, ap []float32, i, i1, pc, kc, jc, nc int, bInPlace bool) {
@@ -307,7 +307,7 @@ func (j *sgemmJob) streamPanel(w *workspace, ap []float32, i, i1, pc, kc, jc, nc
 	} else {
 		j.prefetchNext(next, min(i1, next+mr), pc, kc, jc, nc)
 	}
-	asm.GemmStreamF32(kc, ap, j.lda, 1, bp, ldb, bstep, full, j.c[i*j.ldc+jc:], j.ldc, j.alpha, pf)
+	kernels.GemmStreamF32(kc, ap, j.lda, 1, bp, ldb, bstep, full, j.c[i*j.ldc+jc:], j.ldc, j.alpha, pf)
 	for jr := full * nr; jr < nc; jr += nr {
 		j.tile(w, ap, j.lda, 1, i, mr, pc, kc, jc, jr, nc, bInPlace, 0)
 	}
@@ -336,10 +336,10 @@ func (j *sgemmJob) tile(w *workspace, ap []float32, rs, cs, i, mi, pc, kc, jc, j
 	ci := i*j.ldc + jc + jr
 	if mi == mr && nj == nr {
 		if j.stream {
-			asm.GemmStreamF32(kc, ap, rs, cs, bp, ldb, 0, 1, j.c[ci:], j.ldc, j.alpha, nil)
+			kernels.GemmStreamF32(kc, ap, rs, cs, bp, ldb, 0, 1, j.c[ci:], j.ldc, j.alpha, nil)
 			return
 		}
-		asm.GemmKernelF32(kc, ap, rs, cs, bp, ldb, j.c[ci:], j.ldc, j.alpha, beta)
+		kernels.GemmKernelF32(kc, ap, rs, cs, bp, ldb, j.c[ci:], j.ldc, j.alpha, beta)
 		return
 	}
 	j.edge(w, kc, ap, rs, cs, bp, ldb, ci, mi, nj, beta)
@@ -351,10 +351,10 @@ func (j *sgemmJob) tile(w *workspace, ap []float32, rs, cs, i, mi, pc, kc, jc, j
 func (j *sgemmJob) prefetchNext(i, i2, pc, kc, jc, nc int) {
 	for ; i < i2; i++ {
 		if !j.aTrans {
-			asm.PrefetchF32(j.a[i*j.lda+pc : i*j.lda+pc+kc])
+			kernels.PrefetchF32(j.a[i*j.lda+pc : i*j.lda+pc+kc])
 		}
 		if !j.stream {
-			asm.PrefetchF32(j.c[i*j.ldc+jc : i*j.ldc+jc+nc])
+			kernels.PrefetchF32(j.c[i*j.ldc+jc : i*j.ldc+jc+nc])
 		}
 	}
 }
@@ -365,10 +365,10 @@ func (j *sgemmJob) prefetchNext(i, i2, pc, kc, jc, nc int) {
 func (j *sgemmJob) prefetchPack(p0, p1, ic, mc, jc, nc int, withB bool) {
 	for p := p0; p < p1; p++ {
 		if j.aTrans {
-			asm.PrefetchL2F32(j.a[p*j.lda+ic : p*j.lda+ic+mc])
+			kernels.PrefetchL2F32(j.a[p*j.lda+ic : p*j.lda+ic+mc])
 		}
 		if withB && !j.bTrans {
-			asm.PrefetchL2F32(j.b[p*j.ldb+jc : p*j.ldb+jc+nc])
+			kernels.PrefetchL2F32(j.b[p*j.ldb+jc : p*j.ldb+jc+nc])
 		}
 	}
 }
@@ -382,7 +382,7 @@ func (j *sgemmJob) edge(w *workspace, kc int, ap []float32, rs, cs int, bp []flo
 			copy(t[r*nr:r*nr+nj], j.c[ci+r*j.ldc:])
 		}
 	}
-	asm.GemmKernelF32(kc, ap, rs, cs, bp, ldb, t, nr, j.alpha, beta)
+	kernels.GemmKernelF32(kc, ap, rs, cs, bp, ldb, t, nr, j.alpha, beta)
 	for r := 0; r < mi; r++ {
 		copy(j.c[ci+r*j.ldc:ci+r*j.ldc+nj], t[r*nr:r*nr+nj])
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gnnlab/gognn/ops/asm"
+	"github.com/gnnlab/gognn/internal/kernels"
 )
 
 // PeakGFLOPS returns the float32 peak of one core in GFLOP/s that the kernels of this package
@@ -20,9 +20,9 @@ import (
 // assembly, read from "cpu MHz" in /proc/cpuinfo. It takes about 20 ms.
 func PeakGFLOPS() (perCore float64, how string) {
 	flops, width := 2.0, "scalar (no SIMD kernel: 1 multiply-add per cycle)"
-	switch asm.Backend() {
+	switch kernels.Backend() {
 	case "avx2", "avx512":
-		// The SGEMM kernel is AVX2 on both (see ops/asm), so AVX-512 counts 8 lanes too.
+		// The SGEMM kernel is AVX2 on both (see internal/kernels), so AVX-512 counts 8 lanes too.
 		flops, width = 32, "AVX2+FMA (8 float32 lanes x 2 FMA pipes x 2 flops = 32 flops/cycle)"
 	}
 	ghz, clock := measureClock()
@@ -37,13 +37,13 @@ func PeakGFLOPS() (perCore float64, how string) {
 
 func measureClock() (ghz float64, how string) {
 	const n = 125_000 // 1,000,000 cycles
-	if !asm.SpinCycles(0) {
+	if !kernels.SpinCycles(0) {
 		return 0, ""
 	}
 	best := time.Duration(1 << 62)
 	for i := 0; i < 30; i++ {
 		t0 := time.Now()
-		asm.SpinCycles(n)
+		kernels.SpinCycles(n)
 		best = min(best, time.Since(t0))
 	}
 	return 8 * n / best.Seconds() / 1e9, "(measured: fastest of 30 timed chains of 10^6 dependent additions)"

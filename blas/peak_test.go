@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gnnlab/gognn/ops/asm"
+	"github.com/gnnlab/gognn/internal/kernels"
 )
 
 func TestPeakGFLOPS(t *testing.T) {
@@ -13,7 +13,7 @@ func TestPeakGFLOPS(t *testing.T) {
 	if peak <= 0 && !strings.Contains(how, "clock unknown") {
 		t.Fatalf("peak %v with %q", peak, how)
 	}
-	if asm.Backend() != "generic" {
+	if kernels.Backend() != "generic" {
 		// 32 flops per cycle at a clock between 0.5 and 7 GHz.
 		if peak < 16 || peak > 224 || !strings.Contains(how, "measured") {
 			t.Errorf("peak %.1f GFLOP/s (%s): want a measured clock and 32 flops/cycle", peak, how)

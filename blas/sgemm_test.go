@@ -197,7 +197,7 @@ func TestSgemmThreads(t *testing.T) {
 
 // TestSgemmStream covers the products whose C is written with non-temporal stores (beta = 0, one
 // k block, C of at least streamMinC elements on cache-line boundaries): row panels through
-// asm.GemmStreamF32 with the next A panel prefetched as one region, with gaps between its rows,
+// kernels.GemmStreamF32 with the next A panel prefetched as one region, with gaps between its rows,
 // or row by row; a partial right panel and bottom panel; a transposed A or B; and C at an
 // unaligned stride, which must not stream. Each streaming shape must agree with gonum and give
 // the same bits with 1 and 3 goroutines.

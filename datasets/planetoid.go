@@ -96,8 +96,9 @@ func BaseURL(url string) Option { return func(c *config) { c.baseURL = strings.T
 // HTTPClient sets the client for downloads; the default has a five-minute timeout.
 func HTTPClient(client *http.Client) Option { return func(c *config) { c.client = client } }
 
-// Context sets the context for downloads; the default is context.Background().
-func Context(ctx context.Context) Option { return func(c *config) { c.ctx = ctx } }
+// DownloadContext sets the context for downloads (cancellation, deadline); the default is
+// context.Background().
+func DownloadContext(ctx context.Context) Option { return func(c *config) { c.ctx = ctx } }
 
 // LoadPlanetoid loads the Planetoid data set name ("cora", "citeseer" or "pubmed", any case)
 // from the files ind.<name>.{x,y,tx,ty,allx,ally,graph,test.index} in the planetoid/

@@ -2,22 +2,32 @@ package hnsw
 
 import "slices"
 
-// cand is a node with its distance to the current query.
-type cand struct {
-	dist float32
+// item is a node with its distance to a query: float32 in the index (cand), float64 in Exact.
+// The heaps below serve both, compiled separately for each distance type.
+type item[D float32 | float64] struct {
+	dist D
 	id   int32
 }
 
-// less orders candidates by distance, ties by id, so every ordering in the index is total and
+// cand is a node with its distance to the current query.
+type cand = item[float32]
+
+// less orders items by distance, ties by id, so every ordering in the index is total and
 // builds are deterministic.
-func (a cand) less(b cand) bool {
+func (a item[D]) less(b item[D]) bool {
 	return a.dist < b.dist || (a.dist == b.dist && a.id < b.id)
 }
 
 // minHeap pops the closest candidate first (the paper's C).
-type minHeap []cand
+type minHeap = minHeapOf[float32]
 
-func (h *minHeap) push(c cand) {
+// maxHeap keeps the furthest candidate on top (the paper's W, bounded by ef).
+type maxHeap = maxHeapOf[float32]
+
+// minHeapOf and maxHeapOf are minHeap and maxHeap for either distance type.
+type minHeapOf[D float32 | float64] []item[D]
+
+func (h *minHeapOf[D]) push(c item[D]) {
 	*h = append(*h, c)
 	s := *h
 	i := len(s) - 1
@@ -31,7 +41,7 @@ func (h *minHeap) push(c cand) {
 	}
 }
 
-func (h *minHeap) pop() cand {
+func (h *minHeapOf[D]) pop() item[D] {
 	s := *h
 	top := s[0]
 	n := len(s) - 1
@@ -57,10 +67,9 @@ func (h *minHeap) pop() cand {
 	return top
 }
 
-// maxHeap keeps the furthest candidate on top (the paper's W, bounded by ef).
-type maxHeap []cand
+type maxHeapOf[D float32 | float64] []item[D] // see minHeapOf
 
-func (h *maxHeap) push(c cand) {
+func (h *maxHeapOf[D]) push(c item[D]) {
 	*h = append(*h, c)
 	s := *h
 	i := len(s) - 1
@@ -74,7 +83,19 @@ func (h *maxHeap) push(c cand) {
 	}
 }
 
-func (h *maxHeap) pop() cand {
+// offer keeps the k closest items seen: it pushes c unless the heap holds k items and c is not
+// closer than the furthest of them, which it then replaces.
+func (h *maxHeapOf[D]) offer(c item[D], k int) {
+	if len(*h) == k {
+		if !c.less((*h)[0]) {
+			return
+		}
+		h.pop()
+	}
+	h.push(c)
+}
+
+func (h *maxHeapOf[D]) pop() item[D] {
 	s := *h
 	top := s[0]
 	n := len(s) - 1

@@ -3,7 +3,7 @@ package hnsw
 import (
 	"fmt"
 
-	"github.com/gnnlab/gognn/ops/asm"
+	"github.com/gnnlab/gognn/internal/vecmath"
 )
 
 // Search returns the k nearest live vectors to q, sorted by distance, ties by id. ef is the size
@@ -103,7 +103,7 @@ func (ix *Index) searchLayer(s *scratch, q []float32, eps []cand, ef, l int) {
 		for _, nb := range s.links {
 			if s.vis.visit(nb) {
 				fresh = append(fresh, nb)
-				asm.PrefetchF32(ix.vec(nb))
+				vecmath.Prefetch(ix.vec(nb))
 			}
 		}
 		for _, nb := range fresh {

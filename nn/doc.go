@@ -32,4 +32,8 @@
 // BatchNorm switches between batch and running statistics the same way. Layers derive what
 // they need from a graph (its normalisation, its self-loops) on the first Forward over it and
 // cache it: a graph.CSR is immutable once built.
+//
+// The layers' dense products go through Gorgonia's BLAS, gonum's pure-Go one unless the program
+// opts into the project's several times faster SGEMM by calling blas.Use() (package
+// github.com/gnnlab/gognn/blas) once at start-up; importing nn changes nothing.
 package nn

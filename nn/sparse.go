@@ -6,6 +6,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/gnnlab/gognn/datasets"
 	"github.com/gnnlab/gognn/graph"
 )
 
@@ -52,13 +53,10 @@ func (x *SparseFeatures) Dropout(c *Context, p float64) (Features, error) {
 }
 
 // SparseTable is a sparse feature matrix held outside any graph, from which mini-batches take
-// the rows of their sampled nodes (Gather).
-type SparseTable struct {
-	Rows, Cols int
-	RowPtr     []int
-	ColIdx     []int32
-	Values     []float32
-}
+// the rows of their sampled nodes (Gather). It is a datasets.SparseMatrix (CSR: Rows, Cols,
+// RowPtr, ColIdx, Values) with the method Gather: a loaded matrix m becomes one without a copy,
+// as (*nn.SparseTable)(m).
+type SparseTable datasets.SparseMatrix
 
 // Gather adds the rows ids of the table to the context's graph as sparse features, in that order.
 func (s *SparseTable) Gather(c *Context, ids []int32) (*SparseFeatures, error) {

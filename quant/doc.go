@@ -32,8 +32,9 @@
 // On amd64 the bulk half-precision conversions use the F16C instructions (VCVTPS2PH with
 // round-to-nearest-even, VCVTPH2PS), which agree with the reference bit for bit on all 2^32
 // float32 inputs and all 2^16 halves, NaN payloads included; MatMulInt8 uses AVX2 and FMA. The
-// assembly is generated with avo by the module in _gen (go generate); the plain Go functions
-// are the reference and the fallback. The kernels are chosen once, at start-up, from the CPU
-// features golang.org/x/sys/cpu reports; GOGNN_ASM=generic forces the Go code, as it does for
-// package ops/asm, and so does the build tag noasm.
+// kernels live with every other kernel of the module in internal/kernels (generated with avo
+// by the module ops/asm/_gen: make asm), whose plain Go loops are the reference and the
+// fallback, and which chooses them once, at start-up, from the CPU features
+// golang.org/x/sys/cpu reports: GOGNN_ASM=generic forces the Go code, as it does for package
+// ops/asm, and so does the build tag noasm.
 package quant

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/x448/float16"
+	"github.com/gnnlab/gognn/internal/kernels"
 )
 
 // MaxFloat16 is the largest finite half-precision value.
@@ -21,7 +21,7 @@ func ToFloat16(dst []uint16, src []float32) {
 	if len(dst) < len(src) {
 		panic(fmt.Sprintf("quant.ToFloat16: len(dst) = %d, shorter than len(src) = %d", len(dst), len(src)))
 	}
-	toFloat16(dst[:len(src)], src)
+	kernels.ToFloat16(dst, src)
 }
 
 // FromFloat16 sets dst[i] to the float32 value of the half-precision bits src[i] for
@@ -31,7 +31,7 @@ func FromFloat16(dst []float32, src []uint16) {
 	if len(dst) < len(src) {
 		panic(fmt.Sprintf("quant.FromFloat16: len(dst) = %d, shorter than len(src) = %d", len(dst), len(src)))
 	}
-	fromFloat16(dst[:len(src)], src)
+	kernels.FromFloat16(dst, src)
 }
 
 // Float16Overflow returns the index of the first finite value in src whose half-precision
@@ -44,21 +44,4 @@ func Float16Overflow(src []float32) int {
 		}
 	}
 	return -1
-}
-
-// toFloat16Ref is the reference conversion, github.com/x448/float16 one value at a time;
-// len(dst) == len(src).
-func toFloat16Ref(dst []uint16, src []float32) {
-	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] = float16.Fromfloat32(v).Bits()
-	}
-}
-
-// fromFloat16Ref is the reference conversion back; len(dst) == len(src).
-func fromFloat16Ref(dst []float32, src []uint16) {
-	dst = dst[:len(src)]
-	for i, h := range src {
-		dst[i] = float16.Frombits(h).Float32()
-	}
 }

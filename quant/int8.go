@@ -3,6 +3,8 @@ package quant
 import (
 	"fmt"
 	"math"
+
+	"github.com/gnnlab/gognn/internal/kernels"
 )
 
 // MinInt8Range is the smallest column maximum |W[:,c]| that QuantizeInt8 gives a nonzero scale:
@@ -105,25 +107,7 @@ func MatMulInt8(x []float32, n, in int, q []int8, scales []float32, out int, y [
 		clear(y)
 		return
 	}
-	matMulInt8(x, n, in, q, scales, out, y)
-}
-
-// matMulInt8Ref is the reference MatMulInt8 on rows [i0, i1) and columns [c0, c1) of y; in >= 1.
-func matMulInt8Ref(x []float32, in int, q []int8, scales []float32, out int, y []float32, i0, i1, c0, c1 int) {
-	for i := i0; i < i1; i++ {
-		yi := y[i*out+c0 : i*out+c1]
-		clear(yi)
-		for k, a := range x[i*in : (i+1)*in] {
-			qk := q[k*out+c0 : k*out+c1]
-			qk = qk[:len(yi)]
-			for c, v := range qk {
-				yi[c] += a * float32(v)
-			}
-		}
-		for c, s := range scales[c0:c1] {
-			yi[c] *= s
-		}
-	}
+	kernels.MatMulInt8(x, n, in, q, scales, out, y)
 }
 
 // checkMatrix panics unless rows and cols are non-negative and n == rows*cols, computed without

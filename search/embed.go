@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/gnnlab/gognn/internal/vecmath"
 	"github.com/gnnlab/gognn/ops/asm"
 )
 
@@ -26,18 +27,11 @@ func sparsify(v []float32) sparseVec {
 	return s
 }
 
-// normalize returns v / |v|, computed in float64 the way hnsw normalises a Cosine index's
-// vectors, so a query and the stored copy of the same vector are bit-identical.
+// normalize returns v / |v| by vecmath.Normalize, the function hnsw normalises a Cosine index's
+// vectors with, so a query and the stored copy of the same vector are bit-identical.
 func normalize(v []float32) []float32 {
-	var sq float64
-	for _, x := range v {
-		sq += float64(x) * float64(x)
-	}
-	inv := 1 / math.Sqrt(sq)
 	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(float64(x) * inv)
-	}
+	vecmath.Normalize(out, v, vecmath.SquaredNorm(v))
 	return out
 }
 
@@ -68,7 +62,7 @@ func newScratch(h int) *scratch { return &scratch{h: make([]float32, h), acc: ma
 // where x is the node's (unit-norm, sparse) feature vector, hn its HNSW neighbours and fn its
 // feedback neighbours (corpus ids whose features feats holds). A mean over no neighbours is 0.
 // It is the same function as the Gorgonia graph that training differentiates (forward in
-// train.go); TestForwardAgrees checks that they agree.
+// model.go); TestForwardAgrees checks that they agree.
 func (w *weights) embed(out []float32, sc *scratch, x sparseVec, feats []sparseVec, hn, fn []int32) {
 	H := w.H
 	h := sc.h

@@ -10,7 +10,10 @@ import (
 	"strings"
 )
 
-const displayPath = "github.com/gnnlab/gognn/notebooks/display"
+const (
+	displayPath = "github.com/gnnlab/gognn/notebooks/display"
+	blasPath    = "github.com/gnnlab/gognn/blas"
+)
 
 // program is a notebook's code cells as one Go program.
 type program struct {
@@ -155,6 +158,7 @@ func (p *program) source(nbName, genFile string) (string, error) {
 	b.printf("// Cell code follows //line directives: errors and tracebacks name cellN.go and the cell's line.\n\n")
 	b.printf("package main\n\nimport (\n")
 	b.printf("\t_nbdisplay %q\n", displayPath)
+	b.printf("\t_nbblas %q\n", blasPath)
 	if usesDisplay && !names["display"] && !p.dropped[displayPath] {
 		b.printf("\tdisplay %q\n", displayPath)
 	}
@@ -184,6 +188,7 @@ func (p *program) source(nbName, genFile string) (string, error) {
 		}
 	}
 	b.printf("func main() {\n")
+	b.printf("\t_nbblas.Use() // notebooks measure and train with the project's SGEMM, as the experiments do\n")
 	for ci, chunks := range p.cells {
 		b.printf("\t_nbdisplay.BeginCell(%d)\n", ci+1)
 		for _, c := range chunks {

@@ -1,5 +1,7 @@
 // Package expenv records where an experiment ran (CPU, Go version, commit, threads) and writes
-// its results, so every number the project publishes carries its provenance.
+// its results, so every number the project publishes carries its provenance. Every experiment
+// links it, and through it opts into the project's SGEMM (blas.Use) before main runs, so every
+// published figure is measured with the BLAS the README states.
 package expenv
 
 import (
@@ -18,9 +20,14 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/gnnlab/gognn/blas"
 	"github.com/gnnlab/gognn/internal/atomicfile"
 	"github.com/gnnlab/gognn/ops/asm"
 )
+
+// The experiments are programs, not libraries: installing the BLAS for the whole process is
+// theirs to decide, and they all decide the same.
+func init() { blas.Use() }
 
 // Env describes the machine and build an experiment ran on.
 type Env struct {

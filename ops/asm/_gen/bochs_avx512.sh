@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs the ops/asm tests on an emulated AVX-512 CPU, for machines without one: Bochs 2.7 (model
+# Runs the internal/kernels tests on an emulated AVX-512 CPU, for machines without one: Bochs 2.7 (model
 # corei7_skylake_x) boots a Linux kernel whose initramfs holds only the test binary as /init.
 # Needs root and Debian's apt; takes about 5 minutes. Extra arguments go to the test binary.
 #
@@ -9,7 +9,7 @@
 # no AVX at all, so the kernel is Debian 11's 5.10, which only warns. Expect the odd spurious
 # AVX2 failure in the emulator: it loses upper YMM halves across a context switch now and then.
 set -eu
-pkg=$(cd "$(dirname "$0")/.." && pwd)
+pkg=$(cd "$(dirname "$0")/../../../internal/kernels" && pwd)
 work=$(mktemp -d)
 args=${*:--test.v}
 

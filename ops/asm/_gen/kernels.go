@@ -24,6 +24,7 @@ type isa struct {
 var (
 	avx2   = isa{"AVX2", "avx2_amd64.s", 32, false, 4, "AVX2 and FMA"}
 	avx512 = isa{"AVX512", "avx512_amd64.s", 64, true, 8, "AVX512F"}
+	quant  = isa{name: "quant", file: "quant_amd64.s"} // quantKernels: F16C, and AVX2 for INT8
 )
 
 // sumBlock is the number of accumulators of a GatherSum and the unroll of Axpy, Dot and Scale:

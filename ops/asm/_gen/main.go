@@ -1,9 +1,11 @@
-// Command _gen writes the assembly kernels of package ops/asm with avo:
-// avx2_amd64.s, avx512_amd64.s and their declarations in stubs_amd64.go.
+// Command _gen writes every assembly kernel of the module with avo, into package
+// internal/kernels (the one CPU dispatch): avx2_amd64.s and avx512_amd64.s (ops/asm, blas and
+// hnsw), quant_amd64.s (quant's F16C and INT8 kernels) and their declarations in
+// stubs_amd64.go.
 //
-// Run it from ops/asm as `go generate` does:
+// Run it from here (make asm does, and go generate in internal/kernels):
 //
-//	go run -C _gen . -out ..
+//	go run . -out ../../../internal/kernels
 //
 // With -check it writes nothing and fails when a file on disk differs from what it would write,
 // so CI can tell that the generated files are up to date.
@@ -26,14 +28,14 @@ import (
 
 // command is the line the generated files name. It is fixed, not taken from os.Args, so that the
 // output does not depend on how the generator was started.
-const command = "command: go run -C _gen . (in ops/asm)"
+const command = "command: go run . -out ../../../internal/kernels (in ops/asm/_gen)"
 
 const constraint = "amd64,!noasm" // avo parses the old +build syntax: amd64 && !noasm
 
 func main() {
 	// avo's build package registers its own flags on flag.CommandLine, so use a set of ours.
 	fs := flag.NewFlagSet("gen", flag.ExitOnError)
-	out := fs.String("out", "..", "directory of package ops/asm")
+	out := fs.String("out", "../../../internal/kernels", "directory of package internal/kernels")
 	check := fs.Bool("check", false, "compare with the files in -out instead of writing them")
 	fs.IntVar(&prefetchDist, "prefetch", prefetchDist, "experiment: rows GatherSum prefetches ahead")
 	fs.Parse(os.Args[1:])
@@ -49,7 +51,7 @@ func main() {
 		if *check {
 			old, err := os.ReadFile(path)
 			if err != nil || !bytes.Equal(old, f.data) {
-				fmt.Fprintf(os.Stderr, "gen: %s is not up to date; run go generate in ops/asm\n", path)
+				fmt.Fprintf(os.Stderr, "gen: %s is not up to date; run make asm\n", path)
 				stale = true
 			}
 			continue
@@ -74,17 +76,21 @@ type file struct {
 // generate builds one assembly file per backend and one stub file declaring the functions of
 // both, so the package keeps a single stubs_amd64.go.
 func generate() ([]file, error) {
-	cfg := printer.Config{Name: command, Pkg: "asm"}
+	cfg := printer.Config{Name: command, Pkg: "kernels"}
 	cons, err := buildtags.ParseConstraint(constraint)
 	if err != nil {
 		return nil, err
 	}
 	stubs := &ir.File{Constraints: buildtags.Constraints{cons}}
 	var files []file
-	for _, isa := range []isa{avx2, avx512} {
+	for _, isa := range []isa{avx2, avx512, quant} {
 		ctx := build.NewContext()
 		ctx.ConstraintExpr(constraint)
-		kernels(ctx, isa)
+		if isa == quant {
+			quantKernels(ctx)
+		} else {
+			kernels(ctx, isa)
+		}
 		f, err := ctx.Result()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", isa.name, err)

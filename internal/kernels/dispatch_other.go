@@ -1,9 +1,11 @@
 //go:build !amd64 || noasm
 
-package asm
+package kernels
 
 // Without the assembly only the generic backend exists.
 var best, active = levelGeneric, levelGeneric
+
+var hasF16C, f16c = false, false
 
 func axpyF32(alpha float32, x, y []float32) { axpyRef(alpha, x, y) }
 func axpyF64(alpha float64, x, y []float64) { axpyRef(alpha, x, y) }
@@ -51,4 +53,11 @@ func gatSoftmax8F32(y, src, dst []float32, rows []int32, slope float32) {
 
 func gatherSumHeads8F32(y, x []float32, width int, rows []int32, alpha []float32, heads int) {
 	gatherSumHeads8Ref(y, x, width, rows, alpha, heads)
+}
+
+func toFloat16(dst []uint16, src []float32)   { ToFloat16Ref(dst, src) }
+func fromFloat16(dst []float32, src []uint16) { FromFloat16Ref(dst, src) }
+
+func matMulInt8(x []float32, n, in int, q []int8, scales []float32, out int, y []float32) {
+	MatMulInt8Ref(x, in, q, scales, out, y, 0, n, 0, out)
 }

@@ -1,6 +1,6 @@
 //go:build amd64 && !noasm
 
-package quant
+package kernels
 
 import (
 	"os"
@@ -9,9 +9,9 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// TestBackendSelected fails when a CPU with F16C (or AVX2 and FMA) does not get those kernels,
+// TestQuantBackendSelected fails when a CPU with F16C (or AVX2 and FMA) does not get those kernels,
 // so a broken detection cannot silently fall back to the slower pure Go. GOGNN_ASM=generic may lower it.
-func TestBackendSelected(t *testing.T) {
+func TestQuantBackendSelected(t *testing.T) {
 	want := "generic"
 	if os.Getenv("GOGNN_ASM") != "generic" {
 		switch {
@@ -21,9 +21,9 @@ func TestBackendSelected(t *testing.T) {
 			want = "f16c"
 		}
 	}
-	if got := backend(); got != want {
+	if got := QuantBackend(); got != want {
 		t.Fatalf("backend %q, want %q (AVX %v, F16C %v, AVX2 %v, FMA %v, GOGNN_ASM=%q)", got, want,
 			cpu.X86.HasAVX, cpu.X86.HasF16C, cpu.X86.HasAVX2, cpu.X86.HasFMA, os.Getenv("GOGNN_ASM"))
 	}
-	t.Logf("kernels: %s", backend())
+	t.Logf("quant kernels: %s", QuantBackend())
 }

@@ -1,4 +1,4 @@
-package asm
+package kernels
 
 import (
 	"fmt"

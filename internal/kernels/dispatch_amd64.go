@@ -1,6 +1,6 @@
 //go:build amd64 && !noasm
 
-package asm
+package kernels
 
 import (
 	"os"
@@ -9,12 +9,16 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// best is the highest backend the CPU and OS support; active the one in use. Both are set once,
-// at package initialisation. x/sys/cpu reports AVX2 and AVX512F only when the OS saves the
-// YMM/ZMM and opmask state (XGETBV), so no separate OS check is needed here.
+// best is the highest backend the CPU and OS support; active the one in use; f16c whether the
+// F16C conversions of package quant run. All are set once, at package initialisation, the only
+// place the module reads GOGNN_ASM. x/sys/cpu reports AVX, AVX2 and AVX512F only when the OS
+// saves the YMM/ZMM and opmask state (XGETBV), so no separate OS check is needed here.
 var (
-	best   = detect()
-	active = lowerTo(best, os.Getenv("GOGNN_ASM"))
+	gognnASM = os.Getenv("GOGNN_ASM")
+	best     = detect()
+	active   = lowerTo(best, gognnASM)
+	hasF16C  = cpu.X86.HasAVX && cpu.X86.HasF16C
+	f16c     = hasF16C && allowsF16C(gognnASM)
 )
 
 func detect() level {
@@ -213,4 +217,63 @@ func gatherSumHeads8F32(y, x []float32, width int, rows []int32, alpha []float32
 		return
 	}
 	gatherSumHeads8Ref(y, x, width, rows, alpha, heads)
+}
+
+// The kernels of package quant. The F16C conversions need AVX and F16C only; the INT8 tiles
+// AVX2 and FMA, so they run with the AVX2 backend and above.
+
+func toFloat16(dst []uint16, src []float32) {
+	if !f16c {
+		ToFloat16Ref(dst, src)
+		return
+	}
+	n := len(src) &^ 7
+	if n > 0 {
+		toFloat16F16C(dst, src)
+	}
+	ToFloat16Ref(dst[n:], src[n:])
+}
+
+func fromFloat16(dst []float32, src []uint16) {
+	if !f16c {
+		FromFloat16Ref(dst, src)
+		return
+	}
+	n := len(src) &^ 7
+	if n > 0 {
+		fromFloat16F16C(dst, src)
+	}
+	FromFloat16Ref(dst[n:], src[n:])
+}
+
+// matMulInt8 runs MatMulInt8's tiles of 4 rows by 16 or 8 columns, then 1 row by 16 or 8, in
+// assembly; the last out%8 columns take the reference loop. in >= 1.
+func matMulInt8(x []float32, n, in int, q []int8, scales []float32, out int, y []float32) {
+	if active < levelAVX2 {
+		MatMulInt8Ref(x, in, q, scales, out, y, 0, n, 0, out)
+		return
+	}
+	c16, c8 := out&^15, out&^7
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		xs := x[i*in : (i+4)*in]
+		for c := 0; c < c16; c += 16 {
+			int8Tile4x16AVX2(y[i*out+c:(i+3)*out+c+16], xs, q[c:], scales[c:c+16], in, out)
+		}
+		if c16 < c8 {
+			int8Tile4x8AVX2(y[i*out+c16:(i+3)*out+c8], xs, q[c16:], scales[c16:c8], in, out)
+		}
+	}
+	for ; i < n; i++ {
+		xs := x[i*in : (i+1)*in]
+		for c := 0; c < c16; c += 16 {
+			int8Tile1x16AVX2(y[i*out+c:i*out+c+16], xs, q[c:], scales[c:c+16], in, out)
+		}
+		if c16 < c8 {
+			int8Tile1x8AVX2(y[i*out+c16:i*out+c8], xs, q[c16:], scales[c16:c8], in, out)
+		}
+	}
+	if c8 < out {
+		MatMulInt8Ref(x, in, q, scales, out, y, 0, n, c8, out)
+	}
 }

@@ -1,75 +1,18 @@
-// Command _gen writes the assembly kernels of package quant with avo: kernels_amd64.s and their
-// declarations in stubs_amd64.go.
-//
-// Run it from quant as `go generate` does:
-//
-//	go run -C _gen . -out ..
-//
-// With -check it writes nothing and fails when a file on disk differs from what it would write,
-// so CI can tell that the generated files are up to date.
 package main
 
 import (
-	"bytes"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/mmcloughlin/avo/build"
-	"github.com/mmcloughlin/avo/buildtags"
-	"github.com/mmcloughlin/avo/ir"
 	. "github.com/mmcloughlin/avo/operand"
-	"github.com/mmcloughlin/avo/pass"
-	"github.com/mmcloughlin/avo/printer"
 	"github.com/mmcloughlin/avo/reg"
 )
 
-// command is the line the generated files name; fixed so the output does not depend on how the
-// generator was started.
-const command = "command: go run -C _gen . (in quant)"
+// The kernels of package quant (F16C conversions, the INT8 matrix product) go to a file of
+// their own: they are dispatched on their own CPU features (F16C needs only AVX).
 
-const constraint = "amd64,!noasm" // avo parses the old +build syntax: amd64 && !noasm
-
-func main() {
-	fs := flag.NewFlagSet("gen", flag.ExitOnError)
-	out := fs.String("out", "..", "directory of package quant")
-	check := fs.Bool("check", false, "compare with the files in -out instead of writing them")
-	fs.Parse(os.Args[1:])
-
-	files, err := generate()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "gen:", err)
-		os.Exit(1)
-	}
-	stale := false
-	for name, data := range files {
-		path := filepath.Join(*out, name)
-		if *check {
-			if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, data) {
-				fmt.Fprintf(os.Stderr, "gen: %s is not up to date; run go generate in quant\n", path)
-				stale = true
-			}
-			continue
-		}
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, "gen:", err)
-			os.Exit(1)
-		}
-	}
-	if stale {
-		os.Exit(1)
-	}
-}
-
-func generate() (map[string][]byte, error) {
-	cfg := printer.Config{Name: command, Pkg: "quant"}
-	cons, err := buildtags.ParseConstraint(constraint)
-	if err != nil {
-		return nil, err
-	}
-	ctx := build.NewContext()
-	ctx.ConstraintExpr(constraint)
+// quantKernels writes every kernel of package quant into ctx.
+func quantKernels(ctx *build.Context) {
 	toFloat16(ctx)
 	fromFloat16(ctx)
 	for _, rows := range []int{4, 1} {
@@ -77,26 +20,6 @@ func generate() (map[string][]byte, error) {
 			int8Tile(ctx, rows, cols)
 		}
 	}
-	f, err := ctx.Result()
-	if err != nil {
-		return nil, err
-	}
-	if err := pass.Compile.Execute(f); err != nil {
-		return nil, err
-	}
-	src, err := printer.NewGoAsm(cfg).Print(f)
-	if err != nil {
-		return nil, err
-	}
-	stubs := &ir.File{Constraints: buildtags.Constraints{cons}}
-	for _, fn := range f.Functions() {
-		stubs.AddSection(fn)
-	}
-	decl, err := printer.NewStubs(cfg).Print(stubs)
-	if err != nil {
-		return nil, err
-	}
-	return map[string][]byte{"kernels_amd64.s": src, "stubs_amd64.go": decl}, nil
 }
 
 // unroll is the number of 8-value vectors converted per iteration of the main loop.
