@@ -99,7 +99,10 @@ func TestLoadTypedErrors(t *testing.T) {
 			var e *hnsw.VersionError
 			return errors.As(err, &e) && e.Found == 2 && slices.Equal(e.Supported, []uint32{1}) && !errors.Is(err, hnsw.ErrCorrupt)
 		})},
-		{"wrong magic", magic, is(hnsw.ErrMagic, func(err error) bool { var e *hnsw.MagicError; return errors.As(err, &e) && string(e.Found) == "HNSWgogX" })},
+		{"wrong magic", magic, is(hnsw.ErrMagic, func(err error) bool {
+			var e *hnsw.MagicError
+			return errors.As(err, &e) && string(e.Found) == "HNSWgogX"
+		})},
 	} {
 		path := filepath.Join(t.TempDir(), "bad.hnsw")
 		if err := os.WriteFile(path, c.data, 0o644); err != nil {

@@ -21,14 +21,19 @@ var (
 	ErrVersion = errors.New("unsupported format version")
 )
 
-// ChecksumError reports a CRC-32C mismatch over What (the file, a header, a tensor, ...).
+// ChecksumError reports a CRC-32C mismatch over What (empty for a whole file, else "header",
+// "tensor w", ...).
 type ChecksumError struct {
 	What             string
 	Stored, Computed uint32
 }
 
 func (e *ChecksumError) Error() string {
-	return fmt.Sprintf("%s: checksum mismatch (CRC-32C stored %08x, computed %08x): the data is truncated or damaged", e.What, e.Stored, e.Computed)
+	msg := fmt.Sprintf("checksum mismatch (CRC-32C stored %08x, computed %08x): the data is truncated or damaged", e.Stored, e.Computed)
+	if e.What != "" {
+		msg = e.What + ": " + msg
+	}
+	return msg
 }
 
 // Is makes errors.Is match ErrChecksum and ErrCorrupt.
@@ -51,13 +56,13 @@ func (e *TruncatedError) Is(target error) bool { return target == ErrTruncated |
 
 // MagicError reports input that does not start with the magic of the expected Format.
 type MagicError struct {
-	Format string // what was expected, e.g. "hnsw index file"
+	Format string // what was expected, with its article: "an hnsw index file"
 	Found  []byte // the first bytes of the input (at most the magic's length)
 	Want   string
 }
 
 func (e *MagicError) Error() string {
-	return fmt.Sprintf("not a %s (magic %q, want %q)", e.Format, e.Found, e.Want)
+	return fmt.Sprintf("not %s (magic %q, want %q)", e.Format, e.Found, e.Want)
 }
 
 // Is makes errors.Is match ErrMagic and ErrCorrupt.
@@ -65,7 +70,7 @@ func (e *MagicError) Is(target error) bool { return target == ErrMagic || target
 
 // VersionError reports a format version this build does not read.
 type VersionError struct {
-	Format    string   // e.g. "hnsw index file"
+	Format    string   // with its article: "an hnsw index file"
 	Found     uint32   // the version in the input
 	Supported []uint32 // the versions this build reads, ascending; the last is the one it writes
 }
@@ -83,7 +88,7 @@ func (e *VersionError) Error() string {
 	if e.Found > newest {
 		hint = "it was written by a newer build: update github.com/gnnlab/gognn"
 	}
-	return fmt.Sprintf("%s version %d, this build reads %s; %s", e.Format, e.Found, reads, hint)
+	return fmt.Sprintf("%s of version %d; this build reads %s; %s", e.Format, e.Found, reads, hint)
 }
 
 // Is makes errors.Is match ErrVersion.

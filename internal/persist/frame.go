@@ -38,12 +38,12 @@ func Trailer(data []byte) uint32 {
 }
 
 // CheckMagic checks that data starts with magic (format names the expected kind of file in the
-// error).
+// error, with its article). Input that is a prefix of the magic is a *TruncatedError.
 func CheckMagic(data []byte, format, magic string) error {
 	if len(data) < len(magic) || string(data[:len(magic)]) != magic {
 		found := data[:min(len(data), len(magic))]
 		if len(data) < len(magic) && string(data) == magic[:len(data)] {
-			return &TruncatedError{What: format + " magic", Need: int64(len(magic)), Left: int64(len(data))}
+			return &TruncatedError{What: "the magic", Need: int64(len(magic)), Left: int64(len(data))}
 		}
 		return &MagicError{Format: format, Found: append([]byte(nil), found...), Want: magic}
 	}
@@ -52,13 +52,14 @@ func CheckMagic(data []byte, format, magic string) error {
 
 // Open checks the framing of data (length, magic, version among supported, checksum; in this
 // order) and returns the version and a Decoder over the body: the bytes after the header and
-// before the trailer. format names the kind of file in errors ("hnsw index file").
+// before the trailer. format names the kind of file in errors, with its article ("an hnsw
+// index file").
 func Open(data []byte, format, magic string, supported ...uint32) (*Decoder, uint32, error) {
 	if err := CheckMagic(data, format, magic); err != nil {
 		return nil, 0, err
 	}
 	if len(data) < HeaderSize+TrailerSize {
-		return nil, 0, &TruncatedError{What: format + " header", Need: HeaderSize + TrailerSize, Left: int64(len(data))}
+		return nil, 0, &TruncatedError{What: "the header", Need: HeaderSize + TrailerSize, Left: int64(len(data))}
 	}
 	v := binary.LittleEndian.Uint32(data[MagicSize:])
 	if err := CheckVersion(format, v, supported...); err != nil {
@@ -66,7 +67,7 @@ func Open(data []byte, format, magic string, supported ...uint32) (*Decoder, uin
 	}
 	body := data[:len(data)-TrailerSize]
 	if got, want := Checksum(body), Trailer(data); got != want {
-		return nil, v, &ChecksumError{What: format, Stored: want, Computed: got}
+		return nil, v, &ChecksumError{Stored: want, Computed: got}
 	}
 	return &Decoder{b: body, off: HeaderSize}, v, nil
 }
