@@ -147,7 +147,10 @@ func TestLoadTypedErrorsSearch(t *testing.T) {
 			b = slices.Clone(b)
 			binary.LittleEndian.PutUint32(b[8:], 7)
 			return b
-		}, ErrVersion, func(err error) bool { var e *VersionError; return errors.As(err, &e) && e.Found == 7 && !errors.Is(err, ErrCorrupt) }},
+		}, ErrVersion, func(err error) bool {
+			var e *VersionError
+			return errors.As(err, &e) && e.Found == 7 && !errors.Is(err, ErrCorrupt)
+		}},
 		{"wrong magic", func(b []byte, part int) []byte {
 			b = slices.Clone(b)
 			b[1] = '?'

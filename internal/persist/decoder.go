@@ -116,3 +116,14 @@ func (d *Decoder) Finish(what string) error {
 	}
 	return nil
 }
+
+// Chunk reads a uint64 length and that many bytes (a slice of the input), checking the length
+// against what remains first.
+func (d *Decoder) Chunk(what string) []byte {
+	n := d.U64(what)
+	if d.err == nil && n > uint64(len(d.b)-d.off) {
+		d.err = &TruncatedError{What: what, Offset: int64(d.off), Need: int64(min(n, 1<<62)), Left: int64(len(d.b) - d.off)}
+		return nil
+	}
+	return d.Bytes(int(n), what)
+}
