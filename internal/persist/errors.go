@@ -106,3 +106,18 @@ func CheckVersion(format string, v uint32, supported ...uint32) error {
 	}
 	return &VersionError{Format: format, Found: v, Supported: slices.Clone(supported)}
 }
+
+// Corrupt returns err, with its message unchanged, as an error that also matches ErrCorrupt,
+// for readers of formats outside this package (pickles, text) that describe damage their own way.
+func Corrupt(err error) error {
+	if err == nil {
+		return nil
+	}
+	return corruptError{err}
+}
+
+type corruptError struct{ err error }
+
+func (e corruptError) Error() string        { return e.err.Error() }
+func (e corruptError) Unwrap() error        { return e.err }
+func (e corruptError) Is(target error) bool { return target == ErrCorrupt }

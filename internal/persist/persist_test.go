@@ -101,3 +101,11 @@ func TestVersionErrorMessage(t *testing.T) {
 		t.Errorf("messages %q, %q", older, newer)
 	}
 }
+
+func TestCorruptKeepsMessage(t *testing.T) {
+	inner := errors.New("pickle: truncated")
+	err := Corrupt(inner)
+	if err.Error() != inner.Error() || !errors.Is(err, ErrCorrupt) || !errors.Is(err, inner) || Corrupt(nil) != nil {
+		t.Errorf("Corrupt(%v) = %v", inner, err)
+	}
+}
