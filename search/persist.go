@@ -66,17 +66,7 @@ const (
 	modelName    = "search"
 )
 
-// Stream container of SaveTo and LoadFrom, version 1: the three files of a saved directory in
-// one framed stream, each section holding the exact bytes of the file.
-//
-//	magic     8 bytes "GOGNNsix"
-//	version   uint32 (1)
-//	index     uint64 length, then the bytes of index.hnsw
-//	model     uint64 length, then the bytes of model.gnn
-//	state     uint64 length, then the bytes of gnn.state
-//	crc       uint32 CRC-32C (Castagnoli) of every byte before it
-//
-// Splitting a stream into the three files (or joining them) gives an index that loads the same.
+// The stream container of SaveTo and LoadFrom (see SaveTo).
 const (
 	streamMagic   = "GOGNNsix"
 	streamVersion = 1
@@ -142,10 +132,19 @@ func (s *Index) Save(dir string) error {
 	return nil
 }
 
-// SaveTo writes the index to w as one stream (the container above, holding the bytes Save
-// writes to the three files) and returns the number of bytes written: the form for callers
-// without files, such as the WebAssembly build. Searches and Feedback may run during SaveTo;
-// Train and Add wait.
+// SaveTo writes the index to w as one stream and returns the number of bytes written: the form
+// for callers without files, such as the WebAssembly build. The stream is a container of the
+// three files Save writes, byte for byte, little endian:
+//
+//	magic     8 bytes "GOGNNsix"
+//	version   uint32 (1)
+//	index     uint64 length, then the bytes of index.hnsw
+//	model     uint64 length, then the bytes of model.gnn
+//	state     uint64 length, then the bytes of gnn.state
+//	crc       uint32 CRC-32C (Castagnoli) of every byte before it
+//
+// so splitting a stream into the three files of a directory, or joining them, gives an index
+// that loads the same. Searches and Feedback may run during SaveTo; Train and Add wait.
 func (s *Index) SaveTo(w io.Writer) (int64, error) {
 	s.trainMu.Lock()
 	defer s.trainMu.Unlock()
