@@ -75,14 +75,12 @@ func mapModel(path string, strict bool) (*Mapped, error) {
 // mmapFile is mmap.Map; tests make it fail.
 var mmapFile = mmap.Map
 
-// alignedBytes returns n zero bytes starting 8-byte aligned, so that float32 and uint16 views
-// of them are aligned.
+// alignedBytes returns n zero bytes starting at a multiple of Align, as a mapping does, so that
+// the tensors of a model file read into them are as aligned as the file's offsets.
 func alignedBytes(n int) []byte {
-	if n == 0 {
-		return []byte{}
-	}
-	words := make([]uint64, (n+7)/8)
-	return unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), n)
+	buf := make([]byte, n+Align)
+	off := (Align - int(uintptr(unsafe.Pointer(&buf[0]))%Align)) % Align
+	return buf[off : off+n : off+n]
 }
 
 // mapFile maps the whole file at path read-only; an empty file gives a nil mapping. Where
