@@ -341,3 +341,47 @@ func FuzzLoadFrom(f *testing.F) {
 		})
 	})
 }
+
+// TestSaveToDuringSearches: SaveTo runs while searches and feedback go on (run with -race),
+// and every stream it writes loads.
+func TestSaveToDuringSearches(t *testing.T) {
+	s, c := trained(t, 60)
+	stop := make(chan struct{})
+	done := make(chan error, 2)
+	for g := range 2 {
+		go func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					done <- nil
+					return
+				default:
+				}
+				q := Query{Vector: c.vecs[(7*i+g)%len(c.vecs)]}
+				res, err := s.Search(q, 3)
+				if err == nil && g == 1 {
+					err = s.Feedback(q, []int{res[0].ID}, []bool{true})
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+		}()
+	}
+	for range 3 {
+		var buf bytes.Buffer
+		if _, err := s.SaveTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadFrom(&buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
