@@ -283,14 +283,14 @@ func fileTrailer(path string) (uint32, error) {
 // naming the file, a file of another version a *VersionError.
 func Load(dir string) (*Index, error) {
 	var parts [3][]byte
-	for i, name := range []string{IndexFile, ModelFile, StateFile} {
+	for i, name := range partFiles {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			return nil, fmt.Errorf("search: Load: %w", err)
 		}
 		parts[i] = b
 	}
-	s, err := load(parts[0], parts[1], parts[2], func(i int) string { return filepath.Join(dir, []string{IndexFile, ModelFile, StateFile}[i]) })
+	s, err := load(parts[0], parts[1], parts[2], func(i int) string { return filepath.Join(dir, partFiles[i]) })
 	if err != nil {
 		return nil, fmt.Errorf("search: Load %w", err)
 	}
@@ -309,21 +309,24 @@ func LoadFrom(r io.Reader) (*Index, error) {
 		return nil, fmt.Errorf("search: LoadFrom: %w", err)
 	}
 	var parts [3][]byte
-	for i, name := range []string{IndexFile, ModelFile, StateFile} {
+	for i, name := range partFiles {
 		parts[i] = d.Chunk(name + " section")
 	}
 	if err := d.Finish("the state section"); err != nil {
 		return nil, fmt.Errorf("search: LoadFrom: %w", err)
 	}
-	s, err := load(parts[0], parts[1], parts[2], func(i int) string { return []string{IndexFile, ModelFile, StateFile}[i] + " section" })
+	s, err := load(parts[0], parts[1], parts[2], func(i int) string { return partFiles[i] + " section" })
 	if err != nil {
 		return nil, fmt.Errorf("search: LoadFrom: %w", err)
 	}
 	return s, nil
 }
 
-// load builds an index from the bytes of its three files; name(i) names part i (index, model,
-// state) in errors.
+// partFiles are the files of a saved index in the order of the stream's sections.
+var partFiles = [3]string{IndexFile, ModelFile, StateFile}
+
+// load builds an index from the bytes of its three files; name(i) names part i (of partFiles)
+// in errors.
 func load(index, model, state []byte, name func(int) string) (*Index, error) {
 	ix, err := hnsw.Decode(index)
 	if err != nil {
