@@ -173,7 +173,9 @@ func parseShape(s string) ([]int, error) {
 }
 
 // numeric reports whether the array holds numbers (not strings).
-func (a *npyArray) numeric() bool { return a.kind == 'f' || a.kind == 'i' || a.kind == 'u' || a.kind == 'b' }
+func (a *npyArray) numeric() bool {
+	return a.kind == 'f' || a.kind == 'i' || a.kind == 'u' || a.kind == 'b'
+}
 
 // len returns the number of elements.
 func (a *npyArray) len() int { return len(a.data) / max(a.size, 1) }
