@@ -106,7 +106,7 @@ func LoadNPZ(name string, opts ...Option) (*NPZ, error) {
 	}
 	dir := filepath.Join(cfg.root, "npz")
 	path := filepath.Join(dir, file+".npz")
-	if err := fetchNPZ(&cfg, dir, file+".npz"); err != nil {
+	if err := fetchFile(&cfg, "npz", dir, file+".npz"); err != nil {
 		return nil, err
 	}
 	b, err := os.ReadFile(path)
@@ -124,21 +124,22 @@ func LoadNPZ(name string, opts ...Option) (*NPZ, error) {
 	return d, nil
 }
 
-// fetchNPZ downloads dir/file when it is missing and cfg allows.
-func fetchNPZ(cfg *config, dir, file string) error {
+// fetchFile downloads dir/file from cfg.baseURL when it is missing and cfg allows; errors start
+// with what ("npz", "tu").
+func fetchFile(cfg *config, what, dir, file string) error {
 	_, err := os.Stat(filepath.Join(dir, file))
 	switch {
 	case err == nil:
 		return nil
 	case !errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("npz: cannot look for %s in %s: %v", file, dir, err)
+		return fmt.Errorf("%s: cannot look for %s in %s: %v", what, file, dir, err)
 	}
 	if !cfg.download {
-		return fmt.Errorf("npz: %s not found in %s; set GNN_DATA or -data to a directory whose npz/ holds it, or allow downloads (drop NoDownload)", file, dir)
+		return fmt.Errorf("%s: %s not found in %s; set GNN_DATA or -data to a directory whose %s/ holds it, or allow downloads (drop NoDownload)", what, file, dir, filepath.Base(dir))
 	}
-	hint := fmt.Sprintf("fetch %s/%s by hand into %s, or set GNN_DATA or -data to a directory whose npz/ holds it", cfg.baseURL, file, dir)
+	hint := fmt.Sprintf("fetch %s/%s by hand into %s, or set GNN_DATA or -data to a directory whose %s/ holds it", cfg.baseURL, file, dir, filepath.Base(dir))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("npz: %s not found and cannot create %s for the download: %v; %s", file, dir, err, hint)
+		return fmt.Errorf("%s: %s not found and cannot create %s for the download: %v; %s", what, file, dir, err, hint)
 	}
 	client := cfg.client
 	if client == nil {
@@ -149,7 +150,7 @@ func fetchNPZ(cfg *config, dir, file string) error {
 		ctx = context.Background()
 	}
 	if err := download(ctx, client, cfg.baseURL+"/"+file, filepath.Join(dir, file), cfg.sums[file]); err != nil {
-		return fmt.Errorf("npz: downloading %s into %s: %v; %s", file, dir, err, hint)
+		return fmt.Errorf("%s: downloading %s into %s: %v; %s", what, file, dir, err, hint)
 	}
 	return nil
 }
