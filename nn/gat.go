@@ -16,11 +16,29 @@ type GATConfig struct {
 	Heads   int
 	// Concat joins the heads' outputs (width Heads*Out); otherwise they are averaged (width
 	// Out), as in the output layer of Velickovic et al.
-	Concat        bool
-	NegativeSlope float64 // of the LeakyReLU on attention logits; the paper uses 0.2
+	Concat bool
+	// NegativeSlope is the slope of the LeakyReLU on the attention logits; 0 means the paper's
+	// DefaultNegativeSlope (0.2). ZeroSlope asks for slope 0 (a plain ReLU) explicitly.
+	NegativeSlope float64
+	ZeroSlope     bool
 	Dropout       float64 // on the attention coefficients, in training mode
 	// NoSelfLoops leaves the graph as given; by default every node also attends to itself.
 	NoSelfLoops bool
+}
+
+// DefaultNegativeSlope is the LeakyReLU slope of GAT's attention logits when the config leaves
+// it at zero, the value of Velickovic et al. and Brody et al.
+const DefaultNegativeSlope = 0.2
+
+// slope returns the LeakyReLU slope a config asks for.
+func slope(negativeSlope float64, zero bool) float64 {
+	switch {
+	case zero:
+		return 0
+	case negativeSlope == 0:
+		return DefaultNegativeSlope
+	}
+	return negativeSlope
 }
 
 // GATConv is the multi-head graph attention layer of Velickovic et al. (ICLR 2018):
@@ -31,7 +49,9 @@ type GATConfig struct {
 // over the in-neighbours j of i (and i itself unless NoSelfLoops). W is a linear map to
 // Heads*Out features, a_src and a_dst hold Heads vectors of Out. After a forward pass the
 // attention coefficients are in the node Attention() (shape (E, Heads) over the edges of
-// Graph()): read them with ReadAttention to see which neighbours a node attended to.
+// Graph()): read them with NodeAttention to see which neighbours a node attended to. The graph
+// with self-loops is derived on the first Forward over a graph and cached (graphs are
+// immutable, see graph.CSR).
 type GATConv struct {
 	Cfg              GATConfig
 	Lin              *Linear
@@ -39,31 +59,39 @@ type GATConv struct {
 	Bias             *G.Node
 	headMask, meanOf *G.Node // constants: block-diagonal head mask, head-averaging matrix
 
-	cachedFor, graph *graph.CSR
-	alpha            *G.Node
+	c     *Context
+	loops derived[*graph.CSR]
+	graph *graph.CSR
+	alpha *G.Node
 }
+
+var _ interface {
+	GraphLayer
+	FeaturesLayer
+} = (*GATConv)(nil)
 
 // NewGATConv adds a GAT layer's parameters to the context's graph.
 func NewGATConv(c *Context, name string, cfg GATConfig) (*GATConv, error) {
 	if cfg.Heads < 1 {
 		return nil, fmt.Errorf("nn: GAT layer %q with %d heads: want at least 1", name, cfg.Heads)
 	}
-	if cfg.NegativeSlope < 0 {
-		return nil, fmt.Errorf("nn: GAT layer %q: negative slope %v must be >= 0", name, cfg.NegativeSlope)
+	if !(cfg.NegativeSlope >= 0) {
+		return nil, fmt.Errorf("nn: GAT layer %q: negative slope %v must be >= 0 (0 means %v; set ZeroSlope for 0)", name, cfg.NegativeSlope, DefaultNegativeSlope)
 	}
+	cfg.NegativeSlope = slope(cfg.NegativeSlope, cfg.ZeroSlope)
 	hf := cfg.Heads * cfg.Out
 	lin, err := NewLinear(c, name+".lin", cfg.In, hf, false)
 	if err != nil {
 		return nil, err
 	}
-	l := &GATConv{Cfg: cfg, Lin: lin}
-	l.AttSrc = c.param(name+".att_src", tensor.Shape{hf, 1}, c.glorot(cfg.Heads, cfg.Out))
-	l.AttDst = c.param(name+".att_dst", tensor.Shape{hf, 1}, c.glorot(cfg.Heads, cfg.Out))
+	l := &GATConv{Cfg: cfg, Lin: lin, c: c}
+	l.AttSrc = c.param(name+".att_src", tensor.Shape{hf, 1}, GlorotFans(cfg.Heads, cfg.Out))
+	l.AttDst = c.param(name+".att_dst", tensor.Shape{hf, 1}, GlorotFans(cfg.Heads, cfg.Out))
 	width := cfg.Out
 	if cfg.Concat {
 		width = hf
 	}
-	l.Bias = c.param(name+".bias", tensor.Shape{width}, zeros)
+	l.Bias = c.param(name+".bias", tensor.Shape{width}, Zeros)
 
 	// mask[h*Out+f][h] = 1 turns an attention vector into a block-diagonal (Heads*Out, Heads)
 	// matrix, so one matmul gives every node's score for every head.
@@ -88,18 +116,30 @@ func setAt(t *tensor.Dense, i int, v float64) {
 	}
 }
 
-// Forward applies the layer to node features x of a.NumDst nodes.
-func (l *GATConv) Forward(c *Context, a *graph.CSR, x Features) (*G.Node, error) {
-	if l.cachedFor != a {
-		g := a
-		if !l.Cfg.NoSelfLoops {
-			var err error
-			if g, err = a.AddSelfLoops(1); err != nil {
-				return nil, fmt.Errorf("nn: GAT: %w", err)
-			}
+// Forward applies the layer to the features x (a.NumDst, In) of the nodes of the square graph a.
+func (l *GATConv) Forward(a *graph.CSR, x *G.Node) (*G.Node, error) {
+	return l.ForwardFeatures(a, Dense{x})
+}
+
+// ReadsGraph reports true: the layer attends over the graph.
+func (l *GATConv) ReadsGraph() bool { return true }
+
+// ForwardFeatures applies the layer to node features x, dense or sparse, of a.NumDst nodes.
+func (l *GATConv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
+	g, err := l.loops.get(a, func(a *graph.CSR) (*graph.CSR, error) {
+		if l.Cfg.NoSelfLoops {
+			return a, nil
 		}
-		l.cachedFor, l.graph = a, g
+		g, err := a.AddSelfLoops(1)
+		if err != nil {
+			return nil, fmt.Errorf("nn: GAT: %w", err)
+		}
+		return g, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	l.graph = g
 	h, err := l.Lin.Apply(x) // (N, Heads*Out)
 	if err != nil {
 		return nil, err
@@ -124,7 +164,7 @@ func (l *GATConv) Forward(c *Context, a *graph.CSR, x Features) (*G.Node, error)
 	if l.alpha, err = ops.GATSoftmax(l.graph, src, dst, l.Cfg.NegativeSlope); err != nil {
 		return nil, err
 	}
-	alpha, err := c.Dropout(l.alpha, l.Cfg.Dropout)
+	alpha, err := l.c.Dropout(l.alpha, l.Cfg.Dropout)
 	if err != nil {
 		return nil, err
 	}
