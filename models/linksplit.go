@@ -18,7 +18,7 @@ type Edge struct{ U, V int }
 type LinkSplit struct {
 	NumNodes int
 	// Graph is the message-passing graph: the training edges in both directions.
-	Graph                              *graph.CSR
+	Graph                                      *graph.CSR
 	TrainPos, ValPos, ValNeg, TestPos, TestNeg []Edge
 	// edges holds every edge of the original graph (u < v), the set negatives avoid.
 	edges map[Edge]bool

@@ -243,4 +243,3 @@ func trainOnce(model string, d data, seed uint64, epochs int) (*models.LinkHisto
 	}
 	return models.TrainLinks(c, task, models.TrainConfig{Epochs: epochs, LearningRate: 0.01})
 }
-
