@@ -61,8 +61,7 @@ type GATConv struct {
 
 	c     *Context
 	loops derived[*graph.CSR]
-	graph *graph.CSR
-	alpha *G.Node
+	attention
 }
 
 var _ interface {
@@ -93,19 +92,25 @@ func NewGATConv(c *Context, name string, cfg GATConfig) (*GATConv, error) {
 	}
 	l.Bias = c.param(name+".bias", tensor.Shape{width}, Zeros)
 
-	// mask[h*Out+f][h] = 1 turns an attention vector into a block-diagonal (Heads*Out, Heads)
-	// matrix, so one matmul gives every node's score for every head.
-	mask := tensor.New(tensor.WithShape(hf, cfg.Heads), tensor.Of(c.Dtype))
-	mean := tensor.New(tensor.WithShape(hf, cfg.Out), tensor.Of(c.Dtype))
-	for h := 0; h < cfg.Heads; h++ {
-		for f := 0; f < cfg.Out; f++ {
-			setAt(mask, (h*cfg.Out+f)*cfg.Heads+h, 1)
-			setAt(mean, (h*cfg.Out+f)*cfg.Out+f, 1/float64(cfg.Heads))
+	l.headMask, l.meanOf = headMatrices(c, name, cfg.Heads, cfg.Out)
+	return l, nil
+}
+
+// headMatrices returns two constants for layers with heads of out features: the (heads*out,
+// heads) mask with mask[h*out+f][h] = 1, which turns a per-head vector into a block-diagonal
+// matrix so that one matmul gives every row's score for every head, and the (heads*out, out)
+// matrix that averages the heads.
+func headMatrices(c *Context, name string, heads, out int) (mask, mean *G.Node) {
+	hf := heads * out
+	m := tensor.New(tensor.WithShape(hf, heads), tensor.Of(c.Dtype))
+	avg := tensor.New(tensor.WithShape(hf, out), tensor.Of(c.Dtype))
+	for h := 0; h < heads; h++ {
+		for f := 0; f < out; f++ {
+			setAt(m, (h*out+f)*heads+h, 1)
+			setAt(avg, (h*out+f)*out+f, 1/float64(heads))
 		}
 	}
-	l.headMask = c.Constant(name+".head_mask", mask)
-	l.meanOf = c.Constant(name+".head_mean", mean)
-	return l, nil
+	return c.Constant(name+".head_mask", m), c.Constant(name+".head_mean", avg)
 }
 
 func setAt(t *tensor.Dense, i int, v float64) {
@@ -139,76 +144,61 @@ func (l *GATConv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.graph = g
 	h, err := l.Lin.Apply(x) // (N, Heads*Out)
 	if err != nil {
 		return nil, err
 	}
-	score := func(att *G.Node) (*G.Node, error) {
-		blocks, err := G.BroadcastHadamardProd(att, l.headMask, []byte{1}, nil)
-		if err != nil {
-			return nil, err
-		}
-		return G.Mul(h, blocks) // (N, Heads)
-	}
-	src, err := score(l.AttSrc)
+	src, err := headScores(h, l.AttSrc, l.headMask)
 	if err != nil {
 		return nil, err
 	}
-	dst, err := score(l.AttDst)
+	dst, err := headScores(h, l.AttDst, l.headMask)
 	if err != nil {
 		return nil, err
 	}
 	// Edge logits, LeakyReLU and the softmax over each node's in-edges in one op, with no
 	// per-edge intermediates.
-	if l.alpha, err = ops.GATSoftmax(l.graph, src, dst, l.Cfg.NegativeSlope); err != nil {
-		return nil, err
-	}
-	alpha, err := l.c.Dropout(l.alpha, l.Cfg.Dropout)
+	alpha0, err := ops.GATSoftmax(g, src, dst, l.Cfg.NegativeSlope)
 	if err != nil {
 		return nil, err
 	}
-	out, err := ops.EdgeWeightedAggregate(l.graph, h, alpha)
+	l.attention = attention{graph: g, alpha: alpha0}
+	alpha, err := l.c.Dropout(alpha0, l.Cfg.Dropout)
 	if err != nil {
 		return nil, err
 	}
-	if !l.Cfg.Concat && l.Cfg.Heads > 1 {
-		if out, err = G.Mul(out, l.meanOf); err != nil {
+	out, err := ops.EdgeWeightedAggregate(g, h, alpha)
+	if err != nil {
+		return nil, err
+	}
+	return combineHeads(out, l.Cfg.Concat, l.Cfg.Heads, l.meanOf, l.Bias)
+}
+
+// headScores returns v (rows, heads*out) times the block-diagonal matrix of the per-head
+// vectors att (heads*out, 1): column h is the dot product of row block h with head h's vector.
+func headScores(v, att, mask *G.Node) (*G.Node, error) {
+	blocks, err := G.BroadcastHadamardProd(att, mask, []byte{1}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return G.Mul(v, blocks)
+}
+
+// combineHeads averages the heads of out (rows, heads*out) unless concat, and adds the bias.
+func combineHeads(out *G.Node, concat bool, heads int, mean, bias *G.Node) (*G.Node, error) {
+	if !concat && heads > 1 {
+		var err error
+		if out, err = G.Mul(out, mean); err != nil {
 			return nil, err
 		}
 	}
-	return AddBias(out, l.Bias)
+	if bias == nil {
+		return out, nil
+	}
+	return AddBias(out, bias)
 }
 
 // Learnables returns the layer's parameters.
 func (l *GATConv) Learnables() G.Nodes {
 	return append(l.Lin.Learnables(), l.AttSrc, l.AttDst, l.Bias)
-}
-
-// Graph returns the graph the attention is defined on (with self-loops unless NoSelfLoops),
-// after the first Forward.
-func (l *GATConv) Graph() *graph.CSR { return l.graph }
-
-// Attention returns the node of the attention coefficients before dropout, shape (E, Heads)
-// in Graph()'s edge order, after the first Forward.
-func (l *GATConv) Attention() *G.Node { return l.alpha }
-
-// NodeAttention returns, for node i, the neighbours it attends to and their coefficients per
-// head, from a value of Attention() read after a run (see gorgonia.Read).
-func (l *GATConv) NodeAttention(alpha G.Value, i int) (src []int32, weights [][]float64, err error) {
-	if l.graph == nil {
-		return nil, nil, fmt.Errorf("nn: GAT attention read before the first Forward")
-	}
-	if i < 0 || i >= l.graph.NumDst {
-		return nil, nil, fmt.Errorf("nn: GAT attention of node %d: out of range [0, %d)", i, l.graph.NumDst)
-	}
-	rows, err := Rows(alpha)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(rows) != l.graph.NumEdges() {
-		return nil, nil, fmt.Errorf("nn: GAT attention value has %d rows, the graph %d edges", len(rows), l.graph.NumEdges())
-	}
-	lo, hi := l.graph.RowPtr[i], l.graph.RowPtr[i+1]
-	return l.graph.ColIdx[lo:hi:hi], rows[lo:hi:hi], nil
 }
