@@ -394,23 +394,25 @@ func Components(g *graph.CSR) []int {
 
 // RandomSplit draws the per-class split of Shchur et al.: trainPerClass nodes of every class for
 // training, valPerClass for validation, the rest for testing, uniformly at random with the seed
-// (PCG). A class with fewer than trainPerClass+valPerClass nodes is an error, as in their code,
-// unless it is dropped by the caller. The three lists are ascending.
-func RandomSplit(labels []int, numClasses, trainPerClass, valPerClass int, seed uint64) (train, val, test []int, err error) {
+// (PCG). A class with fewer than trainPerClass+valPerClass nodes is left out of all three sets
+// (Shchur et al. drop such classes; Cora-full has some) and reported in dropped. The three
+// lists are ascending.
+func RandomSplit(labels []int, numClasses, trainPerClass, valPerClass int, seed uint64) (train, val, test, dropped []int, err error) {
 	if trainPerClass < 0 || valPerClass < 0 {
-		return nil, nil, nil, fmt.Errorf("datasets: random split with %d train and %d validation nodes per class: want >= 0", trainPerClass, valPerClass)
+		return nil, nil, nil, nil, fmt.Errorf("datasets: random split with %d train and %d validation nodes per class: want >= 0", trainPerClass, valPerClass)
 	}
 	byClass := make([][]int, numClasses)
 	for i, l := range labels {
 		if l < 0 || l >= numClasses {
-			return nil, nil, nil, fmt.Errorf("datasets: node %d has label %d, want [0, %d)", i, l, numClasses)
+			return nil, nil, nil, nil, fmt.Errorf("datasets: node %d has label %d, want [0, %d)", i, l, numClasses)
 		}
 		byClass[l] = append(byClass[l], i)
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5bd1e995))
 	for c, nodes := range byClass {
 		if len(nodes) < trainPerClass+valPerClass {
-			return nil, nil, nil, fmt.Errorf("datasets: class %d has %d nodes, fewer than %d train + %d validation", c, len(nodes), trainPerClass, valPerClass)
+			dropped = append(dropped, c)
+			continue
 		}
 		rng.Shuffle(len(nodes), func(i, j int) { nodes[i], nodes[j] = nodes[j], nodes[i] })
 		train = append(train, nodes[:trainPerClass]...)
@@ -420,5 +422,5 @@ func RandomSplit(labels []int, numClasses, trainPerClass, valPerClass int, seed 
 	sort.Ints(train)
 	sort.Ints(val)
 	sort.Ints(test)
-	return train, val, test, nil
+	return train, val, test, dropped, nil
 }

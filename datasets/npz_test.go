@@ -187,16 +187,21 @@ func TestLoadNPZCora(t *testing.T) {
 	if lcc.NumNodes() != 2485 || lcc.Graph.NumEdges() != 2*5069 {
 		t.Errorf("largest component: %d nodes, %d edges, want 2485 and %d", lcc.NumNodes(), lcc.Graph.NumEdges(), 2*5069)
 	}
-	train, val, test, err := RandomSplit(lcc.Labels, lcc.NumClasses, 20, 30, 1)
+	train, val, test, dropped, err := RandomSplit(lcc.Labels, lcc.NumClasses, 20, 30, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(train) != 140 || len(val) != 210 || len(test) != 2485-350 {
+	if len(train) != 140 || len(val) != 210 || len(test) != 2485-350 || dropped != nil {
 		t.Errorf("split %d/%d/%d", len(train), len(val), len(test))
 	}
-	train2, _, _, _ := RandomSplit(lcc.Labels, lcc.NumClasses, 20, 30, 2)
+	train2, _, _, _, _ := RandomSplit(lcc.Labels, lcc.NumClasses, 20, 30, 2)
 	if fmt.Sprint(train) == fmt.Sprint(train2) {
 		t.Error("seeds 1 and 2 drew the same split")
+	}
+	// A class too small for 20 + 30 nodes is left out.
+	_, _, test3, dropped, err := RandomSplit([]int{0, 0, 0, 1, 1, 1, 1, 1}, 2, 1, 3, 1)
+	if err != nil || fmt.Sprint(dropped) != "[0]" || len(test3) != 1 {
+		t.Errorf("small class: dropped %v, test %v, %v", dropped, test3, err)
 	}
 }
 
