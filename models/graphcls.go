@@ -217,6 +217,12 @@ type GraphTask struct {
 	Train, Test   []int
 	BatchSize     int
 	EvalEachEpoch bool
+	// Reshuffle deals new mini-batches every epoch (PyTorch's DataLoader with shuffle), which
+	// builds and compiles each batch's model anew. Without it the training graphs are dealt
+	// into batches once, with the context's random source, and every epoch runs the batches'
+	// models, built and compiled once, in a new random order: the same gradient steps over the
+	// same data per epoch, without the rebuild, which takes about as long as the step itself.
+	Reshuffle bool
 }
 
 // GraphHistory is TrainGraphs' record: Fit's history (ValLoss and ValAcc: the held-out graphs'
@@ -225,10 +231,9 @@ type GraphHistory struct {
 	History
 }
 
-// TrainGraphs trains a graph classifier on shuffled mini-batches of the training graphs (one
-// pass per epoch, as PyTorch's DataLoader with shuffle), each batch a block-diagonal graph
-// (graph.Batch) for which the model is built anew (Rebuilt), with Adam and cfg's schedule and
-// weight decay on every parameter. TestAcc is the accuracy on Test after the last epoch, in
+// TrainGraphs trains a graph classifier on mini-batches of the training graphs, one pass per
+// epoch in a shuffled order (see GraphTask.Reshuffle), each batch a block-diagonal graph
+// (graph.Batch), with Adam and cfg's schedule and weight decay on every parameter. TestAcc is the accuracy on Test after the last epoch, in
 // evaluation mode (batch norm with running statistics, no dropout).
 func TrainGraphs(base *nn.Context, task GraphTask, cfg TrainConfig) (*GraphHistory, error) {
 	if len(task.Train) == 0 || len(task.Test) == 0 || task.Build == nil || task.BatchSize <= 0 {
@@ -237,35 +242,77 @@ func TrainGraphs(base *nn.Context, task GraphTask, cfg TrainConfig) (*GraphHisto
 	if cfg.Patience > 0 || cfg.Window > 0 {
 		return nil, errors.New("models: TrainGraphs scores a fixed final epoch; Patience and Window would select epochs on the held-out graphs")
 	}
-	loader := graph.Loader{BatchSize: task.BatchSize, Shuffle: true, Rand: base.Rand()}
+	rng := base.Rand()
+	loader := graph.Loader{BatchSize: task.BatchSize, Shuffle: true, Rand: rng}
 	var batches [][]int
-	p := Problem{
-		Epoch: func(int) (int, error) {
+	build := func(bi int) (*nn.Context, *G.Node, float64, error) {
+		ids := batches[bi]
+		c := base.Next()
+		c.SetTraining(true)
+		b, x, seg, err := BatchInputs(c, task.Graphs, ids)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		logits, err := task.Build(c, b, x, seg)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		labels := make([]int, len(ids))
+		all := make([]int, len(ids))
+		for k, i := range ids {
+			labels[k], all[k] = task.Graphs[i].Label, k
+		}
+		loss, _, err := c.CrossEntropy(logits, labels, all)
+		return c, loss, float64(len(ids)), err
+	}
+	p := Problem{Decay: DecayAll}
+	if task.Reshuffle {
+		p.Epoch = func(int) (int, error) {
 			var err error
 			batches, err = loader.EpochOf(task.Train)
 			return len(batches), err
-		},
-		Step: Rebuilt(func(bi int) (*nn.Context, *G.Node, float64, error) {
-			ids := batches[bi]
-			c := base.Next()
-			c.SetTraining(true)
-			b, x, seg, err := BatchInputs(c, task.Graphs, ids)
-			if err != nil {
-				return nil, nil, 0, err
+		}
+		p.Step = Rebuilt(build)
+	} else {
+		var err error
+		if batches, err = loader.EpochOf(task.Train); err != nil {
+			return nil, err
+		}
+		steps := make([]func(int) (StepResult, error), len(batches))
+		var closers []func() error
+		defer func() {
+			for _, f := range closers {
+				f()
 			}
-			logits, err := task.Build(c, b, x, seg)
-			if err != nil {
-				return nil, nil, 0, err
+		}()
+		order := make([]int, len(batches))
+		p.Epoch = func(int) (int, error) {
+			for i := range order {
+				order[i] = i
 			}
-			labels := make([]int, len(ids))
-			all := make([]int, len(ids))
-			for k, i := range ids {
-				labels[k], all[k] = task.Graphs[i].Label, k
+			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+			return len(order), nil
+		}
+		p.Step = func(b int) (StepResult, error) {
+			bi := order[b]
+			if steps[bi] == nil {
+				c, loss, weight, err := build(bi)
+				if err != nil {
+					return StepResult{}, err
+				}
+				fp, closeFn, err := FullGraph(c, loss, c.Params(), nil, nil)
+				if err != nil {
+					return StepResult{}, err
+				}
+				closers = append(closers, closeFn)
+				steps[bi] = func(int) (StepResult, error) {
+					r, err := fp.Step(0)
+					r.Weight = weight
+					return r, err
+				}
 			}
-			loss, _, err := c.CrossEntropy(logits, labels, all)
-			return c, loss, float64(len(ids)), err
-		}),
-		Decay: DecayAll,
+			return steps[bi](0)
+		}
 	}
 	evaluate := func() (float64, float64, error) { return EvalGraphs(base, task.Graphs, task.Test, task.BatchSize, task.Build) }
 	if task.EvalEachEpoch {
