@@ -314,7 +314,9 @@ func TrainGraphs(base *nn.Context, task GraphTask, cfg TrainConfig) (*GraphHisto
 			return steps[bi](0)
 		}
 	}
-	evaluate := func() (float64, float64, error) { return EvalGraphs(base, task.Graphs, task.Test, task.BatchSize, task.Build) }
+	evaluate := func() (float64, float64, error) {
+		return EvalGraphs(base, task.Graphs, task.Test, task.BatchSize, task.Build)
+	}
 	if task.EvalEachEpoch {
 		p.Validate = evaluate
 	}

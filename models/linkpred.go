@@ -231,6 +231,11 @@ type LinkTask struct {
 	Params, Decayed G.Nodes
 	// HitsK is the K of the Hits@K reported (0: 50, as ogbl-collab).
 	HitsK int
+	// NegativeRatio is the number of negative pairs drawn per training edge every epoch (0: 1,
+	// as PyTorch Geometric's GAE example). The negatives' loss is their mean whatever their
+	// number, so more negatives only lower the variance of its estimate: with all non-edges it
+	// is the loss of Kipf & Welling (their positive weight balances the two means).
+	NegativeRatio int
 }
 
 // LinkScores are the metrics of one set of positive and negative pairs.
@@ -246,9 +251,9 @@ type LinkHistory struct {
 }
 
 // TrainLinks trains a link predictor with the reconstruction loss of GAE as PyTorch Geometric
-// computes it: the mean binary cross-entropy of the training edges (positives) plus that of as
-// many negative pairs drawn anew every epoch (LinkSplit.SampleNegatives), plus the encoder's
-// regulariser. The expression graph is built once: every epoch only replaces the values of the
+// computes it: the mean binary cross-entropy of the training edges (positives) plus that of
+// NegativeRatio times as many negative pairs drawn anew every epoch (LinkSplit.SampleNegatives),
+// plus the encoder's regulariser. The expression graph is built once: every epoch only replaces the values of the
 // pair index inputs (ops.IndexSelect over ops.NewIndex nodes) and of the encoder's noise.
 // Validation after each epoch scores the validation pairs (ValLoss: their cross-entropy, ValAcc:
 // their AUC), so Patience with ByAccuracy keeps the epoch of the best validation AUC; the test
@@ -276,7 +281,9 @@ func TrainLinks(c *nn.Context, task LinkTask, cfg TrainConfig) (*LinkHistory, er
 	rng := c.Rand()
 	// Training pairs: the positives, then as many negatives (values replaced every epoch).
 	p := len(s.TrainPos)
-	k := 2 * p
+	ratio := max(task.NegativeRatio, 1)
+	q := ratio * p
+	k := p + q
 	srcIdx, dstIdx := ops.NewIndex(c.Graph, "lp_train_src", k), ops.NewIndex(c.Graph, "lp_train_dst", k)
 	logits, err := decodePairs(dec, enc.Z, srcIdx, dstIdx)
 	if err != nil {
@@ -284,9 +291,9 @@ func TrainLinks(c *nn.Context, task LinkTask, cfg TrainConfig) (*LinkHistory, er
 	}
 	y, w := make([]float64, k), make([]float64, k)
 	for i := range y {
-		w[i] = 1 / float64(p)
+		w[i] = 1 / float64(q)
 		if i < p {
-			y[i] = 1
+			y[i], w[i] = 1, 1/float64(p)
 		}
 	}
 	loss, err := BCEWithLogits(c, logits, y, w)
@@ -303,7 +310,7 @@ func TrainLinks(c *nn.Context, task LinkTask, cfg TrainConfig) (*LinkHistory, er
 		src[i], dst[i] = e.U, e.V
 	}
 	prepare := func(int) error {
-		for i, e := range s.SampleNegatives(p, rng) {
+		for i, e := range s.SampleNegatives(q, rng) {
 			src[p+i], dst[p+i] = e.U, e.V
 		}
 		if err := ops.SetIndex(srcIdx, src); err != nil {

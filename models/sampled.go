@@ -93,15 +93,6 @@ func TrainSampled(base *nn.Context, task SampledTask, cfg SampledConfig) (*Histo
 		}
 		evals = append(evals, NewEvaluator(ec, logProbs))
 	}
-	var lp [][]float64
-	validate := func() (float64, float64, error) {
-		var err error
-		if lp, err = averageProbs(evals); err != nil {
-			return 0, 0, err
-		}
-		return nn.NLL(lp, task.Labels, task.Val), nn.Accuracy(lp, task.Labels, task.Val), nil
-	}
-
 	order := append([]int(nil), task.Train...)
 	// The order is reshuffled in place every epoch, each shuffle starting from the last.
 	loader := graph.Loader{N: len(order), BatchSize: cfg.BatchSize}
@@ -119,19 +110,9 @@ func TrainSampled(base *nn.Context, task SampledTask, cfg SampledConfig) (*Histo
 			c, loss, err := sampledLoss(base, task, cfg, seeds)
 			return c, loss, float64(len(seeds)), err
 		}),
-		Validate: validate,
-		Decay:    DecayAll,
+		Decay: DecayAll,
 	}
-	h, err := Fit(p, cfg.TrainConfig)
-	if err != nil {
-		return nil, err
-	}
-	if _, _, err := validate(); err != nil {
-		return nil, err
-	}
-	h.ValAccFinal = nn.Accuracy(lp, task.Labels, task.Val)
-	h.TestAcc = nn.Accuracy(lp, task.Labels, task.Test)
-	return h, nil
+	return fitNodes(p, cfg.TrainConfig, func() ([][]float64, error) { return averageProbs(evals) }, task.Labels, task.Val, task.Test)
 }
 
 // sampledLoss samples the blocks of one mini-batch of seeds and builds its model and

@@ -101,24 +101,30 @@ func Train(c *nn.Context, task Task, cfg TrainConfig) (*History, error) {
 	// log-probabilities skips the loss and every gradient.
 	eval := NewEvaluator(c, logProbs)
 	defer eval.Close()
+	return fitNodes(p, cfg, eval.Outputs, task.Labels, task.Val, task.Test)
+}
+
+// fitNodes runs Fit with the validation of node classification: logProbs runs the model in
+// evaluation mode and returns each node's log-probabilities, scored on val (ValLoss, ValAcc)
+// after every epoch; after training, ValAccFinal and TestAcc are those of the returned model.
+func fitNodes(p Problem, cfg TrainConfig, logProbs func() ([][]float64, error), labels, val, test []int) (*History, error) {
 	var lp [][]float64
-	validate := func() (float64, float64, error) {
+	p.Validate = func() (float64, float64, error) {
 		var err error
-		if lp, err = eval.Outputs(); err != nil {
+		if lp, err = logProbs(); err != nil {
 			return 0, 0, err
 		}
-		return nn.NLL(lp, task.Labels, task.Val), nn.Accuracy(lp, task.Labels, task.Val), nil
+		return nn.NLL(lp, labels, val), nn.Accuracy(lp, labels, val), nil
 	}
-	p.Validate = validate
 	h, err := Fit(p, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := validate(); err != nil {
+	if _, _, err := p.Validate(); err != nil {
 		return nil, err
 	}
-	h.ValAccFinal = nn.Accuracy(lp, task.Labels, task.Val)
-	h.TestAcc = nn.Accuracy(lp, task.Labels, task.Test)
+	h.ValAccFinal = nn.Accuracy(lp, labels, val)
+	h.TestAcc = nn.Accuracy(lp, labels, test)
 	return h, nil
 }
 
