@@ -46,6 +46,7 @@ type Result struct {
 	AccStd     float64   `json:"acc_std"`
 	Folds      int       `json:"folds"`
 	FoldsTotal int       `json:"folds_total"`
+	FirstFold  int       `json:"first_fold"`
 	FoldAcc    []float64 `json:"fold_acc"`
 	Epochs     int       `json:"epochs"`
 	MsPerEpoch float64   `json:"ms_per_epoch"`
@@ -64,7 +65,8 @@ func main() {
 		model    = flag.String("model", "gin", "model: gin or gcn")
 		dataset  = flag.String("dataset", "MUTAG", "TU data set: its directory under <data>/tu/")
 		folds    = flag.Int("folds", 10, "cross-validation folds")
-		runFolds = flag.Int("run-folds", 0, "run only the first N folds (0: all)")
+		runFolds = flag.Int("run-folds", 0, "run only N folds (0: all from -first-fold on)")
+		first    = flag.Int("first-fold", 0, "first fold to run (folds can run in separate processes)")
 		epochs   = flag.Int("epochs", 350, "training epochs")
 		hidden   = flag.Int("hidden", 64, "hidden width")
 		layers   = flag.Int("layers", 5, "message-passing layers")
@@ -85,7 +87,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	reshuffle = *reshuf
+	reshuffle, firstFold = *reshuf, *first
 	if err := run(fl, *model, *dataset, *folds, *runFolds, *epochs, *hidden, *layers, *batch); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "graphcls:", err)
@@ -93,7 +95,10 @@ func main() {
 	}
 }
 
-var reshuffle bool
+var (
+	reshuffle bool
+	firstFold int
+)
 
 func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, layers, batch int) error {
 	if model != "gin" && model != "gcn" {
@@ -102,8 +107,11 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 	if epochs < 1 || k < 2 {
 		return errors.New("-epochs must be at least 1 and -folds at least 2")
 	}
-	if runFolds <= 0 || runFolds > k {
-		runFolds = k
+	if firstFold < 0 || firstFold >= k {
+		return fmt.Errorf("-first-fold %d: want 0 <= fold < %d", firstFold, k)
+	}
+	if runFolds <= 0 || firstFold+runFolds > k {
+		runFolds = k - firstFold
 	}
 	env := expenv.Current(fl.Seed)
 	ds, err := datasets.LoadTU(dataset, datasets.TUOption{}, datasets.Dir(datasets.DataDir(fl.Data)))
@@ -122,9 +130,9 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 	if err != nil {
 		return err
 	}
-	r := Result{Model: model, Dataset: dataset, FoldsTotal: k, Epochs: epochs, Paper: paper[dataset], Selection: "final epoch", Reshuffle: reshuffle}
+	r := Result{Model: model, Dataset: dataset, FoldsTotal: k, Epochs: epochs, Paper: paper[dataset], Selection: "final epoch", Reshuffle: reshuffle, FirstFold: firstFold}
 	var ms []float64
-	for f := 0; f < runFolds; f++ {
+	for f := firstFold; f < firstFold+runFolds; f++ {
 		c, err := nn.NewContext(tensor.Float32, fl.Seed+uint64(f))
 		if err != nil {
 			return err
@@ -160,7 +168,7 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 	}
 	t := expenv.NewTable(os.Stdout)
 	t.Header("dataset", "model", "accuracy", "folds", "paper (best epoch)", "ms/epoch")
-	t.Append(dataset, model, fmt.Sprintf("%.1f ± %.1f", 100*r.AccMean, 100*r.AccStd), fmt.Sprintf("%d of %d", r.Folds, k), fmt.Sprintf("%.1f", 100*r.Paper), fmt.Sprintf("%.1f", r.MsPerEpoch))
+	t.Append(dataset, model, fmt.Sprintf("%.1f ± %.1f", 100*r.AccMean, 100*r.AccStd), fmt.Sprintf("%d of %d (from %d)", r.Folds, k, firstFold), fmt.Sprintf("%.1f", 100*r.Paper), fmt.Sprintf("%.1f", r.MsPerEpoch))
 	t.Render()
 	fmt.Printf("mean ± sample std over folds of the held-out accuracy after epoch %d (fixed, not selected)\n", epochs)
 	fmt.Println("wrote", filepath.Join(fl.Out, "results.json"))
