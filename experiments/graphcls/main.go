@@ -5,7 +5,7 @@
 // 32 graphs, Adam lr 0.01 halved every 50 epochs, 350 epochs. Inputs are one-hot node labels,
 // or one-hot degrees for sets without node labels (datasets.LoadTU).
 //
-//	go run ./experiments/graphcls -dataset MUTAG|PROTEINS|<TU name> -model gin|gcn [-folds 10] [-run-folds N] [-epochs 350] [-data DIR] [-out DIR]
+//	go run ./experiments/graphcls -dataset MUTAG|PROTEINS|<TU name> -model gin|gcn [-folds 10] [-first-fold F] [-run-folds N] [-epochs 350] [-hidden 64] [-data DIR] [-out DIR]
 //
 // Without -reshuffle each fold's training graphs are dealt into batches once and every epoch
 // runs those batches in a new order (models.GraphTask.Reshuffle says why); -reshuffle deals
@@ -13,8 +13,9 @@
 //
 // The accuracy reported is that of the held-out fold after the last epoch (a fixed epoch: no
 // epoch is chosen on the held-out graphs; the paper's own figure takes the epoch with the best
-// mean held-out accuracy, which this protocol does not allow). -run-folds runs only the first
-// N folds (for a shorter run; results.json says how many ran). It writes <out>/results.json
+// mean held-out accuracy, which this protocol does not allow). -first-fold and -run-folds run
+// some of the folds (a shorter run, or folds in separate processes; results.json says which
+// ran). It writes <out>/results.json
 // rows {model, dataset, acc_mean, acc_std, folds, ...} and prints ms/epoch.
 package main
 

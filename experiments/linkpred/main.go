@@ -59,7 +59,10 @@ var paper = map[string]map[string][2]float64{
 	"vgae": {"cora": {0.914, 0.926}, "citeseer": {0.908, 0.920}, "pubmed": {0.944, 0.947}},
 }
 
-var normalize bool
+var (
+	normalize bool
+	negRatio  int
+)
 
 var modelNames = []string{"gae", "vgae", "sage-mlp"}
 
@@ -71,10 +74,11 @@ func main() {
 		seeds   = flag.Int("seeds", 10, "runs, with seeds seed, seed+1, ...")
 		epochs  = flag.Int("epochs", 200, "training epochs (the paper's 200)")
 		norm    = flag.Bool("normalize", false, "divide each feature row by its sum")
+		negs    = flag.Int("negatives", 1, "negative pairs drawn per training edge every epoch")
 	)
 	fl.Register(flag.CommandLine, filepath.Join("results", "linkpred"))
 	flag.Parse()
-	normalize = *norm
+	normalize, negRatio = *norm, *negs
 	if err := run(fl, *model, *dataset, *seeds, *epochs); err != nil {
 		fmt.Fprintln(os.Stderr, "linkpred:", err)
 		os.Exit(1)
@@ -205,7 +209,7 @@ func trainOnce(model string, d data, seed uint64, epochs int) (*models.LinkHisto
 	if err != nil {
 		return nil, err
 	}
-	task := models.LinkTask{Split: split}
+	task := models.LinkTask{Split: split, NegativeRatio: negRatio}
 	switch model {
 	case "gae", "vgae":
 		m, err := models.NewGAE(c, f.Cols, 32, 16, model == "vgae")
