@@ -62,6 +62,7 @@ var paper = map[string]map[string][2]float64{
 var (
 	normalize bool
 	negRatio  int
+	patience  int
 )
 
 var modelNames = []string{"gae", "vgae", "sage-mlp"}
@@ -75,10 +76,11 @@ func main() {
 		epochs  = flag.Int("epochs", 200, "training epochs (the paper's 200)")
 		norm    = flag.Bool("normalize", false, "divide each feature row by its sum")
 		negs    = flag.Int("negatives", 1, "negative pairs drawn per training edge every epoch")
+		pat     = flag.Int("patience", 0, "when > 0, keep the epoch of the best validation AUC, stopping after this many epochs without a better one")
 	)
 	fl.Register(flag.CommandLine, filepath.Join("results", "linkpred"))
 	flag.Parse()
-	normalize, negRatio = *norm, *negs
+	normalize, negRatio, patience = *norm, *negs, *pat
 	if err := run(fl, *model, *dataset, *seeds, *epochs); err != nil {
 		fmt.Fprintln(os.Stderr, "linkpred:", err)
 		os.Exit(1)
@@ -245,5 +247,5 @@ func trainOnce(model string, d data, seed uint64, epochs int) (*models.LinkHisto
 			return models.Encoding{Z: z}, err
 		}
 	}
-	return models.TrainLinks(c, task, models.TrainConfig{Epochs: epochs, LearningRate: 0.01})
+	return models.TrainLinks(c, task, models.TrainConfig{Epochs: epochs, LearningRate: 0.01, Patience: patience, ByAccuracy: true})
 }
