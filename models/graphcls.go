@@ -35,7 +35,10 @@ type LabelledGraph struct {
 // its best variant). With Conv "gcn" they are GCN layers (Kipf & Welling), the paper's
 // comparison. The paper's setting: 5 layers, hidden 64, dropout 0.5.
 type GraphClassifier struct {
-	Conv    string
+	Conv string
+	// Readout pools each graph's node rows: "sum" (the default, the paper's choice for the
+	// bioinformatics sets), "mean" (its choice for the social sets) or "max".
+	Readout string
 	MLPs    []*nn.MLP     // gin
 	GCNs    []*nn.GCNConv // gcn
 	Norms   []*nn.BatchNorm
@@ -115,7 +118,18 @@ func (m *GraphClassifier) Forward(b *graph.Batch, x, seg *G.Node) (*G.Node, erro
 	var logits *G.Node
 	h := x
 	for k := range m.Heads {
-		pooled, err := ops.SegmentSum(h, seg, b.NumGraphs())
+		var pooled *G.Node
+		var err error
+		switch m.Readout {
+		case "", "sum":
+			pooled, err = ops.SegmentSum(h, seg, b.NumGraphs())
+		case "mean":
+			pooled, err = ops.SegmentMean(h, seg, b.NumGraphs())
+		case "max":
+			pooled, err = ops.SegmentMax(h, seg, b.NumGraphs())
+		default:
+			err = fmt.Errorf("models: graph classifier readout %q, want sum, mean or max", m.Readout)
+		}
 		if err != nil {
 			return nil, err
 		}

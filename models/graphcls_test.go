@@ -90,6 +90,9 @@ func TestTrainGraphs(t *testing.T) {
 			base, _ := nn.NewContext(tensor.Float32, 4)
 			build := func(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error) {
 				m, err := NewGraphClassifier(c, conv, 1, 16, 2, 2, 0.5)
+				if conv == "gcn" {
+					m.Readout = "mean"
+				}
 				if err != nil {
 					return nil, err
 				}

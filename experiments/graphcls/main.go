@@ -1,7 +1,8 @@
 // Command graphcls runs graph classification on a TU data set with the protocol of Xu et al.
 // ("How Powerful are Graph Neural Networks?", ICLR 2019): stratified 10-fold cross-validation;
-// 5 layers (GIN-0 with 2-layer MLPs and batch norm, or GCN), hidden 64, sum readout over every
-// layer's sum-pooled representation, dropout 0.5 before the readout's linear maps, batches of
+// 5 layers (GIN-0 with 2-layer MLPs and batch norm, or GCN), hidden 64, a readout adding the
+// scores of every layer's pooled representation (sum pooling; mean pooling for sets without
+// node labels, as the paper's social sets), dropout 0.5 before the readout's linear maps, batches of
 // 32 graphs, Adam lr 0.01 halved every 50 epochs, 350 epochs. Inputs are one-hot node labels,
 // or one-hot degrees for sets without node labels (datasets.LoadTU).
 //
@@ -125,7 +126,13 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 		graphs[i] = models.LabelledGraph{Graph: g.Graph, X: g.X, Label: g.Label}
 		labels[i] = g.Label
 	}
-	fmt.Printf("%s: %d graphs, %d classes, %d features (%s)\n", dataset, len(graphs), ds.NumClasses, ds.NumFeatures, ds.Features)
+	// The paper's readout: sum for sets with node labels, mean for the social sets, whose
+	// inputs are one-hot degrees.
+	readout := "sum"
+	if ds.Features == "degree" {
+		readout = "mean"
+	}
+	fmt.Printf("%s: %d graphs, %d classes, %d features (%s), %s readout\n", dataset, len(graphs), ds.NumClasses, ds.NumFeatures, ds.Features, readout)
 	fmt.Println("machine:", env)
 	folds, err := models.StratifiedFolds(labels, k, rand.New(rand.NewPCG(fl.Seed, 0xf01d)))
 	if err != nil {
@@ -143,6 +150,7 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 			if err != nil {
 				return nil, err
 			}
+			m.Readout = readout
 			return m.Forward(b, x, seg)
 		}
 		start := time.Now()
