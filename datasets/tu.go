@@ -30,7 +30,8 @@ var tuSHA256 = map[string]string{}
 // TUGraph is one graph of a TU data set, with local node ids 0..n-1.
 type TUGraph struct {
 	// Graph holds both directions of every undirected edge, as the files list them, sorted by
-	// destination then source.
+	// destination then source; with edge labels, its edge attributes (graph.CSR.EdgeAttr) are
+	// their one-hot rows, NumEdgeLabels wide.
 	Graph *graph.CSR
 	// X is the n x NumFeatures feature matrix, row-major (see TUDataset.Features).
 	X []float32
@@ -269,7 +270,18 @@ func ParseTU(files map[string][]byte, opt TUOption) (*TUDataset, error) {
 		for i := 0; i < hi-lo; i++ {
 			rowPtr[i+1] += rowPtr[i]
 		}
-		d.Graphs[g] = TUGraph{Graph: &graph.CSR{NumSrc: hi - lo, NumDst: hi - lo, RowPtr: rowPtr, ColIdx: col}, EdgeLabels: el, Label: labels[g]}
+		gr := &graph.CSR{NumSrc: hi - lo, NumDst: hi - lo, RowPtr: rowPtr, ColIdx: col}
+		if el != nil {
+			onehot := make([]float32, len(el)*numEdgeLabels)
+			for e, l := range el {
+				onehot[e*numEdgeLabels+l] = 1
+			}
+			var err error
+			if gr, err = gr.WithEdgeAttr(onehot, numEdgeLabels); err != nil {
+				return nil, err
+			}
+		}
+		d.Graphs[g] = TUGraph{Graph: gr, EdgeLabels: el, Label: labels[g]}
 	}
 
 	// Node features: one-hot node labels, else one-hot degree.

@@ -47,6 +47,9 @@ func TestParseTUTiny(t *testing.T) {
 	if err := g0.Graph.Validate(); err != nil {
 		t.Error(err)
 	}
+	if attr, dim := g0.Graph.EdgeAttr(); dim != 3 || fmt.Sprint(attr) != "[1 0 0 1 0 0 0 1 0 0 1 0]" {
+		t.Errorf("one-hot edge attributes %v (width %d)", attr, dim)
+	}
 	f := tinyTU()
 	f["node_labels"] = []byte("3\n1\n1\n2\n3\n")
 	f["node_attributes"] = []byte("0.5\n1\n2\n3\n4\n")

@@ -24,10 +24,11 @@ type Batch struct {
 // NumGraphs returns the number of graphs in the batch.
 func (b *Batch) NumGraphs() int { return len(b.Ptr) - 1 }
 
-// NewBatch joins square graphs into one block-diagonal graph. Weights are kept when every graph
-// has them and dropped when none has; a mix is an error. An empty list gives an empty batch.
+// NewBatch joins square graphs into one block-diagonal graph. Weights, and edge attributes
+// (EdgeAttr), are kept when every graph has them (attributes of one width) and absent when none
+// has; a mix is an error. An empty list gives an empty batch.
 func NewBatch(graphs []*CSR) (*Batch, error) {
-	nodes, edges, weighted := 0, 0, 0
+	nodes, edges, weighted, attributed, dim := 0, 0, 0, 0, 0
 	for k, g := range graphs {
 		if g == nil {
 			return nil, fmt.Errorf("graph: batch: graph %d is nil", k)
@@ -40,6 +41,15 @@ func NewBatch(graphs []*CSR) (*Batch, error) {
 		if g.Weights != nil {
 			weighted++
 		}
+		if _, d := g.EdgeAttr(); d > 0 {
+			if attributed > 0 && d != dim {
+				return nil, fmt.Errorf("graph: batch: graph %d has edge attributes of width %d, an earlier graph %d", k, d, dim)
+			}
+			attributed, dim = attributed+1, d
+		}
+	}
+	if attributed != 0 && attributed != len(graphs) {
+		return nil, fmt.Errorf("graph: batch: %d of %d graphs have edge attributes; give all or none attributes", attributed, len(graphs))
 	}
 	if weighted != 0 && weighted != len(graphs) {
 		return nil, fmt.Errorf("graph: batch: %d of %d graphs have edge weights; give all or none weights", weighted, len(graphs))
@@ -50,9 +60,12 @@ func NewBatch(graphs []*CSR) (*Batch, error) {
 	b := &Batch{Segment: make([]int, 0, nodes), Ptr: make([]int, 1, len(graphs)+1), EdgePtr: make([]int, 1, len(graphs)+1)}
 	rowPtr := make([]int, 1, nodes+1)
 	col := make([]int32, 0, edges)
-	var w []float32
+	var w, attr []float32
 	if weighted > 0 {
 		w = make([]float32, 0, edges)
+	}
+	if attributed > 0 {
+		attr = make([]float32, 0, edges*dim)
 	}
 	for k, g := range graphs {
 		off := int32(len(rowPtr) - 1)
@@ -67,10 +80,20 @@ func NewBatch(graphs []*CSR) (*Batch, error) {
 		if w != nil {
 			w = append(w, g.Weights[g.RowPtr[0]:g.RowPtr[g.NumDst]]...)
 		}
+		if attr != nil {
+			a, _ := g.EdgeAttr()
+			attr = append(attr, a[g.RowPtr[0]*dim:g.RowPtr[g.NumDst]*dim]...)
+		}
 		b.Ptr = append(b.Ptr, len(rowPtr)-1)
 		b.EdgePtr = append(b.EdgePtr, len(col))
 	}
 	b.Graph = &CSR{NumSrc: nodes, NumDst: nodes, RowPtr: rowPtr, ColIdx: col, Weights: w}
+	if attr != nil {
+		var err error
+		if b.Graph, err = b.Graph.WithEdgeAttr(attr, dim); err != nil {
+			return nil, err
+		}
+	}
 	return b, nil
 }
 

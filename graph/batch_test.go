@@ -34,6 +34,19 @@ func TestNewBatch(t *testing.T) {
 			}
 		}
 	}
+	// Edge attributes follow their edges.
+	a1, _ := g1.WithEdgeAttr([]float32{1, 1, 2, 2, 3, 3, 4, 4}, 2)
+	a2, _ := g2.WithEdgeAttr([]float32{5, 5, 6, 6}, 2)
+	ab, err := NewBatch([]*CSR{a1, a2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if attr, dim := ab.Graph.EdgeAttr(); dim != 2 || fmt.Sprint(attr) != "[1 1 2 2 3 3 4 4 5 5 6 6]" {
+		t.Errorf("batched edge attributes %v (width %d)", attr, dim)
+	}
+	if _, err := NewBatch([]*CSR{a1, g2}); err == nil {
+		t.Error("a mix of graphs with and without edge attributes was accepted")
+	}
 	w, _ := g1.WithWeights([]float32{1, 2, 3, 4})
 	if _, err := NewBatch([]*CSR{w, g2}); err == nil {
 		t.Error("a mix of weighted and unweighted graphs was accepted")
