@@ -231,6 +231,12 @@ type LinkTask struct {
 	Params, Decayed G.Nodes
 	// HitsK is the K of the Hits@K reported (0: 50, as ogbl-collab).
 	HitsK int
+	// BatchSize, when > 0 and below the number of training edges, trains on edge mini-batches:
+	// every epoch shuffles the training edges and steps once per BatchSize of them (the last
+	// batch filled from the epoch's first edges), each with its own negatives, the encoder run
+	// over the whole message-passing graph every step (as PyTorch Geometric's link-prediction
+	// loaders without neighbour sampling). 0: one full batch per epoch.
+	BatchSize int
 	// NegativeRatio is the number of negative pairs drawn per training edge every epoch (0: 1,
 	// as PyTorch Geometric's GAE example). The negatives' loss is their mean whatever their
 	// number, so more negatives only lower the variance of its estimate: with all non-edges it
@@ -281,6 +287,11 @@ func TrainLinks(c *nn.Context, task LinkTask, cfg TrainConfig) (*LinkHistory, er
 	rng := c.Rand()
 	// Training pairs: the positives, then as many negatives (values replaced every epoch).
 	p := len(s.TrainPos)
+	batches := 1
+	if task.BatchSize > 0 && task.BatchSize < p {
+		p = task.BatchSize
+		batches = (len(s.TrainPos) + p - 1) / p
+	}
 	ratio := max(task.NegativeRatio, 1)
 	q := ratio * p
 	k := p + q
@@ -306,10 +317,17 @@ func TrainLinks(c *nn.Context, task LinkTask, cfg TrainConfig) (*LinkHistory, er
 		}
 	}
 	src, dst := make([]int, k), make([]int, k)
-	for i, e := range s.TrainPos {
-		src[i], dst[i] = e.U, e.V
+	order := make([]int, len(s.TrainPos))
+	for i := range order {
+		order[i] = i
 	}
-	prepare := func(int) error {
+	prepare := func(b int) error {
+		// Mini-batch b holds positives b*p .. b*p+p-1 of the epoch's order, wrapping around to
+		// its start to fill the last one (the index inputs keep their length).
+		for i := 0; i < p; i++ {
+			e := s.TrainPos[order[(b*p+i)%len(order)]]
+			src[i], dst[i] = e.U, e.V
+		}
 		for i, e := range s.SampleNegatives(q, rng) {
 			src[p+i], dst[p+i] = e.U, e.V
 		}
@@ -329,6 +347,12 @@ func TrainLinks(c *nn.Context, task LinkTask, cfg TrainConfig) (*LinkHistory, er
 		return nil, err
 	}
 	defer closeStep()
+	if batches > 1 {
+		prob.Epoch = func(int) (int, error) {
+			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+			return batches, nil
+		}
+	}
 
 	// Evaluation pairs: validation then test, positives then negatives, scored in one run.
 	evalZ := enc.Eval

@@ -105,8 +105,8 @@ func TestBCEWithLogits(t *testing.T) {
 // index values replaced per epoch).
 func TestTrainLinks(t *testing.T) {
 	a, feats, _, _, _, _ := communities(300, 3, 7)
-	floor := map[string]float64{"gae": 0.66, "vgae": 0.66, "gae-mlp": 0.62}
-	for _, model := range []string{"gae", "vgae", "gae-mlp"} {
+	floor := map[string]float64{"gae": 0.66, "vgae": 0.66, "gae-mlp": 0.62, "gae-batches": 0.66}
+	for _, model := range []string{"gae", "vgae", "gae-mlp", "gae-batches"} {
 		c, _ := nn.NewContext(tensor.Float32, 2)
 		s, err := RandomLinkSplit(a, 0.05, 0.1, rand.New(rand.NewPCG(5, 6)))
 		if err != nil {
@@ -114,6 +114,9 @@ func TestTrainLinks(t *testing.T) {
 		}
 		x := denseFeatures(c, feats)
 		task := LinkTask{Split: s}
+		if model == "gae-batches" {
+			task.BatchSize = 100 // edge mini-batches: several steps per epoch
+		}
 		m, err := NewGAE(c, len(feats[0]), 16, 8, model == "vgae")
 		if err != nil {
 			t.Fatal(err)
