@@ -27,6 +27,9 @@ const TUBaseURL = "https://www.chrsmrrs.com/graphkerneldatasets"
 // accepted unverified; add sums here once computed from trusted copies.
 var tuSHA256 = map[string]string{}
 
+// maxTUFeatures bounds the dense feature values of a TU set (1 GiB of float32).
+const maxTUFeatures = 1 << 28
+
 // TUGraph is one graph of a TU data set, with local node ids 0..n-1.
 type TUGraph struct {
 	// Graph holds both directions of every undirected edge, as the files list them, sorted by
@@ -332,6 +335,9 @@ func ParseTU(files map[string][]byte, opt TUOption) (*TUDataset, error) {
 		d.Features += "+attributes"
 	}
 	d.NumFeatures = width + attrWidth
+	if uint64(n)*uint64(d.NumFeatures) > maxTUFeatures {
+		return nil, fmt.Errorf("%d nodes x %d features (%s) exceed the %d feature values accepted; a set with such degrees needs other input features", n, d.NumFeatures, d.Features, maxTUFeatures)
+	}
 	for g := range d.Graphs {
 		lo, hi := first[g], first[g+1]
 		x := make([]float32, (hi-lo)*d.NumFeatures)
