@@ -189,35 +189,6 @@ func (m *MLPDecoder) Decode(zs, zd *G.Node) (*G.Node, error) {
 	return G.Reshape(h, tensor.Shape{p.Shape()[0]})
 }
 
-// BCEWithLogits returns the scalar sum_k w_k (softplus(s_k) - y_k s_k), the binary
-// cross-entropy of logits s against targets y in {0, 1} weighted by w, computed stably as
-// relu(s) + log(1 + exp(-|s|)) - y s. y and w are constant vectors of s's length.
-func BCEWithLogits(c *nn.Context, s *G.Node, y, w []float64) (*G.Node, error) {
-	k := s.Shape()[0]
-	if len(y) != k || len(w) != k {
-		return nil, fmt.Errorf("models: binary cross-entropy of %d logits with %d targets and %d weights", k, len(y), len(w))
-	}
-	vec := func(name string, v []float64) *G.Node {
-		t := tensor.New(tensor.WithShape(k), tensor.Of(c.Dtype))
-		for i, x := range v {
-			if c.Dtype == tensor.Float32 {
-				t.Float32s()[i] = float32(x)
-			} else {
-				t.Float64s()[i] = x
-			}
-		}
-		return G.NewVector(c.Graph, c.Dtype, G.WithShape(k), G.WithName(name), G.WithValue(t))
-	}
-	yv, wv := vec(fmt.Sprintf("bce_y_%p", s), y), vec(fmt.Sprintf("bce_w_%p", s), w)
-	abs, err := G.Abs(s)
-	if err != nil {
-		return nil, err
-	}
-	sp := G.Must(G.Add(G.Must(G.Rectify(s)), G.Must(G.Log1p(G.Must(G.Exp(G.Must(G.Neg(abs))))))))
-	l := G.Must(G.Sub(sp, G.Must(G.HadamardProd(yv, s))))
-	return G.Sum(G.Must(G.HadamardProd(wv, l)))
-}
-
 // LinkTask is what TrainLinks fits: an encoder over the split's message-passing graph and a
 // decoder.
 type LinkTask struct {
@@ -257,10 +228,11 @@ type LinkHistory struct {
 }
 
 // TrainLinks trains a link predictor with the reconstruction loss of GAE as PyTorch Geometric
-// computes it: the mean binary cross-entropy of the training edges (positives) plus that of
-// NegativeRatio times as many negative pairs drawn anew every epoch (LinkSplit.SampleNegatives),
-// plus the encoder's regulariser. The expression graph is built once: every epoch only replaces the values of the
-// pair index inputs (ops.IndexSelect over ops.NewIndex nodes) and of the encoder's noise.
+// computes it: the mean binary cross-entropy (nn.Context.BinaryCrossEntropy) of the training
+// edges (positives) plus that of NegativeRatio times as many negative pairs drawn anew every
+// epoch (LinkSplit.SampleNegatives), plus the encoder's regulariser. The expression graph is
+// built once: every step only replaces the values of the pair index inputs (ops.IndexSelect
+// over ops.NewIndex nodes) and of the encoder's noise.
 // Validation after each epoch scores the validation pairs (ValLoss: their cross-entropy, ValAcc:
 // their AUC), so Patience with ByAccuracy keeps the epoch of the best validation AUC; the test
 // pairs are scored once, at the end.
@@ -294,20 +266,31 @@ func TrainLinks(c *nn.Context, task LinkTask, cfg TrainConfig) (*LinkHistory, er
 	}
 	ratio := max(task.NegativeRatio, 1)
 	q := ratio * p
-	k := p + q
-	srcIdx, dstIdx := ops.NewIndex(c.Graph, "lp_train_src", k), ops.NewIndex(c.Graph, "lp_train_dst", k)
-	logits, err := decodePairs(dec, enc.Z, srcIdx, dstIdx)
+	// Positives and negatives are decoded from their own index inputs, so the loss is the sum
+	// of two means, whatever the ratio.
+	posSrc, posDst := ops.NewIndex(c.Graph, "lp_pos_src", p), ops.NewIndex(c.Graph, "lp_pos_dst", p)
+	negSrc, negDst := ops.NewIndex(c.Graph, "lp_neg_src", q), ops.NewIndex(c.Graph, "lp_neg_dst", q)
+	posLogits, err := decodePairs(dec, enc.Z, posSrc, posDst)
 	if err != nil {
 		return nil, err
 	}
-	y, w := make([]float64, k), make([]float64, k)
-	for i := range y {
-		w[i] = 1 / float64(q)
-		if i < p {
-			y[i], w[i] = 1, 1/float64(p)
-		}
+	negLogits, err := decodePairs(dec, enc.Z, negSrc, negDst)
+	if err != nil {
+		return nil, err
 	}
-	loss, err := BCEWithLogits(c, logits, y, w)
+	ones, zeros := make([]float64, p), make([]float64, q)
+	for i := range ones {
+		ones[i] = 1
+	}
+	posLoss, err := c.BinaryCrossEntropy(posLogits, ones)
+	if err != nil {
+		return nil, err
+	}
+	negLoss, err := c.BinaryCrossEntropy(negLogits, zeros)
+	if err != nil {
+		return nil, err
+	}
+	loss, err := G.Add(posLoss, negLoss)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +299,8 @@ func TrainLinks(c *nn.Context, task LinkTask, cfg TrainConfig) (*LinkHistory, er
 			return nil, err
 		}
 	}
-	src, dst := make([]int, k), make([]int, k)
+	src, dst := make([]int, p), make([]int, p)
+	nsrc, ndst := make([]int, q), make([]int, q)
 	order := make([]int, len(s.TrainPos))
 	for i := range order {
 		order[i] = i
@@ -329,13 +313,15 @@ func TrainLinks(c *nn.Context, task LinkTask, cfg TrainConfig) (*LinkHistory, er
 			src[i], dst[i] = e.U, e.V
 		}
 		for i, e := range s.SampleNegatives(q, rng) {
-			src[p+i], dst[p+i] = e.U, e.V
+			nsrc[i], ndst[i] = e.U, e.V
 		}
-		if err := ops.SetIndex(srcIdx, src); err != nil {
-			return err
-		}
-		if err := ops.SetIndex(dstIdx, dst); err != nil {
-			return err
+		for _, set := range []struct {
+			n   *G.Node
+			idx []int
+		}{{posSrc, src}, {posDst, dst}, {negSrc, nsrc}, {negDst, ndst}} {
+			if err := ops.SetIndex(set.n, set.idx); err != nil {
+				return err
+			}
 		}
 		if enc.Prepare != nil {
 			return enc.Prepare(rng)

@@ -1,11 +1,9 @@
 package models
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
 
-	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/gnnlab/gognn/graph"
@@ -61,40 +59,6 @@ func TestRandomLinkSplit(t *testing.T) {
 	}
 	if s.Graph.NumEdges() != 2*len(s.TrainPos) {
 		t.Errorf("message-passing graph has %d edges for %d training edges", s.Graph.NumEdges(), len(s.TrainPos))
-	}
-}
-
-func TestBCEWithLogits(t *testing.T) {
-	c, _ := nn.NewContext(tensor.Float64, 1)
-	s := G.NewVector(c.Graph, tensor.Float64, G.WithShape(4), G.WithName("s"), G.WithValue(tensor.New(tensor.WithBacking([]float64{-50, -1, 0.5, 60}))))
-	y, w := []float64{1, 0, 1, 0}, []float64{0.5, 0.5, 0.25, 0.25}
-	l, err := BCEWithLogits(c, s, y, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := G.Grad(l, s); err != nil {
-		t.Fatal(err)
-	}
-	m := G.NewTapeMachine(c.Graph)
-	defer m.Close()
-	if err := m.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	sv := []float64{-50, -1, 0.5, 60}
-	want := 0.0
-	for i, x := range sv {
-		// -y log sigmoid(x) - (1-y) log(1 - sigmoid(x)), in a stable form.
-		want += w[i] * (math.Max(x, 0) - y[i]*x + math.Log1p(math.Exp(-math.Abs(x))))
-	}
-	if got := l.Value().Data().(float64); math.Abs(got-want) > 1e-9 || math.IsInf(got, 0) {
-		t.Errorf("loss %v, want %v", got, want)
-	}
-	g, _ := s.Grad()
-	for i, x := range sv {
-		// d/dx = w (sigmoid(x) - y).
-		if d := g.Data().([]float64)[i]; math.Abs(d-w[i]*(1/(1+math.Exp(-x))-y[i])) > 1e-9 {
-			t.Errorf("gradient %d: %v", i, d)
-		}
 	}
 }
 
