@@ -2,14 +2,14 @@
 // Geometric's RandomLinkSplit) once per seed and reports test ROC AUC and average precision
 // against the papers' values.
 //
-//	go run ./experiments/linkpred -dataset cora -model gae|vgae|sage-mlp -seeds 10 [-epochs 400] [-normalize=true] [-negatives 1] [-patience 0] [-data DIR] [-out DIR]
+//	go run ./experiments/linkpred -dataset cora -model gae|vgae|sage-mlp -seeds 10 [-epochs 200] [-normalize=false] [-negatives 1] [-patience 0] [-data DIR] [-out DIR]
 //
-// gae and vgae are the models of Kipf & Welling ("Variational Graph Auto-Encoders", 2016): a
-// two-layer GCN encoder (hidden 32, latent 16) and the inner-product decoder, Adam lr 0.01, no
-// dropout, trained as PyTorch Geometric's autoencoder example trains them: row-normalised
-// features, one new negative pair per training edge every epoch, 400 epochs (the paper: 200,
-// with the loss over every node pair). The score is taken at the final epoch (no model
-// selection on the test pairs; -patience selects the epoch on the validation AUC instead). sage-mlp shows another encoder and
+// gae and vgae are the models of Kipf & Welling ("Variational Graph Auto-Encoders", 2016) in
+// their setting: a two-layer GCN encoder (hidden 32, latent 16) over the raw features and the
+// inner-product decoder, Adam lr 0.01, 200 epochs, no dropout; the loss is PyTorch Geometric's
+// (the training edges against one new negative pair per edge every epoch, -negatives for more)
+// instead of the paper's over every node pair. The score is taken at the final epoch (no
+// model selection on the test pairs; -patience selects the epoch on the validation AUC). sage-mlp shows another encoder and
 // decoder of the framework on the same split: two GraphSAGE (mean) layers and an MLP decoder.
 // -dataset takes the Planetoid names (cora, citeseer, pubmed) and the npz names of package
 // datasets (amazon-photo, npz:cora, ...).
@@ -75,8 +75,8 @@ func main() {
 		model   = flag.String("model", "gae", "model: "+strings.Join(modelNames, ", ")+" or all")
 		dataset = flag.String("dataset", "cora", "data set: cora, citeseer, pubmed, or an npz name (amazon-photo, npz:cora, ...)")
 		seeds   = flag.Int("seeds", 10, "runs, with seeds seed, seed+1, ...")
-		epochs  = flag.Int("epochs", 400, "training epochs (PyTorch Geometric's example: 400; the paper: 200)")
-		norm    = flag.Bool("normalize", true, "divide each feature row by its sum (PyTorch Geometric's example)")
+		epochs  = flag.Int("epochs", 200, "training epochs (the paper's 200; PyTorch Geometric's example: 400)")
+		norm    = flag.Bool("normalize", false, "divide each feature row by its sum (PyTorch Geometric's example; the paper uses the raw features)")
 		negs    = flag.Int("negatives", 1, "negative pairs drawn per training edge every epoch")
 		pat     = flag.Int("patience", 0, "when > 0, keep the epoch of the best validation AUC, stopping after this many epochs without a better one")
 	)
