@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 
 	G "gorgonia.org/gorgonia"
 
@@ -44,18 +43,15 @@ type SampledTask struct {
 // TrainSampled trains with mini-batches of seed nodes drawn from Train in a shuffled order each
 // epoch (the context's seeded random source), sampling per-layer blocks around each batch; it
 // evaluates on the full graph (graph.CSR.FullBlocks), which is layer-wise full-neighbourhood
-// inference, or with EvalSamples on neighbourhoods sampled once. Weight decay applies to every parameter. The parameters in base's store hold the
-// trained model afterwards.
+// inference, or with EvalSamples on neighbourhoods sampled once. Weight decay applies to every
+// parameter; early stopping (Window, Patience), the learning-rate schedule and Progress work as
+// in Fit, which runs the loop. The parameters in base's store hold the trained model afterwards.
 func TrainSampled(base *nn.Context, task SampledTask, cfg SampledConfig) (*History, error) {
 	if cfg.Epochs <= 0 || cfg.LearningRate <= 0 || cfg.BatchSize <= 0 || len(cfg.Fanouts) == 0 {
 		return nil, fmt.Errorf("models: sampled training needs positive epochs, learning rate and batch size and at least one fan-out")
 	}
 	if len(task.Train) == 0 {
 		return nil, errors.New("models: no training nodes")
-	}
-	solver := G.NewAdamSolver(G.WithLearnRate(cfg.LearningRate), G.WithL2Reg(cfg.WeightDecay))
-	if cfg.WeightDecay == 0 {
-		solver = G.NewAdamSolver(G.WithLearnRate(cfg.LearningRate))
 	}
 	rng := base.Rand()
 
@@ -97,72 +93,40 @@ func TrainSampled(base *nn.Context, task SampledTask, cfg SampledConfig) (*Histo
 		}
 		evals = append(evals, NewEvaluator(ec, logProbs))
 	}
-	evaluate := func() ([][]float64, error) { return averageProbs(evals) }
-
-	h := &History{}
-	tracker := newBestTracker(cfg.ByAccuracy)
-	var bestParams []G.Value
-	var bestOf G.Nodes
 	order := append([]int(nil), task.Train...)
-	start := time.Now()
-	for epoch := 0; epoch < cfg.Epochs; epoch++ {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		lossSum := 0.0
-		for lo := 0; lo < len(order); lo += cfg.BatchSize {
-			seeds := order[lo:min(lo+cfg.BatchSize, len(order))]
-			l, err := trainBatch(base, task, cfg, solver, seeds)
-			if err != nil {
-				return nil, fmt.Errorf("models: epoch %d: %w", epoch, err)
-			}
-			lossSum += l * float64(len(seeds))
-		}
-		lp, err := evaluate()
-		if err != nil {
-			return nil, err
-		}
-		vl := nn.NLL(lp, task.Labels, task.Val)
-		h.TrainLoss = append(h.TrainLoss, lossSum/float64(len(order)))
-		h.ValLoss = append(h.ValLoss, vl)
-		h.ValAcc = append(h.ValAcc, nn.Accuracy(lp, task.Labels, task.Val))
-		h.Epochs = epoch + 1
-		if cfg.Patience > 0 {
-			if tracker.observe(vl, h.ValAcc[epoch]) {
-				bestOf = ec.Params()
-				bestParams = snapshot(bestOf, bestParams)
-			} else if tracker.since >= cfg.Patience {
-				break
-			}
-		}
+	// The order is reshuffled in place every epoch, each shuffle starting from the last.
+	loader := graph.Loader{N: len(order), BatchSize: cfg.BatchSize}
+	var batches [][]int
+	p := Problem{
+		Params: ec.Params(),
+		Epoch: func(int) (int, error) {
+			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+			var err error
+			batches, err = loader.EpochOf(order)
+			return len(batches), err
+		},
+		Step: Rebuilt(func(b int) (*nn.Context, *G.Node, float64, error) {
+			seeds := batches[b]
+			c, loss, err := sampledLoss(base, task, cfg, seeds)
+			return c, loss, float64(len(seeds)), err
+		}),
+		Decay: DecayAll,
 	}
-	h.MsPerEpoch = float64(time.Since(start).Microseconds()) / 1e3 / float64(h.Epochs)
-	if bestParams != nil {
-		for i, n := range bestOf {
-			if _, err := G.Copy(n.Value(), bestParams[i]); err != nil {
-				return nil, err
-			}
-		}
-	}
-	lp, err := evaluate()
-	if err != nil {
-		return nil, err
-	}
-	h.ValAccFinal = nn.Accuracy(lp, task.Labels, task.Val)
-	h.TestAcc = nn.Accuracy(lp, task.Labels, task.Test)
-	return h, nil
+	return fitNodes(p, cfg.TrainConfig, func() ([][]float64, error) { return averageProbs(evals) }, task.Labels, task.Val, task.Test)
 }
 
-// trainBatch runs one forward, backward and solver step on a sampled mini-batch and returns its
-// loss.
-func trainBatch(base *nn.Context, task SampledTask, cfg SampledConfig, solver G.Solver, seeds []int) (float64, error) {
+// sampledLoss samples the blocks of one mini-batch of seeds and builds its model and
+// cross-entropy loss in a new context.
+func sampledLoss(base *nn.Context, task SampledTask, cfg SampledConfig, seeds []int) (*nn.Context, *G.Node, error) {
 	blocks, err := task.Graph.Sample(seeds, cfg.Fanouts, base.Rand())
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
 	c := base.Next()
 	c.SetTraining(true)
 	logits, err := task.Build(c, blocks)
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
 	labels := make([]int, len(seeds))
 	local := make([]int, len(seeds))
@@ -170,38 +134,18 @@ func trainBatch(base *nn.Context, task SampledTask, cfg SampledConfig, solver G.
 		labels[k], local[k] = task.Labels[s], k
 	}
 	loss, _, err := c.CrossEntropy(logits, labels, local)
-	if err != nil {
-		return 0, err
-	}
-	params := c.Params()
-	if _, err := G.Grad(loss, params...); err != nil {
-		return 0, err
-	}
-	var lossVal G.Value
-	G.Read(loss, &lossVal)
-	m := G.NewTapeMachine(c.Graph)
-	defer m.Close()
-	if err := c.Refresh(); err != nil {
-		return 0, err
-	}
-	if err := m.RunAll(); err != nil {
-		return 0, err
-	}
-	if err := solver.Step(G.NodesToValueGrads(params)); err != nil {
-		return 0, err
-	}
-	return scalar(lossVal), nil
+	return c, loss, err
 }
 
 // averageProbs runs every evaluator and returns the log of the mean of their predicted
 // probabilities, per node and class.
 func averageProbs(evals []*Evaluator) ([][]float64, error) {
 	if len(evals) == 1 {
-		return evals[0].Logits()
+		return evals[0].Outputs()
 	}
 	var sum [][]float64
 	for _, e := range evals {
-		lp, err := e.Logits()
+		lp, err := e.Outputs()
 		if err != nil {
 			return nil, err
 		}

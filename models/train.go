@@ -11,7 +11,8 @@ import (
 	"github.com/gnnlab/gognn/nn"
 )
 
-// TrainConfig sets up semi-supervised node-classification training.
+// TrainConfig sets up training: Fit and the task-specific loops built on it (Train,
+// TrainSampled, link prediction, graph classification) read it.
 type TrainConfig struct {
 	Epochs       int     // maximum epochs
 	LearningRate float64 // Adam step size
@@ -27,6 +28,13 @@ type TrainConfig struct {
 	// minimum long before the accuracy stops rising, as the model grows confident on the few
 	// nodes it gets wrong.
 	ByAccuracy bool
+	// LRStep, when > 0, multiplies the learning rate by LRGamma every LRStep epochs (as
+	// torch.optim.lr_scheduler.StepLR; the GIN paper halves it every 50 epochs).
+	LRStep  int
+	LRGamma float64
+	// Progress, when not nil, is called after every epoch (a notebook's progress bar, a log
+	// line).
+	Progress func(Progress)
 }
 
 // bestTracker keeps the best validation score of early stopping.
@@ -73,12 +81,10 @@ type History struct {
 	MsPerEpoch                 float64 // wall time of one training step plus one evaluation
 }
 
-// Train fits the model with Adam and returns its history; the parameters hold the trained
-// model afterwards. The same context seed gives bit-identical histories.
+// Train fits a node classifier with Adam over the full graph and returns its history; the
+// parameters hold the trained model afterwards. The same context seed gives bit-identical
+// histories. It is Fit with a cross-entropy Problem (FullGraph).
 func Train(c *nn.Context, task Task, cfg TrainConfig) (*History, error) {
-	if cfg.Epochs <= 0 || cfg.LearningRate <= 0 {
-		return nil, fmt.Errorf("models: train with %d epochs and learning rate %v: both must be positive", cfg.Epochs, cfg.LearningRate)
-	}
 	if len(task.Params) == 0 {
 		return nil, errors.New("models: nothing to train: no parameters")
 	}
@@ -86,111 +92,279 @@ func Train(c *nn.Context, task Task, cfg TrainConfig) (*History, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := G.Grad(loss, task.Params...); err != nil {
-		return nil, fmt.Errorf("models: building gradients: %w", err)
+	p, closeStep, err := FullGraph(c, loss, task.Params, DecayNodes(task.Decayed), nil)
+	if err != nil {
+		return nil, err
 	}
-	var lossVal G.Value
-	G.Read(loss, &lossVal)
-	m := G.NewTapeMachine(c.Graph)
-	defer m.Close()
+	defer closeStep()
 	// Evaluation needs only the forward pass: a machine over the subgraph that ends at the
 	// log-probabilities skips the loss and every gradient.
 	eval := NewEvaluator(c, logProbs)
 	defer eval.Close()
+	return fitNodes(p, cfg, eval.Outputs, task.Labels, task.Val, task.Test)
+}
 
-	decayed := map[*G.Node]bool{}
-	for _, n := range task.Decayed {
-		decayed[n] = true
-	}
-	var withDecay, without G.Nodes
-	for _, n := range task.Params {
-		if decayed[n] {
-			withDecay = append(withDecay, n)
-		} else {
-			without = append(without, n)
+// fitNodes runs Fit with the validation of node classification: logProbs runs the model in
+// evaluation mode and returns each node's log-probabilities, scored on val (ValLoss, ValAcc)
+// after every epoch; after training, ValAccFinal and TestAcc are those of the returned model.
+func fitNodes(p Problem, cfg TrainConfig, logProbs func() ([][]float64, error), labels, val, test []int) (*History, error) {
+	var lp [][]float64
+	p.Validate = func() (float64, float64, error) {
+		var err error
+		if lp, err = logProbs(); err != nil {
+			return 0, 0, err
 		}
+		return nn.NLL(lp, labels, val), nn.Accuracy(lp, labels, val), nil
 	}
-	solverDecay := G.NewAdamSolver(G.WithLearnRate(cfg.LearningRate), G.WithL2Reg(cfg.WeightDecay))
-	solver := G.NewAdamSolver(G.WithLearnRate(cfg.LearningRate))
+	h, err := Fit(p, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := p.Validate(); err != nil {
+		return nil, err
+	}
+	h.ValAccFinal = nn.Accuracy(lp, labels, val)
+	h.TestAcc = nn.Accuracy(lp, labels, test)
+	return h, nil
+}
 
-	step := func() (float64, error) {
-		c.SetTraining(true)
-		if err := c.Refresh(); err != nil {
-			return 0, err
-		}
-		m.Reset()
-		if err := m.RunAll(); err != nil {
-			return 0, err
-		}
-		return scalar(lossVal), nil
-	}
-	evaluate := eval.Logits
+// Progress is what Fit reports after every epoch (TrainConfig.Progress).
+type Progress struct {
+	Epoch, Epochs int // epochs done (1-based) and the maximum
+	// TrainLoss is the epoch's mean training loss; ValLoss and ValScore the validation loss and
+	// score (NaN without validation).
+	TrainLoss, ValLoss, ValScore float64
+	LearningRate                 float64       // the epoch's learning rate
+	Elapsed                      time.Duration // since training started
+	Best                         bool          // a new best validation score (with Patience)
+}
 
+// StepResult is what one mini-batch step reports to Fit.
+type StepResult struct {
+	Loss float64 // the mini-batch's loss
+	// Weight is the mini-batch's weight in the epoch's mean training loss (its item count;
+	// 0 counts as 1).
+	Weight float64
+	// Grads are the parameter nodes whose gradients the step computed, in the same order every
+	// step (the optimiser's state follows the order).
+	Grads G.Nodes
+}
+
+// Problem is what Fit trains: any model with any loss, over the full graph or mini-batches of
+// nodes, edges or graphs. FullGraph and Rebuilt make the Step of the two usual cases.
+type Problem struct {
+	// Params are the model's parameters: their values are what early stopping saves and
+	// restores (the nodes of any one context; contexts from nn.Context.Next share the values).
+	Params G.Nodes
+	// Epoch, when not nil, prepares epoch e (0-based): it shuffles, samples negatives, deals
+	// mini-batches, and returns the number of mini-batches. nil: one step per epoch.
+	Epoch func(e int) (batches int, err error)
+	// Step runs the forward and backward pass of mini-batch b of the current epoch in training
+	// mode.
+	Step func(b int) (StepResult, error)
+	// Validate, when not nil, scores the model in evaluation mode after every epoch: a loss
+	// (lower is better) and a score (higher is better: accuracy, AUC). Patience and Window need
+	// it.
+	Validate func() (loss, score float64, err error)
+	// Decay reports whether a parameter gets weight decay (nil: none). DecayAll and DecayNodes
+	// make the usual ones.
+	Decay func(*G.Node) bool
+}
+
+// DecayAll applies weight decay to every parameter.
+func DecayAll(*G.Node) bool { return true }
+
+// DecayNodes applies weight decay to the given parameters, recognised by name so that the
+// same parameters of another context (nn.Context.Next) match too.
+func DecayNodes(nodes G.Nodes) func(*G.Node) bool {
+	names := map[string]bool{}
+	for _, n := range nodes {
+		names[n.Name()] = true
+	}
+	return func(n *G.Node) bool { return names[n.Name()] }
+}
+
+// Fit trains p with Adam (L2 weight decay on the parameters p.Decay selects, the learning rate
+// scheduled by cfg.LRStep/LRGamma) for at most cfg.Epochs epochs, validating after each, with
+// the early stopping of cfg.Window and cfg.Patience; with Patience the parameters of the best
+// epoch are restored at the end. It returns the per-epoch history (TrainLoss, ValLoss, ValAcc
+// holding the validation score); ValAccFinal and TestAcc are left to the caller.
+func Fit(p Problem, cfg TrainConfig) (*History, error) {
+	if cfg.Epochs <= 0 || cfg.LearningRate <= 0 {
+		return nil, fmt.Errorf("models: train with %d epochs and learning rate %v: both must be positive", cfg.Epochs, cfg.LearningRate)
+	}
+	if p.Step == nil {
+		return nil, errors.New("models: Problem without a Step")
+	}
+	if p.Validate == nil && (cfg.Patience > 0 || cfg.Window > 0) {
+		return nil, errors.New("models: early stopping (Patience or Window) needs a Problem with Validate")
+	}
+	if cfg.LRStep < 0 || cfg.LRGamma < 0 {
+		return nil, fmt.Errorf("models: learning-rate schedule every %d epochs by %v: want >= 0", cfg.LRStep, cfg.LRGamma)
+	}
+	withDecay, without := NewAdam(cfg.LearningRate, cfg.WeightDecay), NewAdam(cfg.LearningRate, 0)
 	h := &History{}
 	tracker := newBestTracker(cfg.ByAccuracy)
 	var bestParams []G.Value
+	var dec, plain G.Nodes
 	start := time.Now()
 	for epoch := 0; epoch < cfg.Epochs; epoch++ {
-		trainLoss, err := step()
-		if err != nil {
-			return nil, err
+		lr := cfg.LearningRate
+		if cfg.LRStep > 0 && cfg.LRGamma > 0 {
+			lr *= math.Pow(cfg.LRGamma, float64(epoch/cfg.LRStep))
 		}
-		if math.IsNaN(trainLoss) || math.IsInf(trainLoss, 0) {
-			return nil, fmt.Errorf("models: training loss is %v at epoch %d", trainLoss, epoch)
+		withDecay.LearningRate, without.LearningRate = lr, lr
+		batches := 1
+		if p.Epoch != nil {
+			var err error
+			if batches, err = p.Epoch(epoch); err != nil {
+				return nil, fmt.Errorf("models: epoch %d: %w", epoch, err)
+			}
 		}
-		if len(withDecay) > 0 {
-			if err := solverDecay.Step(G.NodesToValueGrads(withDecay)); err != nil {
+		var lossSum, weightSum float64
+		for b := 0; b < batches; b++ {
+			r, err := p.Step(b)
+			if err != nil {
+				return nil, fmt.Errorf("models: epoch %d, batch %d: %w", epoch, b, err)
+			}
+			if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
+				return nil, fmt.Errorf("models: training loss is %v at epoch %d", r.Loss, epoch)
+			}
+			dec, plain = dec[:0], plain[:0]
+			for _, n := range r.Grads {
+				if p.Decay != nil && p.Decay(n) {
+					dec = append(dec, n)
+				} else {
+					plain = append(plain, n)
+				}
+			}
+			if len(dec) > 0 {
+				if err := withDecay.Step(dec); err != nil {
+					return nil, err
+				}
+			}
+			if len(plain) > 0 {
+				if err := without.Step(plain); err != nil {
+					return nil, err
+				}
+			}
+			w := r.Weight
+			if w <= 0 {
+				w = 1
+			}
+			lossSum += r.Loss * w
+			weightSum += w
+		}
+		vl, vs := math.NaN(), math.NaN()
+		if p.Validate != nil {
+			var err error
+			if vl, vs, err = p.Validate(); err != nil {
 				return nil, err
 			}
 		}
-		if len(without) > 0 {
-			if err := solver.Step(G.NodesToValueGrads(without)); err != nil {
-				return nil, err
-			}
-		}
-		lp, err := evaluate()
-		if err != nil {
-			return nil, err
-		}
-		vl := nn.NLL(lp, task.Labels, task.Val)
-		h.TrainLoss = append(h.TrainLoss, trainLoss)
+		h.TrainLoss = append(h.TrainLoss, lossSum/weightSum)
 		h.ValLoss = append(h.ValLoss, vl)
-		h.ValAcc = append(h.ValAcc, nn.Accuracy(lp, task.Labels, task.Val))
+		h.ValAcc = append(h.ValAcc, vs)
 		h.Epochs = epoch + 1
-
+		stop, best := false, false
 		if cfg.Patience > 0 {
-			if tracker.observe(vl, h.ValAcc[epoch]) {
-				bestParams = snapshot(task.Params, bestParams)
+			if tracker.observe(vl, vs) {
+				best = true
+				bestParams = snapshot(p.Params, bestParams)
 			} else if tracker.since >= cfg.Patience {
-				break
+				stop = true
 			}
 		}
-		if w := cfg.Window; w > 0 && epoch > w {
+		if w := cfg.Window; !stop && w > 0 && epoch > w {
 			mean := 0.0
 			for _, v := range h.ValLoss[epoch-w : epoch] {
 				mean += v
 			}
-			if vl > mean/float64(w) {
-				break
-			}
+			stop = vl > mean/float64(w)
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(Progress{Epoch: epoch + 1, Epochs: cfg.Epochs, TrainLoss: h.TrainLoss[epoch], ValLoss: vl, ValScore: vs,
+				LearningRate: lr, Elapsed: time.Since(start), Best: best})
+		}
+		if stop {
+			break
 		}
 	}
 	h.MsPerEpoch = float64(time.Since(start).Microseconds()) / 1e3 / float64(h.Epochs)
 	if bestParams != nil {
 		// Copy into the parameters' own tensors: the context's store shares them.
-		for i, n := range task.Params {
+		for i, n := range p.Params {
 			if _, err := G.Copy(n.Value(), bestParams[i]); err != nil {
 				return nil, err
 			}
 		}
 	}
-	lp, err := evaluate()
-	if err != nil {
-		return nil, err
-	}
-	h.ValAccFinal = nn.Accuracy(lp, task.Labels, task.Val)
-	h.TestAcc = nn.Accuracy(lp, task.Labels, task.Test)
 	return h, nil
+}
+
+// FullGraph makes the Problem of a model whose expression graph is built once in c: the
+// gradients of loss with respect to params are added to c's graph and one tape machine runs it
+// every step, after prepare(b) (when not nil) has set the mini-batch's inputs (index values
+// with ops.SetIndex, for edge or node mini-batches and per-epoch negative samples), so nothing
+// is rebuilt between epochs. Set the returned Problem's Epoch and Validate as needed; call
+// close when done.
+func FullGraph(c *nn.Context, loss *G.Node, params G.Nodes, decay func(*G.Node) bool, prepare func(b int) error) (Problem, func() error, error) {
+	if len(params) == 0 {
+		return Problem{}, nil, errors.New("models: nothing to train: no parameters")
+	}
+	if _, err := G.Grad(loss, params...); err != nil {
+		return Problem{}, nil, fmt.Errorf("models: building gradients: %w", err)
+	}
+	var lossVal G.Value
+	G.Read(loss, &lossVal)
+	m := G.NewTapeMachine(c.Graph)
+	step := func(b int) (StepResult, error) {
+		c.SetTraining(true)
+		if err := c.Refresh(); err != nil {
+			return StepResult{}, err
+		}
+		if prepare != nil {
+			if err := prepare(b); err != nil {
+				return StepResult{}, err
+			}
+		}
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			return StepResult{}, err
+		}
+		return StepResult{Loss: scalar(lossVal), Grads: params}, nil
+	}
+	return Problem{Params: params, Step: step, Decay: decay}, m.Close, nil
+}
+
+// Rebuilt makes the Step of a model whose expression graph depends on the mini-batch (sampled
+// neighbourhoods, a batch of graphs of another size): build(b) builds mini-batch b's model and
+// loss in a fresh context (base.Next(), so parameters are shared by name) and returns the
+// context, the loss and the batch's weight; the step adds the gradients of every parameter of
+// that context, runs it once and returns them.
+func Rebuilt(build func(b int) (c *nn.Context, loss *G.Node, weight float64, err error)) func(b int) (StepResult, error) {
+	return func(b int) (StepResult, error) {
+		c, loss, weight, err := build(b)
+		if err != nil {
+			return StepResult{}, err
+		}
+		params := c.Params()
+		if _, err := G.Grad(loss, params...); err != nil {
+			return StepResult{}, fmt.Errorf("models: building gradients: %w", err)
+		}
+		var lossVal G.Value
+		G.Read(loss, &lossVal)
+		m := G.NewTapeMachine(c.Graph)
+		defer m.Close()
+		c.SetTraining(true)
+		if err := c.Refresh(); err != nil {
+			return StepResult{}, err
+		}
+		if err := m.RunAll(); err != nil {
+			return StepResult{}, err
+		}
+		return StepResult{Loss: scalar(lossVal), Weight: weight, Grads: params}, nil
+	}
 }
 
 // snapshot copies the parameters' values into dst (allocated on first use).
