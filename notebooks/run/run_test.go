@@ -29,7 +29,7 @@ func toolchainConfig(t *testing.T) config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return config{root: root, goCmd: goCmd, quick: true, timeout: 2 * time.Minute, log: t.Logf}
+	return config{Root: root, GoCmd: goCmd, Quick: true, Timeout: 2 * time.Minute, Log: t.Logf}
 }
 
 func copyNotebook(t *testing.T, name string) string {
@@ -221,7 +221,7 @@ func TestRunPanic(t *testing.T) {
 
 func TestRunTimeout(t *testing.T) {
 	cfg := toolchainConfig(t)
-	cfg.timeout = 1500 * time.Millisecond
+	cfg.Timeout = 1500 * time.Millisecond
 	path := filepath.Join(t.TempDir(), "slow.ipynb")
 	nb := `{"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": null, "source": "import \"time\"\n"},
 		{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": null, "source": "time.Sleep(time.Minute)"}],

@@ -1,4 +1,4 @@
-package main
+package cellprog
 
 import (
 	"fmt"
@@ -12,64 +12,108 @@ import (
 
 const displayPath = "github.com/gnnlab/gognn/notebooks/display"
 
-// program is a notebook's code cells as one Go program.
-type program struct {
-	cells   [][]chunk       // chunks of each code cell; cells[0] is code cell 1
+// Program is a notebook's code cells as one Go program. Each cell has a label, the number errors
+// and tracebacks give it: the runner numbers code cells 1..n in notebook order, the kernel by
+// execution count. Labels increase from cell to cell.
+type Program struct {
+	cells   [][]chunk       // chunks of each code cell, in program order
+	labels  []int           // label of each cell
 	dropped map[string]bool // import paths removed because no cell uses them
 }
 
-// newProgram splits the sources of a notebook's code cells, in notebook order (code cell 1 first),
-// and prepares them.
-func newProgram(sources []string) (*program, error) {
-	p := &program{dropped: map[string]bool{}}
+// program is the name the runner's code uses.
+type program = Program
+
+// New splits the sources of a notebook's code cells, in notebook order (code cell 1 first), and
+// prepares them; the cells are labelled 1..n.
+func New(sources []string) (*Program, error) {
+	p := &Program{dropped: map[string]bool{}}
 	for i, src := range sources {
-		chunks, err := splitCell(i+1, src)
-		if err != nil {
+		if err := p.Append(i+1, src); err != nil {
 			return nil, err
 		}
-		p.cells = append(p.cells, chunks)
-	}
-	if err := p.prepare(); err != nil {
-		return nil, err
 	}
 	return p, nil
 }
 
-// prepare rewrites what gophernotes accepts and Go does not, by insertions only, so positions in
+func newProgram(sources []string) (*program, error) { return New(sources) }
+
+// Append adds a cell labelled label (greater than every label before) after the others.
+func (p *Program) Append(label int, src string) error {
+	if n := len(p.labels); n > 0 && label <= p.labels[n-1] {
+		return fmt.Errorf("cell label %d after %d: labels must increase", label, p.labels[n-1])
+	}
+	chunks, err := splitCell(label, src)
+	if err != nil {
+		return err
+	}
+	if err := prepareCell(chunks); err != nil {
+		return err
+	}
+	p.cells = append(p.cells, chunks)
+	p.labels = append(p.labels, label)
+	return nil
+}
+
+// Len returns the number of cells.
+func (p *Program) Len() int { return len(p.cells) }
+
+// Labels returns the label of every cell, in order.
+func (p *Program) Labels() []int { return slices.Clone(p.labels) }
+
+// Clone returns a copy that later changes to p (fix-ups, appended cells) leave alone.
+func (p *Program) Clone() *Program {
+	q := &Program{labels: slices.Clone(p.labels), dropped: map[string]bool{}}
+	for _, c := range p.cells {
+		q.cells = append(q.cells, slices.Clone(c))
+	}
+	for k, v := range p.dropped {
+		q.dropped[k] = v
+	}
+	return q
+}
+
+// index returns the position of the cell labelled label, or -1.
+func (p *Program) index(label int) int {
+	i, ok := slices.BinarySearch(p.labels, label)
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// prepareCell rewrites what gophernotes accepts and Go does not, by insertions only, so positions in
 // the cells stay valid: a bare value on a cell's last line is shown as the cell's result, a bare
 // value elsewhere is discarded.
-func (p *program) prepare() error {
-	for ci, chunks := range p.cells {
-		last := -1
-		if n := len(chunks); n > 0 && chunks[n-1].kind == stmtChunk {
-			last = n - 1
+func prepareCell(chunks []chunk) error {
+	last := -1
+	if n := len(chunks); n > 0 && chunks[n-1].kind == stmtChunk {
+		last = n - 1
+	}
+	for k := range chunks {
+		c := &chunks[k]
+		if c.kind != stmtChunk {
+			continue
 		}
-		for k := range chunks {
-			c := &chunks[k]
-			if c.kind != stmtChunk {
+		pc, err := c.parse()
+		if err != nil {
+			return err
+		}
+		body := pc.body()
+		var edits []edit
+		for si, st := range body {
+			es, ok := st.(*ast.ExprStmt)
+			if !ok || isCallOrReceive(es.X) {
 				continue
 			}
-			pc, err := c.parse()
-			if err != nil {
-				return err
+			start, end := pc.offset(es.X.Pos()), pc.offset(es.X.End())
+			if k == last && si == len(body)-1 {
+				edits = append(edits, edit{start, "_nbdisplay.Result("}, edit{end, ")"})
+			} else {
+				edits = append(edits, edit{start, "_ = "})
 			}
-			body := pc.body()
-			var edits []edit
-			for si, st := range body {
-				es, ok := st.(*ast.ExprStmt)
-				if !ok || isCallOrReceive(es.X) {
-					continue
-				}
-				start, end := pc.offset(es.X.Pos()), pc.offset(es.X.End())
-				if k == last && si == len(body)-1 {
-					edits = append(edits, edit{start, "_nbdisplay.Result("}, edit{end, ")"})
-				} else {
-					edits = append(edits, edit{start, "_ = "})
-				}
-			}
-			c.text = applyEdits(c.text, edits)
 		}
-		p.cells[ci] = chunks
+		c.text = applyEdits(c.text, edits)
 	}
 	return nil
 }
@@ -185,7 +229,9 @@ func (p *program) source(nbName, genFile string) (string, error) {
 	}
 	b.printf("func main() {\n")
 	for ci, chunks := range p.cells {
-		b.printf("\t_nbdisplay.BeginCell(%d)\n", ci+1)
+		// Each cell opens a block that the next ones are inside of, so a later cell may declare a
+		// variable again (a rerun or an edit of a cell), as in gophernotes.
+		b.printf("\t{\n\t_nbdisplay.BeginCell(%d)\n", p.labels[ci])
 		for _, c := range chunks {
 			if c.kind == stmtChunk {
 				b.directive(c.cell, c.line, c.col)
@@ -198,7 +244,7 @@ func (p *program) source(nbName, genFile string) (string, error) {
 			b.printf("\t_ = %s\n", name)
 		}
 	}
-	b.printf("}\n")
+	b.printf("%s\n}\n", strings.Repeat("\t}", len(p.cells)))
 	return b.String(), nil
 }
 
@@ -231,28 +277,7 @@ func definedNames(st ast.Stmt) []string {
 	return names
 }
 
-func declaresName(d ast.Decl, name string) bool {
-	switch d := d.(type) {
-	case *ast.FuncDecl:
-		return d.Recv == nil && d.Name.Name == name
-	case *ast.GenDecl:
-		for _, sp := range d.Specs {
-			switch sp := sp.(type) {
-			case *ast.TypeSpec:
-				if sp.Name.Name == name {
-					return true
-				}
-			case *ast.ValueSpec:
-				for _, id := range sp.Names {
-					if id.Name == name {
-						return true
-					}
-				}
-			}
-		}
-	}
-	return false
-}
+func declaresName(d ast.Decl, name string) bool { return slices.Contains(declNames(d), name) }
 
 // genWriter writes the program, keeping count of its lines for the //line directives that give
 // generated lines back their own positions.
@@ -317,11 +342,12 @@ func (p *program) fix(errs []compileError) bool {
 // after the statement that declares it, or at the start of the block or clause whose header
 // declares it.
 func (p *program) useVar(cell, line, col int, name string) bool {
-	if cell < 1 || cell > len(p.cells) {
+	ci := p.index(cell)
+	if ci < 0 {
 		return false
 	}
-	for k := range p.cells[cell-1] {
-		c := &p.cells[cell-1][k]
+	for k := range p.cells[ci] {
+		c := &p.cells[ci][k]
 		pc, err := c.parse()
 		if err != nil {
 			return false
@@ -404,10 +430,11 @@ func (p *program) useVar(cell, line, col int, name string) bool {
 // useValue shows or discards the value of the expression statement at line:col of a cell, as
 // prepare does for the values it recognises.
 func (p *program) useValue(cell, line, col int) bool {
-	if cell < 1 || cell > len(p.cells) {
+	ci := p.index(cell)
+	if ci < 0 {
 		return false
 	}
-	chunks := p.cells[cell-1]
+	chunks := p.cells[ci]
 	for k := range chunks {
 		c := &chunks[k]
 		pc, err := c.parse()
@@ -440,11 +467,12 @@ func (p *program) useValue(cell, line, col int) bool {
 
 // redefine turns the := at line:col of a cell into =, keeping the columns ("= ").
 func (p *program) redefine(cell, line, col int) bool {
-	if cell < 1 || cell > len(p.cells) {
+	ci := p.index(cell)
+	if ci < 0 {
 		return false
 	}
-	for k := range p.cells[cell-1] {
-		c := &p.cells[cell-1][k]
+	for k := range p.cells[ci] {
+		c := &p.cells[ci][k]
 		pc, err := c.parse()
 		if err != nil {
 			return false
@@ -487,7 +515,7 @@ func (p *program) hint(e compileError) string {
 				if pc, err := c.parse(); err == nil {
 					for _, st := range pc.body() {
 						if slices.Contains(definedNames(st), name) && decl == 0 {
-							decl = ci + 1
+							decl = p.labels[ci]
 						}
 					}
 				}
@@ -509,11 +537,12 @@ func (p *program) hint(e compileError) string {
 
 // kindAt returns the kind of the chunk of a cell that holds a line.
 func (p *program) kindAt(cell, line int) chunkKind {
-	if cell < 1 || cell > len(p.cells) {
+	ci := p.index(cell)
+	if ci < 0 {
 		return stmtChunk
 	}
 	kind := stmtChunk
-	for _, c := range p.cells[cell-1] {
+	for _, c := range p.cells[ci] {
 		if c.line <= line {
 			kind = c.kind
 		}
