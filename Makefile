@@ -3,9 +3,9 @@ GO       ?= go
 # Packages that start goroutines run under the race detector too.
 RACE_PKGS = ./graph/... ./ops/... ./blas/... ./hnsw/... ./vecio/... ./search/...
 
-.PHONY: test fmt-check vet unit race noasm asm-check notebooks-check demo bench asm notebooks plots reproduce
+.PHONY: test fmt-check vet unit race noasm asm-check notebooks-check notebooks-jupyter jupyter demo bench asm notebooks plots reproduce
 
-test: fmt-check vet unit race noasm asm-check notebooks-check
+test: fmt-check vet unit race noasm asm-check notebooks-check notebooks-jupyter
 
 fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path './notebooks/.build/*')); \
@@ -40,6 +40,24 @@ notebooks-check:
 
 notebooks:
 	$(GO) run ./notebooks/run
+
+# The same notebooks executed by Jupyter itself (nbconvert --execute) through the gognn kernel,
+# installed in a temporary Jupyter path, in quick mode; the notebooks are not rewritten.
+notebooks-jupyter:
+	@command -v jupyter-nbconvert >/dev/null || { echo "notebooks-jupyter: jupyter-nbconvert is missing; Debian: apt-get install jupyter-nbconvert python3-nbclient python3-jupyter-client (.ci/run does)"; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && k="$$tmp/kernels/gognn" && \
+	$(GO) build -o "$$k/gognn-kernel" ./notebooks/kernel && "$$k/gognn-kernel" -install "$$k" -root "$(CURDIR)" && \
+	JUPYTER_PATH="$$tmp" GOGNN_NOTEBOOK_QUICK=1 /usr/bin/python3 notebooks/kernel/testdata/nbcheck.py --out "$$tmp/out" notebooks/*.ipynb
+
+# The Go kernel for Jupyter, installed as the kernelspec "gognn" (it never shadows gophernotes).
+JUPYTER_DATA = $(shell jupyter --data-dir 2>/dev/null || echo "$$HOME/.local/share/jupyter")
+jupyter:
+	$(GO) build -o "$(JUPYTER_DATA)/kernels/gognn/gognn-kernel" ./notebooks/kernel
+	"$(JUPYTER_DATA)/kernels/gognn/gognn-kernel" -install "$(JUPYTER_DATA)/kernels/gognn" -root "$(CURDIR)"
+	@echo "Installed the Jupyter kernel \"Go (gognn)\" in $(JUPYTER_DATA)/kernels/gognn."
+	@echo "Open the notebooks with:  jupyter notebook notebooks/"
+	@echo "They name the gophernotes kernel; without gophernotes Jupyter takes gognn, the only Go kernel"
+	@echo "(or pick Kernel > Change kernel > Go (gognn)). Rerun make jupyter after moving the checkout."
 
 demo:
 	$(GO) run ./experiments/demo

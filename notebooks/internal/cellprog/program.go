@@ -52,6 +52,7 @@ func (p *Program) Append(label int, src string) error {
 	}
 	p.cells = append(p.cells, chunks)
 	p.labels = append(p.labels, label)
+	clear(p.dropped) // the new cell may use an import that earlier cells left unused
 	return nil
 }
 
@@ -148,6 +149,7 @@ func (p *program) source(nbName, genFile string) (string, error) {
 	seen := map[importSpec]bool{}
 	names := map[string]bool{}
 	usesDisplay, declaresDisplay := false, false
+	qualifiers := map[string]bool{} // x of every x.y: the packages the cells may use
 	topNames := make([][]string, len(p.cells)) // variables each cell declares at its top level
 
 	for ci, chunks := range p.cells {
@@ -158,8 +160,9 @@ func (p *program) source(nbName, genFile string) (string, error) {
 			}
 			ast.Inspect(pc.file, func(n ast.Node) bool {
 				if sel, ok := n.(*ast.SelectorExpr); ok {
-					if id, ok := sel.X.(*ast.Ident); ok && id.Name == "display" {
-						usesDisplay = true
+					if id, ok := sel.X.(*ast.Ident); ok {
+						qualifiers[id.Name] = true
+						usesDisplay = usesDisplay || id.Name == "display"
 					}
 				}
 				return true
@@ -203,15 +206,18 @@ func (p *program) source(nbName, genFile string) (string, error) {
 		b.printf("\tdisplay %q\n", displayPath)
 	}
 	for _, s := range imports {
+		if n := s.pkgName(); s.name != "_" && s.name != "." && token.IsIdentifier(n) && !qualifiers[n] {
+			// No cell uses it: leave it out rather than spend a build on the compiler's error.
+			// (When the guessed package name is wrong, the compiler's error drops it instead.)
+			continue
+		}
 		b.directive(s.cell, s.line, s.col)
 		if s.name != "" {
 			b.printf("%s ", s.name)
 		}
 		b.printf("%q\n", s.path)
 	}
-	if len(imports) > 0 {
-		b.restore()
-	}
+	b.restore()
 	b.printf(")\n\n")
 	if !declaresDisplay {
 		b.printf("// Display shows d, as the Display function gophernotes declares.\n")
