@@ -149,7 +149,7 @@ func (p *program) source(nbName, genFile string) (string, error) {
 	seen := map[importSpec]bool{}
 	names := map[string]bool{}
 	usesDisplay, declaresDisplay := false, false
-	qualifiers := map[string]bool{} // x of every x.y: the packages the cells may use
+	qualifiers := map[string]bool{}            // x of every x.y: the packages the cells may use
 	topNames := make([][]string, len(p.cells)) // variables each cell declares at its top level
 
 	for ci, chunks := range p.cells {
