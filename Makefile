@@ -92,3 +92,9 @@ reproduce: plots
 	$(GO) run ./experiments/mmapdemo -out results/mmapdemo
 	$(MAKE) bench
 	$(MAKE) notebooks
+	@# Which commit each table came from, as its experiment recorded it (also in results/PROVENANCE).
+	@{ echo "tables of this run (HEAD $$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)) and the commit each came from:"; \
+	for f in results/*/results.json results/plots/*/results.json; do [ -f "$$f" ] || continue; \
+	c=$$(grep -o '"commit": *"[^"]*"' "$$f" | head -1 | sed 's/.*: *"//; s/"$$//'); \
+	k=$$(grep -o '"kernels": *"[^"]*"' "$$f" | head -1 | sed 's/.*: *"//; s/"$$//'); \
+	printf '  %-32s commit %s, kernels %s\n' "$${f%/results.json}" "$${c:-not recorded}" "$${k:-not recorded}"; done; } | tee results/PROVENANCE
