@@ -169,25 +169,13 @@ func (k *kernel) handleShell(m *message) {
 	case "execute_request":
 		k.execute(m)
 	case "complete_request":
-		var req struct {
-			Code      string `json:"code"`
-			CursorPos int    `json:"cursor_pos"`
-		}
-		json.Unmarshal(m.content, &req)
+		req := codeRequest(m)
 		k.reply(k.shell, m, "complete_reply", complete(k.ctx, k.sess, req.Code, req.CursorPos))
 	case "inspect_request":
-		var req struct {
-			Code      string `json:"code"`
-			CursorPos int    `json:"cursor_pos"`
-		}
-		json.Unmarshal(m.content, &req)
+		req := codeRequest(m)
 		k.reply(k.shell, m, "inspect_reply", inspect(k.ctx, k.sess, req.Code, req.CursorPos))
 	case "is_complete_request":
-		var req struct {
-			Code string `json:"code"`
-		}
-		json.Unmarshal(m.content, &req)
-		k.reply(k.shell, m, "is_complete_reply", isComplete(req.Code))
+		k.reply(k.shell, m, "is_complete_reply", isComplete(codeRequest(m).Code))
 	case "history_request":
 		k.reply(k.shell, m, "history_reply", map[string]any{"status": "ok", "history": []any{}})
 	case "comm_info_request":
@@ -197,6 +185,16 @@ func (k *kernel) handleShell(m *message) {
 	default:
 		log.Printf("kernel: shell message %s is not handled", m.header.MsgType)
 	}
+}
+
+// codeRequest reads the code and cursor of a complete, inspect or is_complete request; a request
+// that does not decode reads as empty code.
+func codeRequest(m *message) (req struct {
+	Code      string `json:"code"`
+	CursorPos int    `json:"cursor_pos"`
+}) {
+	json.Unmarshal(m.content, &req)
+	return req
 }
 
 func kernelInfo() map[string]any {
