@@ -33,6 +33,7 @@ type kernel struct {
 
 	runMu     sync.Mutex
 	cancelRun context.CancelFunc // cancels the cell that is running, nil when none
+	running   sync.WaitGroup     // the cell that is running
 	count     int                // execution count
 }
 
@@ -68,6 +69,7 @@ func (k *kernel) close() {
 
 // serve runs the channels until a shutdown request or the end of ctx.
 func (k *kernel) serve() {
+	defer k.stopRunning()
 	k.publish(nil, "status", map[string]any{"execution_state": "starting"})
 	go k.heartbeat()
 	go k.loop(k.stdin, func(m *message) {}) // input requests are not supported: cells read no stdin
@@ -241,8 +243,15 @@ func (k *kernel) execute(m *message) {
 	}
 	ctx, cancel := context.WithCancel(k.ctx)
 	k.runMu.Lock()
+	if k.ctx.Err() != nil { // shutting down: stopRunning may be waiting already
+		k.runMu.Unlock()
+		cancel()
+		return
+	}
 	k.cancelRun = cancel
+	k.running.Add(1)
 	k.runMu.Unlock()
+	defer k.running.Done()
 	out := &iopubSink{k: k, parent: m, count: n, silent: req.Silent}
 	err := k.sess.execute(ctx, req.Code, n, out)
 	out.flush()
@@ -269,6 +278,19 @@ func (k *kernel) interrupt() {
 	defer k.runMu.Unlock()
 	if k.cancelRun != nil {
 		k.cancelRun()
+	}
+}
+
+// stopRunning interrupts the running cell and waits (a few seconds at most) until its processes
+// are gone, so that none outlives the kernel.
+func (k *kernel) stopRunning() {
+	k.interrupt()
+	done := make(chan struct{})
+	go func() { k.running.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		log.Printf("kernel: the running cell did not stop within 5 s")
 	}
 }
 
