@@ -88,6 +88,10 @@ func TestKernelWithJupyterClient(t *testing.T) {
 	if s, ok := r["interrupt"]["seconds"].(float64); !ok || s > 2 {
 		t.Errorf("interrupt: control came back after %v s; want within 2 s", r["interrupt"]["seconds"])
 	}
+	check("interrupt_message", "ename", "Interrupted")
+	if s, ok := r["interrupt_message"]["seconds"].(float64); !ok || s > 2 {
+		t.Errorf("interrupt_request: control came back after %v s; want within 2 s", r["interrupt_message"]["seconds"])
+	}
 	check("after_interrupt", "stdout", "still redeclared\n")
 	check("complete", "has_println", true)
 	check("complete", "start", 4)

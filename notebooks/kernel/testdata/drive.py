@@ -84,6 +84,18 @@ def main():
                                "seconds": round(done - started["t"], 3) if "t" in started else None,
                                "woke": "woke" in text(out)}
 
+        # The same through an interrupt_request on the control channel (interrupt_mode "message").
+        started.clear()
+
+        def on_output_msg(msg):
+            if msg["msg_type"] == "stream" and "sleeping" in msg["content"]["text"] and "t" not in started:
+                started["t"] = time.monotonic()
+                kc.control_channel.send(kc.session.msg("interrupt_request", {}))
+
+        reply, out = run(kc, 'import "time"\nfmt.Println("sleeping")\ntime.Sleep(time.Minute)', on_output_msg)
+        result["interrupt_message"] = {"status": reply["status"], "ename": reply.get("ename"),
+                                       "seconds": round(time.monotonic() - started["t"], 3) if "t" in started else None}
+
         reply, out = run(kc, 'fmt.Println("still", x)')
         result["after_interrupt"] = {"status": reply["status"], "stdout": text(out)}
 
