@@ -3,9 +3,9 @@ GO       ?= go
 # Packages that start goroutines run under the race detector too.
 RACE_PKGS = ./graph/... ./ops/... ./blas/... ./hnsw/... ./vecio/... ./search/...
 
-.PHONY: test fmt-check vet unit race noasm asm-check notebooks-check notebooks-jupyter jupyter demo bench asm notebooks plots reproduce
+.PHONY: test fmt-check vet unit race noasm asm-check notebooks-check demo bench asm notebooks plots reproduce
 
-test: fmt-check vet unit race noasm asm-check notebooks-check notebooks-jupyter
+test: fmt-check vet unit race noasm asm-check notebooks-check
 
 fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path './notebooks/.build/*')); \
@@ -40,6 +40,9 @@ notebooks-check:
 
 notebooks:
 	$(GO) run ./notebooks/run
+
+.PHONY: notebooks-jupyter jupyter
+test: notebooks-jupyter
 
 # The same notebooks executed by Jupyter itself (nbconvert --execute) through the gognn kernel,
 # installed in a temporary Jupyter path, in quick mode; the notebooks are not rewritten.
