@@ -44,6 +44,27 @@ notebooks-check:
 notebooks:
 	$(GO) run ./notebooks/run
 
+.PHONY: notebooks-jupyter jupyter
+test: notebooks-jupyter
+
+# The same notebooks executed by Jupyter itself (nbconvert --execute) through the gognn kernel,
+# installed in a temporary Jupyter path, in quick mode; the notebooks are not rewritten.
+notebooks-jupyter:
+	@command -v jupyter-nbconvert >/dev/null || { echo "notebooks-jupyter: jupyter-nbconvert is missing; Debian: apt-get install jupyter-nbconvert python3-nbclient python3-jupyter-client (.ci/run does)"; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && k="$$tmp/kernels/gognn" && \
+	$(GO) build -o "$$k/gognn-kernel" ./notebooks/kernel && "$$k/gognn-kernel" -install "$$k" -root "$(CURDIR)" && \
+	JUPYTER_PATH="$$tmp" GOGNN_NOTEBOOK_QUICK=1 /usr/bin/python3 notebooks/kernel/testdata/nbcheck.py --out "$$tmp/out" notebooks/*.ipynb
+
+# The Go kernel for Jupyter, installed as the kernelspec "gognn" (it never shadows gophernotes).
+JUPYTER_DATA = $(shell jupyter --data-dir 2>/dev/null || echo "$$HOME/.local/share/jupyter")
+jupyter:
+	$(GO) build -o "$(JUPYTER_DATA)/kernels/gognn/gognn-kernel" ./notebooks/kernel
+	"$(JUPYTER_DATA)/kernels/gognn/gognn-kernel" -install "$(JUPYTER_DATA)/kernels/gognn" -root "$(CURDIR)"
+	@echo "Installed the Jupyter kernel \"Go (gognn)\" in $(JUPYTER_DATA)/kernels/gognn."
+	@echo "Open the notebooks with:  jupyter notebook notebooks/"
+	@echo "They name the gophernotes kernel; without gophernotes Jupyter takes gognn, the only Go kernel"
+	@echo "(or pick Kernel > Change kernel > Go (gognn)). Rerun make jupyter after moving the checkout."
+
 demo:
 	$(GO) run ./experiments/demo
 
@@ -77,3 +98,9 @@ reproduce: plots
 	$(GO) run ./experiments/mmapdemo -out results/mmapdemo
 	$(MAKE) bench
 	$(MAKE) notebooks
+	@# Which commit each table came from, as its experiment recorded it (also in results/PROVENANCE).
+	@{ echo "tables of this run (HEAD $$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)) and the commit each came from:"; \
+	for f in results/*/results.json results/plots/*/results.json; do [ -f "$$f" ] || continue; \
+	c=$$(grep -o '"commit": *"[^"]*"' "$$f" | head -1 | sed 's/.*: *"//; s/"$$//'); \
+	k=$$(grep -o '"kernels": *"[^"]*"' "$$f" | head -1 | sed 's/.*: *"//; s/"$$//'); \
+	printf '  %-32s commit %s, kernels %s\n' "$${f%/results.json}" "$${c:-not recorded}" "$${k:-not recorded}"; done; } | tee results/PROVENANCE

@@ -26,6 +26,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/experiments/internal/progress"
 	"github.com/gnnlab/gognn/graph"
 	"github.com/gnnlab/gognn/ops"
 )
@@ -68,14 +69,16 @@ func run(fl expenv.Flags, n, deg, width, repeat, threads int, python string) err
 	gathered := float64(a.NumEdges()) * float64(width) * 4
 	rng := rand.New(rand.NewPCG(fl.Seed, 3))
 
-	ours, err := timeSum(a, randomTensor(rng, n, width), repeat)
+	bar := progress.New("aggregate: timed runs", 2*(repeat+1))
+	ours, err := timeSum(a, randomTensor(rng, n, width), repeat, bar)
 	if err != nil {
 		return err
 	}
 	ours.Name = "gognn SumAggregate (gather)"
 	// The same op over a graph whose rows read consecutive source rows: the same bytes and
 	// arithmetic, streamed.
-	stream, err := timeSum(sequentialGraph(n, deg), randomTensor(rng, n*deg, width), repeat)
+	stream, err := timeSum(sequentialGraph(n, deg), randomTensor(rng, n*deg, width), repeat, bar)
+	bar.Done()
 	if err != nil {
 		return err
 	}
@@ -107,7 +110,9 @@ func run(fl expenv.Flags, n, deg, width, repeat, threads int, python string) err
 	})
 }
 
-func timeSum(a *graph.CSR, xv *tensor.Dense, repeat int) (timing, error) {
+// timeSum times the sum aggregation repeat times after a warm-up run, reporting each run to bar
+// outside the timed region.
+func timeSum(a *graph.CSR, xv *tensor.Dense, repeat int, bar *progress.Bar) (timing, error) {
 	g := G.NewGraph()
 	x := G.NewMatrix(g, tensor.Float32, G.WithShape(xv.Shape()...), G.WithValue(xv), G.WithName("x"))
 	if _, err := ops.SumAggregate(a, x); err != nil {
@@ -125,6 +130,7 @@ func timeSum(a *graph.CSR, xv *tensor.Dense, repeat int) (timing, error) {
 		if i > 0 {
 			times = append(times, float64(time.Since(t0).Nanoseconds())/1e6)
 		}
+		bar.Add(1)
 	}
 	slices.Sort(times)
 	return timing{P50MS: times[len(times)/2], MinMS: times[0]}, nil

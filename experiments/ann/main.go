@@ -51,6 +51,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/experiments/internal/progress"
 	"github.com/gnnlab/gognn/hnsw"
 	"github.com/gnnlab/gognn/plots"
 	"github.com/gnnlab/gognn/vecio"
@@ -317,10 +318,15 @@ func run(o options, stdout, logw io.Writer) error {
 	}
 	fmt.Fprintf(logw, "ann: building %d x %d (%v, M=%d, efC=%d, seed %d)\n", d.nb, d.dim, o.metric, o.m, o.efc, o.fl.Seed)
 	t0 := time.Now()
-	for i := 0; i < d.nb; i++ {
-		if _, err := ix.Add(d.base[i*d.dim : (i+1)*d.dim]); err != nil {
-			return fmt.Errorf("base vector %d: %w", i, err)
-		}
+	rows := make([][]float32, d.nb)
+	for i := range rows {
+		rows[i] = d.base[i*d.dim : (i+1)*d.dim]
+	}
+	bar := progress.New("ann: build", d.nb)
+	_, err = ix.AddAll(rows, bar.Report)
+	bar.Done()
+	if err != nil {
+		return err
 	}
 	rep := report{BuildS: time.Since(t0).Seconds(), Metric: o.metric.String(), M: o.m, Efc: o.efc, K: o.k,
 		Passes: passes, Data: d.info, Env: env}

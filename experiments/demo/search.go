@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/experiments/internal/progress"
 	"github.com/gnnlab/gognn/experiments/internal/topics"
 	"github.com/gnnlab/gognn/hnsw"
 	"github.com/gnnlab/gognn/plots"
@@ -55,10 +56,11 @@ func searchDemo(fl expenv.Flags, n, feedback int) (SearchResult, error) {
 	if err != nil {
 		return res, err
 	}
-	for _, v := range vecs {
-		if _, err := ix.Add(v); err != nil {
-			return res, err
-		}
+	bar := progress.New("demo: index build", len(vecs))
+	_, err = ix.AddAll(vecs, bar.Report)
+	bar.Done()
+	if err != nil {
+		return res, err
 	}
 	s, err := search.New(ix, search.Config{Seed: fl.Seed})
 	if err != nil {
@@ -121,8 +123,11 @@ func searchDemo(fl expenv.Flags, n, feedback int) (SearchResult, error) {
 	given := 0
 	t := expenv.NewTable(os.Stdout)
 	t.Header("feedback queries", "P@10, GNN re-ranked", "P@10, plain HNSW")
+	fbar := progress.New("demo: feedback", feedback)
+	defer fbar.Done()
 	for _, c := range checkpoints {
 		for ; given < c; given++ {
+			fbar.Report(given, feedback)
 			q := pool[given]
 			shown, err := gnn(q)
 			if err != nil {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/gnnlab/gognn/datasets"
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/experiments/internal/progress"
 	"github.com/gnnlab/gognn/models"
 	"github.com/gnnlab/gognn/nn"
 	"github.com/gnnlab/gognn/plots"
@@ -83,6 +84,8 @@ func run(fl expenv.Flags, dataset, depthList string, seeds, epochs int) error {
 	feats := ds.Features.RowNormalized()
 	fmt.Println("machine:", env)
 	var results []Result
+	bar := progress.New("depth: training runs", 2*len(depths)*seeds)
+	defer bar.Done()
 	for _, residual := range []bool{false, true} {
 		for _, d := range depths {
 			var acc, eps []float64
@@ -92,6 +95,7 @@ func run(fl expenv.Flags, dataset, depthList string, seeds, epochs int) error {
 					return fmt.Errorf("depth %d residual %t seed %d: %w", d, residual, fl.Seed+uint64(s), err)
 				}
 				acc, eps = append(acc, h.TestAcc), append(eps, float64(h.Epochs))
+				bar.Add(1)
 			}
 			m, sd := expenv.MeanStd(acc)
 			e, _ := expenv.MeanStd(eps)

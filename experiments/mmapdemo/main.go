@@ -49,6 +49,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/experiments/internal/progress"
 	"github.com/gnnlab/gognn/graph"
 	"github.com/gnnlab/gognn/modelfile"
 	"github.com/gnnlab/gognn/ops/asm"
@@ -136,13 +137,18 @@ func demo(ctx context.Context, fl expenv.Flags, cfg config) error {
 
 	fmt.Printf("writing %d x %d float32 features (%.2f GB) to %s\n", cfg.Rows, cfg.Cols, float64(size)/1e9, path)
 	t0 := time.Now()
+	wbar := progress.New("mmapdemo: write rows", cfg.Rows)
 	err := modelfile.WriteMatrix(path, cfg.Rows, cfg.Cols, func(i int, row []float32) error {
-		if i%(1<<16) == 0 && ctx.Err() != nil {
-			return ctx.Err()
+		if i%(1<<16) == 0 {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			wbar.Report(i, cfg.Rows)
 		}
 		fillRow(fl.Seed, i, row)
 		return nil
 	})
+	wbar.Done()
 	if err != nil {
 		return err
 	}
@@ -163,6 +169,8 @@ func demo(ctx context.Context, fl expenv.Flags, cfg config) error {
 	defer func() { m.Close() }()
 	hwmReset := resetPeak() == nil
 	var runs []run
+	rbar := progress.New("mmapdemo: aggregation runs", 5)
+	defer rbar.Done()
 	for _, r := range []run{
 		{Name: "warm", Cache: "warm"},
 		{Name: "warm, already mapped", Cache: "warm", Mapped: true},
@@ -207,7 +215,9 @@ func demo(ctx context.Context, fl expenv.Flags, cfg config) error {
 		if err := verify(g, y, cfg.Cols, fl.Seed); err != nil {
 			return fmt.Errorf("run %q: %w", r.Name, err)
 		}
+		rbar.Add(1)
 	}
+	rbar.Done()
 
 	fmt.Printf("sum aggregation over a memory-mapped feature matrix: %d destinations x %d random in-neighbours among %d rows, %d float32 features, %d threads\n",
 		cfg.Dst, cfg.Deg, cfg.Rows, cfg.Cols, runtime.GOMAXPROCS(0))

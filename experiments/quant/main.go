@@ -28,6 +28,7 @@ import (
 
 	"github.com/gnnlab/gognn/datasets"
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/experiments/internal/progress"
 	"github.com/gnnlab/gognn/graph"
 	"github.com/gnnlab/gognn/modelfile"
 	"github.com/gnnlab/gognn/models"
@@ -151,6 +152,8 @@ func measure(d data, cfg config, log io.Writer) ([]Result, error) {
 		}
 		masters = [][]trained{{{arch: arch, params: values, acc: -1}}}
 	} else {
+		bar := progress.New("quant: training", len(cfg.models)*cfg.seeds)
+		defer bar.Done()
 		for _, name := range cfg.models {
 			if _, _, err := models.Published(name, 1, 1); err != nil {
 				return nil, fmt.Errorf("-models: %w", err)
@@ -165,12 +168,19 @@ func measure(d data, cfg config, log io.Writer) ([]Result, error) {
 				}
 				fmt.Fprintf(log, "  %s seed %d: trained in %.1f s, test %.4f\n", name, seed, time.Since(start).Seconds(), tr.acc)
 				ms = append(ms, tr)
+				bar.Add(1)
 			}
 			masters = append(masters, ms)
 		}
 	}
 
 	var results []Result
+	nruns := 0
+	for _, ms := range masters {
+		nruns += len(ms)
+	}
+	ebar := progress.New("quant: round trips", nruns)
+	defer ebar.Done()
 	for _, ms := range masters {
 		rows := make([]Result, len(precisions))
 		for s, tr := range ms {
@@ -210,6 +220,7 @@ func measure(d data, cfg config, log io.Writer) ([]Result, error) {
 			for i, t := range times {
 				rows[i].InferMs += t / float64(len(ms))
 			}
+			ebar.Add(1)
 		}
 		for i := range rows {
 			rows[i].SizeRatio = float64(rows[i].Bytes) / float64(rows[0].Bytes)

@@ -50,6 +50,7 @@ import (
 
 	"github.com/gnnlab/gognn/datasets"
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/experiments/internal/progress"
 	"github.com/gnnlab/gognn/experiments/internal/topics"
 	"github.com/gnnlab/gognn/hnsw"
 	"github.com/gnnlab/gognn/ops/asm"
@@ -272,10 +273,11 @@ func run(w io.Writer, o options) error {
 	if err != nil {
 		return err
 	}
-	for _, v := range c.vecs {
-		if _, err := ix.Add(v); err != nil {
-			return err
-		}
+	bar := progress.New("search: index build", len(c.vecs))
+	_, err = ix.AddAll(c.vecs, bar.Report)
+	bar.Done()
+	if err != nil {
+		return err
 	}
 	res.BuildSeconds = time.Since(start).Seconds()
 	start = time.Now()
@@ -389,8 +391,11 @@ func run(w io.Writer, o options) error {
 		}
 		return nil
 	}
+	fbar := progress.New("search: feedback", o.Checkpoints[len(o.Checkpoints)-1])
+	defer fbar.Done()
 	for _, cp := range o.Checkpoints {
 		for given < cp {
+			fbar.Report(given, o.Checkpoints[len(o.Checkpoints)-1])
 			if next == len(order) { // every pool query was asked: start another pass
 				rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 				next = 0

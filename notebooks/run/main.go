@@ -30,23 +30,22 @@ import (
 	"time"
 
 	"github.com/gnnlab/gognn/internal/atomicfile"
+	"github.com/gnnlab/gognn/notebooks/internal/cellprog"
 )
-
-const modulePath = "github.com/gnnlab/gognn"
 
 func main() {
 	var cfg config
 	var check bool
-	flag.BoolVar(&cfg.quick, "quick", false, "set GOGNN_NOTEBOOK_QUICK=1 so notebooks do less work (fewer epochs, smaller data)")
+	flag.BoolVar(&cfg.Quick, "quick", false, "set GOGNN_NOTEBOOK_QUICK=1 so notebooks do less work (fewer epochs, smaller data)")
 	flag.BoolVar(&check, "check", false, "run and verify only; write nothing")
-	flag.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "time limit per notebook, build and run")
-	flag.BoolVar(&cfg.keep, "keep", false, "keep each generated program in notebooks/.build to read it")
+	flag.DurationVar(&cfg.Timeout, "timeout", 10*time.Minute, "time limit per notebook, build and run")
+	flag.BoolVar(&cfg.Keep, "keep", false, "keep each generated program in notebooks/.build to read it")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: go run ./notebooks/run [-quick] [-check] [-timeout 10m] [-keep] [notebooks/*.ipynb ...]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	cfg.log = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+	cfg.Log = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := runAll(ctx, cfg, check, flag.Args(), os.Stdout); err != nil {
@@ -63,18 +62,18 @@ func runAll(ctx context.Context, cfg config, check bool, args []string, w io.Wri
 	if err != nil {
 		return err
 	}
-	if cfg.root, err = moduleRoot(wd); err != nil {
+	if cfg.Root, err = moduleRoot(wd); err != nil {
 		return err
 	}
-	if cfg.goCmd, err = exec.LookPath("go"); err != nil {
+	if cfg.GoCmd, err = exec.LookPath("go"); err != nil {
 		return errors.New("run: the go command is not on PATH; the runner builds each notebook with it")
 	}
-	if cfg.log == nil {
-		cfg.log = func(string, ...any) {}
+	if cfg.Log == nil {
+		cfg.Log = func(string, ...any) {}
 	}
 	paths := args
 	if len(paths) == 0 {
-		if paths, err = filepath.Glob(filepath.Join(cfg.root, "notebooks", "*.ipynb")); err != nil {
+		if paths, err = filepath.Glob(filepath.Join(cfg.Root, "notebooks", "*.ipynb")); err != nil {
 			return err
 		}
 		if len(paths) == 0 {
@@ -92,14 +91,14 @@ func runAll(ctx context.Context, cfg config, check bool, args []string, w io.Wri
 			return err
 		}
 		name := abs
-		if rel, err := filepath.Rel(cfg.root, abs); err == nil && !strings.HasPrefix(rel, "..") {
+		if rel, err := filepath.Rel(cfg.Root, abs); err == nil && !strings.HasPrefix(rel, "..") {
 			name = filepath.ToSlash(rel)
 		}
 		start := time.Now()
 		n, err := runFile(ctx, cfg, check, abs, name)
 		if err != nil {
 			fmt.Fprintf(w, "FAIL %s (%.1fs)\n", name, time.Since(start).Seconds())
-			cfg.log("%v", err)
+			cfg.Log("%v", err)
 			failed = append(failed, name)
 			continue
 		}
@@ -152,18 +151,4 @@ func runFile(ctx context.Context, cfg config, check bool, path, name string) (in
 }
 
 // moduleRoot finds the directory of this module's go.mod at or above dir.
-func moduleRoot(dir string) (string, error) {
-	for d := dir; ; d = filepath.Dir(d) {
-		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
-		if err == nil {
-			for _, l := range strings.Split(string(data), "\n") {
-				if f := strings.Fields(l); len(f) == 2 && f[0] == "module" && strings.Trim(f[1], `"`) == modulePath {
-					return d, nil
-				}
-			}
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("run: %s is not inside the %s module; run from its root: go run ./notebooks/run", dir, modulePath)
-		}
-	}
-}
+func moduleRoot(dir string) (string, error) { return cellprog.ModuleRoot(dir) }

@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/gnnlab/gognn/notebooks/internal/cellprog"
 )
 
 // notebook is a parsed .ipynb file. The whole JSON tree is kept, so fields the runner does not
@@ -172,38 +173,8 @@ func (nb *notebook) marshal() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// splitLines splits text into lines that keep their line ends, as Python's str.splitlines(True),
-// which nbformat uses for multi-line strings.
-func splitLines(s string) []any {
-	var lines []any
-	start := 0
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		end := -1
-		switch r {
-		case '\r':
-			end = i + 1
-			if i+1 < len(s) && s[i+1] == '\n' {
-				end = i + 2
-			}
-		case '\n', '\v', '\f', 0x1c, 0x1d, 0x1e, 0x85, 0x2028, 0x2029:
-			end = i + size
-		}
-		if end < 0 {
-			i += size
-			continue
-		}
-		lines = append(lines, s[start:end])
-		start, i = end, end
-	}
-	if start < len(s) {
-		lines = append(lines, s[start:])
-	}
-	if lines == nil {
-		lines = []any{}
-	}
-	return lines
-}
+// splitLines splits text into lines as nbformat stores multi-line strings.
+func splitLines(s string) []any { return cellprog.SplitLines(s) }
 
 func jsonKind(v any) string {
 	switch v.(type) {

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gnnlab/gognn/notebooks/internal/cellprog"
 )
 
 const kernel = `"metadata": {"kernelspec": {"name": "gophernotes", "language": "go", "display_name": "Go"}}`
@@ -135,7 +137,7 @@ func FuzzParseNotebook(f *testing.F) {
 		if err != nil {
 			return
 		}
-		nb.setOutputs([][]any{{stream("stdout", "x\n")}})
+		nb.setOutputs([][]any{{cellprog.Stream("stdout", "x\n")}})
 		out, err := nb.marshal()
 		if err != nil {
 			t.Fatalf("marshal: %v", err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func toolchainConfig(t *testing.T) config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return config{root: root, goCmd: goCmd, quick: true, timeout: 2 * time.Minute, log: t.Logf}
+	return config{Root: root, GoCmd: goCmd, Quick: true, Timeout: 2 * time.Minute, Log: t.Logf}
 }
 
 func copyNotebook(t *testing.T, name string) string {
@@ -221,7 +222,7 @@ func TestRunPanic(t *testing.T) {
 
 func TestRunTimeout(t *testing.T) {
 	cfg := toolchainConfig(t)
-	cfg.timeout = 1500 * time.Millisecond
+	cfg.Timeout = 1500 * time.Millisecond
 	path := filepath.Join(t.TempDir(), "slow.ipynb")
 	nb := `{"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": null, "source": "import \"time\"\n"},
 		{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": null, "source": "time.Sleep(time.Minute)"}],
@@ -238,4 +239,38 @@ func TestRunTimeout(t *testing.T) {
 		t.Errorf("the timeout took %v to stop the program", d)
 	}
 	t.Log(err)
+}
+
+// A later cell may declare a variable again, with := or var and another type, as gophernotes
+// allows; a closure made before keeps the variable it captured.
+func TestRunRedeclaresVariables(t *testing.T) {
+	cfg := toolchainConfig(t)
+	path := filepath.Join(t.TempDir(), "redeclare.ipynb")
+	cell := func(src string) string {
+		return `{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": null, "source": ` + strconv.Quote(src) + `}`
+	}
+	nb := `{"cells": [` + cell("import \"fmt\"\nx := 1\nshow := func() { fmt.Println(\"old\", x) }") + `, ` +
+		cell("var x = \"two\"\nfmt.Println(x)\nshow()") + `, ` + cell("x := 3.5\nfmt.Println(x)") + `],
+		"metadata": {"kernelspec": {"display_name": "Go", "language": "go", "name": "gophernotes"}}, "nbformat": 4, "nbformat_minor": 4}`
+	if err := os.WriteFile(path, []byte(nb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runFile(context.Background(), cfg, false, path, "redeclare.ipynb"); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	parsed, err := parseNotebook(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range parsed.cells {
+		for _, o := range c.obj["outputs"].([]any) {
+			text, _ := sourceText(o.(map[string]any)["text"])
+			got = append(got, text)
+		}
+	}
+	if want := []string{"two\nold 1\n", "3.5\n"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("outputs %q; want %q", got, want)
+	}
 }

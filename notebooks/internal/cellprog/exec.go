@@ -1,4 +1,4 @@
-package main
+package cellprog
 
 import (
 	"bufio"
@@ -16,44 +16,30 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gnnlab/gognn/notebooks/display"
 )
 
-// config is what every notebook run shares.
-type config struct {
-	root    string        // module root: programs are built and run there
-	goCmd   string        // the go command
-	quick   bool          // set GOGNN_NOTEBOOK_QUICK=1 for the programs
-	timeout time.Duration // per notebook, build and run
-	keep    bool          // keep the generated program in notebooks/.build
-	log     func(format string, args ...any)
+// Config is what every program build and run shares.
+type Config struct {
+	Root    string        // module root: programs are built and run there
+	GoCmd   string        // the go command
+	Quick   bool          // set GOGNN_NOTEBOOK_QUICK=1 for the programs
+	Timeout time.Duration // per notebook, build and run; the caller applies it
+	Keep    bool          // keep the generated program in notebooks/.build
+	Log     func(format string, args ...any)
 }
 
 // maxFixRounds bounds the builds spent removing unused variables and imports.
 const maxFixRounds = 6
 
-// execute builds the code cells of nb into one program, runs it, and returns the outputs of each
-// code cell as nbformat outputs. name is the notebook as errors show it. Errors name the notebook,
-// the code cell (numbered from 1) and the cause.
-func execute(ctx context.Context, cfg config, name string, nb *notebook) ([][]any, error) {
-	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
-	defer cancel()
-	var sources []string
-	for _, c := range nb.cells {
-		if c.kind == "code" {
-			sources = append(sources, c.source)
-		}
-	}
-	prog, err := newProgram(sources)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
+const modulePath = "github.com/gnnlab/gognn"
 
-	// The program must live inside the module to import its packages.
-	buildRoot := filepath.Join(cfg.root, "notebooks", ".build")
-	base := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
-	var dir string
+// BuildDir makes a new directory under notebooks/.build, inside the module so that a program
+// there imports the module's packages. done removes it, unless cfg.Keep.
+func BuildDir(cfg Config, base string) (dir string, done func(), err error) {
+	buildRoot := filepath.Join(cfg.Root, "notebooks", ".build")
 	for try := 0; ; try++ {
 		if err = os.MkdirAll(buildRoot, 0o755); err == nil {
 			dir, err = os.MkdirTemp(buildRoot, base+"-*")
@@ -62,27 +48,41 @@ func execute(ctx context.Context, cfg config, name string, nb *notebook) ([][]an
 			break
 		}
 		if try == 2 { // another run may remove buildRoot between the two calls: try again
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return "", nil, err
 		}
 	}
-	defer os.Remove(buildRoot) // runs last; removes it only when no other run uses it
-	if cfg.keep {
-		cfg.log("%s: program kept in %s", name, dir)
-	} else {
-		defer os.RemoveAll(dir)
+	done = func() {
+		if cfg.Keep {
+			if cfg.Log != nil {
+				cfg.Log("%s: program kept in %s", base, dir)
+			}
+		} else {
+			os.RemoveAll(dir)
+		}
+		os.Remove(buildRoot) // removes it only when no other run uses it
 	}
-	bin := filepath.Join(dir, "notebook")
-	if err := build(ctx, cfg, name, prog, dir, bin); err != nil {
-		return nil, err
-	}
-	return runProgram(ctx, cfg, name, bin, dir, len(sources))
+	return dir, done, nil
+}
+
+// Build writes the program to dir/main.go and compiles it to bin, removing what gophernotes
+// tolerates and Go does not (unused variables and imports) until it compiles or a real error is
+// left. The fix-ups stay in p, so a later build of p with more cells starts from them. Errors
+// name the notebook (name), the cell and the line.
+func Build(ctx context.Context, cfg Config, name string, p *Program, dir, bin string) error {
+	return build(ctx, cfg, name, p, dir, bin)
+}
+
+// Run runs a built program of ncells cells and splits what it wrote into the nbformat outputs of
+// each cell.
+func Run(ctx context.Context, cfg Config, name, bin, dir string, ncells int) ([][]any, error) {
+	return runProgram(ctx, cfg, name, bin, dir, ncells)
 }
 
 // build writes and compiles the program, removing what gophernotes tolerates and Go does not
 // (unused variables and imports) until it compiles or a real error is left.
-func build(ctx context.Context, cfg config, name string, prog *program, dir, bin string) error {
+func build(ctx context.Context, cfg Config, name string, prog *program, dir, bin string) error {
 	mainGo := filepath.Join(dir, "main.go")
-	rel, err := filepath.Rel(cfg.root, mainGo)
+	rel, err := filepath.Rel(cfg.Root, mainGo)
 	if err != nil {
 		return err
 	}
@@ -94,8 +94,8 @@ func build(ctx context.Context, cfg config, name string, prog *program, dir, bin
 		if err := os.WriteFile(mainGo, []byte(src), 0o644); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		cmd := exec.CommandContext(ctx, cfg.goCmd, "build", "-gcflags=-e", "-o", bin, "./"+filepath.ToSlash(rel))
-		cmd.Dir = cfg.root
+		cmd := exec.CommandContext(ctx, cfg.GoCmd, "build", "-gcflags=-e", "-o", bin, "./"+filepath.ToSlash(rel))
+		cmd.Dir = cfg.Root
 		out, err := cmd.CombinedOutput()
 		if err == nil {
 			return nil
@@ -112,7 +112,7 @@ func build(ctx context.Context, cfg config, name string, prog *program, dir, bin
 				errs[i].msg += "\n\t" + h
 			}
 		}
-		return compileFailure(name, errs, cfg.keep)
+		return compileFailure(name, errs, cfg.Keep)
 	}
 }
 
@@ -149,25 +149,24 @@ func compileFailure(name string, errs []compileError, kept bool) error {
 	return errors.New(b.String())
 }
 
-func contextError(ctx context.Context, cfg config) error {
+func contextError(ctx context.Context, cfg Config) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("timed out after %v (set -timeout)", cfg.timeout)
+		return fmt.Errorf("timed out after %v (set -timeout)", cfg.Timeout)
 	}
 	return errors.New("interrupted")
 }
 
 // runProgram runs the built program and splits what it wrote into the outputs of its cells.
-func runProgram(ctx context.Context, cfg config, name, bin, dir string, ncells int) ([][]any, error) {
-	var tok [8]byte
-	if _, err := rand.Read(tok[:]); err != nil {
+func runProgram(ctx context.Context, cfg Config, name, bin, dir string, ncells int) ([][]any, error) {
+	token, err := newToken()
+	if err != nil {
 		return nil, err
 	}
-	token := hex.EncodeToString(tok[:])
 	records := filepath.Join(dir, "display.jsonl")
 
 	cmd := exec.CommandContext(ctx, bin)
-	cmd.Dir = cfg.root
-	cmd.Env = programEnv(cfg.quick, records, token)
+	cmd.Dir = cfg.Root
+	cmd.Env = programEnv(cfg.Quick, records, token)
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -200,7 +199,7 @@ func runProgram(ctx context.Context, cfg config, name, bin, dir string, ncells i
 	cur, text := 1, ""
 	flush := func() {
 		if text != "" {
-			add(cur, stream("stdout", text))
+			add(cur, Stream("stdout", text))
 			text = ""
 		}
 	}
@@ -231,9 +230,18 @@ func runProgram(ctx context.Context, cfg config, name, bin, dir string, ncells i
 		}
 	}
 	if text != "" {
-		add(cur, stream("stderr", text))
+		add(cur, Stream("stderr", text))
 	}
 	return outputs, nil
+}
+
+// newToken returns the random token that marks the program's output.
+func newToken() (string, error) {
+	var tok [8]byte
+	if _, err := rand.Read(tok[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(tok[:]), nil
 }
 
 func programEnv(quick bool, records, token string) []string {
@@ -324,8 +332,9 @@ func readRecords(path string) ([]display.Record, error) {
 	return recs, sc.Err()
 }
 
-func stream(name, text string) any {
-	return map[string]any{"name": name, "output_type": "stream", "text": splitLines(text)}
+// Stream is an nbformat stream output: text written to "stdout" or "stderr".
+func Stream(name, text string) any {
+	return map[string]any{"name": name, "output_type": "stream", "text": SplitLines(text)}
 }
 
 // displayOutput is a display record as an nbformat output. Text formats are stored as lists of
@@ -334,7 +343,7 @@ func displayOutput(r display.Record, cell int) any {
 	data := map[string]any{}
 	for k, v := range r.Data {
 		if s, ok := v.(string); ok && (strings.HasPrefix(k, "text/") || k == display.MIMETypeSVG || k == display.MIMETypeJavaScript) {
-			data[k] = splitLines(s)
+			data[k] = SplitLines(s)
 		} else {
 			data[k] = v
 		}
@@ -410,4 +419,54 @@ func runFailure(name string, cell int, errSegs []segment, runErr error) error {
 		frames++
 	}
 	return errors.New(b.String())
+}
+
+// SplitLines splits text into lines that keep their line ends, as Python's str.splitlines(True),
+// which nbformat uses for multi-line strings.
+func SplitLines(s string) []any {
+	var lines []any
+	start := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		end := -1
+		switch r {
+		case '\r':
+			end = i + 1
+			if i+1 < len(s) && s[i+1] == '\n' {
+				end = i + 2
+			}
+		case '\n', '\v', '\f', 0x1c, 0x1d, 0x1e, 0x85, 0x2028, 0x2029:
+			end = i + size
+		}
+		if end < 0 {
+			i += size
+			continue
+		}
+		lines = append(lines, s[start:end])
+		start, i = end, end
+	}
+	if start < len(s) {
+		lines = append(lines, s[start:])
+	}
+	if lines == nil {
+		lines = []any{}
+	}
+	return lines
+}
+
+// ModuleRoot finds the directory of this module's go.mod at or above dir.
+func ModuleRoot(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil {
+			for _, l := range strings.Split(string(data), "\n") {
+				if f := strings.Fields(l); len(f) == 2 && f[0] == "module" && strings.Trim(f[1], `"`) == modulePath {
+					return d, nil
+				}
+			}
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("%s is not inside the %s module; run from its root", dir, modulePath)
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package main
+package cellprog
 
 import (
 	"fmt"
@@ -15,64 +15,109 @@ const (
 	blasPath    = "github.com/gnnlab/gognn/blas"
 )
 
-// program is a notebook's code cells as one Go program.
-type program struct {
-	cells   [][]chunk       // chunks of each code cell; cells[0] is code cell 1
+// Program is a notebook's code cells as one Go program. Each cell has a label, the number errors
+// and tracebacks give it: the runner numbers code cells 1..n in notebook order, the kernel by
+// execution count. Labels increase from cell to cell.
+type Program struct {
+	cells   [][]chunk       // chunks of each code cell, in program order
+	labels  []int           // label of each cell
 	dropped map[string]bool // import paths removed because no cell uses them
 }
 
-// newProgram splits the sources of a notebook's code cells, in notebook order (code cell 1 first),
-// and prepares them.
-func newProgram(sources []string) (*program, error) {
-	p := &program{dropped: map[string]bool{}}
+// program is the name the runner's code uses.
+type program = Program
+
+// New splits the sources of a notebook's code cells, in notebook order (code cell 1 first), and
+// prepares them; the cells are labelled 1..n.
+func New(sources []string) (*Program, error) {
+	p := &Program{dropped: map[string]bool{}}
 	for i, src := range sources {
-		chunks, err := splitCell(i+1, src)
-		if err != nil {
+		if err := p.Append(i+1, src); err != nil {
 			return nil, err
 		}
-		p.cells = append(p.cells, chunks)
-	}
-	if err := p.prepare(); err != nil {
-		return nil, err
 	}
 	return p, nil
 }
 
-// prepare rewrites what gophernotes accepts and Go does not, by insertions only, so positions in
+func newProgram(sources []string) (*program, error) { return New(sources) }
+
+// Append adds a cell labelled label (greater than every label before) after the others.
+func (p *Program) Append(label int, src string) error {
+	if n := len(p.labels); n > 0 && label <= p.labels[n-1] {
+		return fmt.Errorf("cell label %d after %d: labels must increase", label, p.labels[n-1])
+	}
+	chunks, err := splitCell(label, src)
+	if err != nil {
+		return err
+	}
+	if err := prepareCell(chunks); err != nil {
+		return err
+	}
+	p.cells = append(p.cells, chunks)
+	p.labels = append(p.labels, label)
+	clear(p.dropped) // the new cell may use an import that earlier cells left unused
+	return nil
+}
+
+// Len returns the number of cells.
+func (p *Program) Len() int { return len(p.cells) }
+
+// Labels returns the label of every cell, in order.
+func (p *Program) Labels() []int { return slices.Clone(p.labels) }
+
+// Clone returns a copy that later changes to p (fix-ups, appended cells) leave alone.
+func (p *Program) Clone() *Program {
+	q := &Program{labels: slices.Clone(p.labels), dropped: map[string]bool{}}
+	for _, c := range p.cells {
+		q.cells = append(q.cells, slices.Clone(c))
+	}
+	for k, v := range p.dropped {
+		q.dropped[k] = v
+	}
+	return q
+}
+
+// index returns the position of the cell labelled label, or -1.
+func (p *Program) index(label int) int {
+	i, ok := slices.BinarySearch(p.labels, label)
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// prepareCell rewrites what gophernotes accepts and Go does not, by insertions only, so positions in
 // the cells stay valid: a bare value on a cell's last line is shown as the cell's result, a bare
 // value elsewhere is discarded.
-func (p *program) prepare() error {
-	for ci, chunks := range p.cells {
-		last := -1
-		if n := len(chunks); n > 0 && chunks[n-1].kind == stmtChunk {
-			last = n - 1
+func prepareCell(chunks []chunk) error {
+	last := -1
+	if n := len(chunks); n > 0 && chunks[n-1].kind == stmtChunk {
+		last = n - 1
+	}
+	for k := range chunks {
+		c := &chunks[k]
+		if c.kind != stmtChunk {
+			continue
 		}
-		for k := range chunks {
-			c := &chunks[k]
-			if c.kind != stmtChunk {
+		pc, err := c.parse()
+		if err != nil {
+			return err
+		}
+		body := pc.body()
+		var edits []edit
+		for si, st := range body {
+			es, ok := st.(*ast.ExprStmt)
+			if !ok || isCallOrReceive(es.X) {
 				continue
 			}
-			pc, err := c.parse()
-			if err != nil {
-				return err
+			start, end := pc.offset(es.X.Pos()), pc.offset(es.X.End())
+			if k == last && si == len(body)-1 {
+				edits = append(edits, edit{start, "_nbdisplay.Result("}, edit{end, ")"})
+			} else {
+				edits = append(edits, edit{start, "_ = "})
 			}
-			body := pc.body()
-			var edits []edit
-			for si, st := range body {
-				es, ok := st.(*ast.ExprStmt)
-				if !ok || isCallOrReceive(es.X) {
-					continue
-				}
-				start, end := pc.offset(es.X.Pos()), pc.offset(es.X.End())
-				if k == last && si == len(body)-1 {
-					edits = append(edits, edit{start, "_nbdisplay.Result("}, edit{end, ")"})
-				} else {
-					edits = append(edits, edit{start, "_ = "})
-				}
-			}
-			c.text = applyEdits(c.text, edits)
 		}
-		p.cells[ci] = chunks
+		c.text = applyEdits(c.text, edits)
 	}
 	return nil
 }
@@ -107,6 +152,7 @@ func (p *program) source(nbName, genFile string) (string, error) {
 	seen := map[importSpec]bool{}
 	names := map[string]bool{}
 	usesDisplay, declaresDisplay := false, false
+	qualifiers := map[string]bool{}            // x of every x.y: the packages the cells may use
 	topNames := make([][]string, len(p.cells)) // variables each cell declares at its top level
 
 	for ci, chunks := range p.cells {
@@ -117,8 +163,9 @@ func (p *program) source(nbName, genFile string) (string, error) {
 			}
 			ast.Inspect(pc.file, func(n ast.Node) bool {
 				if sel, ok := n.(*ast.SelectorExpr); ok {
-					if id, ok := sel.X.(*ast.Ident); ok && id.Name == "display" {
-						usesDisplay = true
+					if id, ok := sel.X.(*ast.Ident); ok {
+						qualifiers[id.Name] = true
+						usesDisplay = usesDisplay || id.Name == "display"
 					}
 				}
 				return true
@@ -163,15 +210,18 @@ func (p *program) source(nbName, genFile string) (string, error) {
 		b.printf("\tdisplay %q\n", displayPath)
 	}
 	for _, s := range imports {
+		if n := s.pkgName(); s.name != "_" && s.name != "." && token.IsIdentifier(n) && !qualifiers[n] {
+			// No cell uses it: leave it out rather than spend a build on the compiler's error.
+			// (When the guessed package name is wrong, the compiler's error drops it instead.)
+			continue
+		}
 		b.directive(s.cell, s.line, s.col)
 		if s.name != "" {
 			b.printf("%s ", s.name)
 		}
 		b.printf("%q\n", s.path)
 	}
-	if len(imports) > 0 {
-		b.restore()
-	}
+	b.restore()
 	b.printf(")\n\n")
 	if !declaresDisplay {
 		b.printf("// Display shows d, as the Display function gophernotes declares.\n")
@@ -190,7 +240,9 @@ func (p *program) source(nbName, genFile string) (string, error) {
 	b.printf("func main() {\n")
 	b.printf("\t_nbblas.Use() // notebooks measure and train with the project's SGEMM, as the experiments do\n")
 	for ci, chunks := range p.cells {
-		b.printf("\t_nbdisplay.BeginCell(%d)\n", ci+1)
+		// Each cell opens a block that the next ones are inside of, so a later cell may declare a
+		// variable again (a rerun or an edit of a cell), as in gophernotes.
+		b.printf("\t{\n\t_nbdisplay.BeginCell(%d)\n", p.labels[ci])
 		for _, c := range chunks {
 			if c.kind == stmtChunk {
 				b.directive(c.cell, c.line, c.col)
@@ -203,7 +255,7 @@ func (p *program) source(nbName, genFile string) (string, error) {
 			b.printf("\t_ = %s\n", name)
 		}
 	}
-	b.printf("}\n")
+	b.printf("%s\n}\n", strings.Repeat("\t}", len(p.cells)))
 	return b.String(), nil
 }
 
@@ -236,28 +288,7 @@ func definedNames(st ast.Stmt) []string {
 	return names
 }
 
-func declaresName(d ast.Decl, name string) bool {
-	switch d := d.(type) {
-	case *ast.FuncDecl:
-		return d.Recv == nil && d.Name.Name == name
-	case *ast.GenDecl:
-		for _, sp := range d.Specs {
-			switch sp := sp.(type) {
-			case *ast.TypeSpec:
-				if sp.Name.Name == name {
-					return true
-				}
-			case *ast.ValueSpec:
-				for _, id := range sp.Names {
-					if id.Name == name {
-						return true
-					}
-				}
-			}
-		}
-	}
-	return false
-}
+func declaresName(d ast.Decl, name string) bool { return slices.Contains(declNames(d), name) }
 
 // genWriter writes the program, keeping count of its lines for the //line directives that give
 // generated lines back their own positions.
@@ -322,11 +353,12 @@ func (p *program) fix(errs []compileError) bool {
 // after the statement that declares it, or at the start of the block or clause whose header
 // declares it.
 func (p *program) useVar(cell, line, col int, name string) bool {
-	if cell < 1 || cell > len(p.cells) {
+	ci := p.index(cell)
+	if ci < 0 {
 		return false
 	}
-	for k := range p.cells[cell-1] {
-		c := &p.cells[cell-1][k]
+	for k := range p.cells[ci] {
+		c := &p.cells[ci][k]
 		pc, err := c.parse()
 		if err != nil {
 			return false
@@ -409,10 +441,11 @@ func (p *program) useVar(cell, line, col int, name string) bool {
 // useValue shows or discards the value of the expression statement at line:col of a cell, as
 // prepare does for the values it recognises.
 func (p *program) useValue(cell, line, col int) bool {
-	if cell < 1 || cell > len(p.cells) {
+	ci := p.index(cell)
+	if ci < 0 {
 		return false
 	}
-	chunks := p.cells[cell-1]
+	chunks := p.cells[ci]
 	for k := range chunks {
 		c := &chunks[k]
 		pc, err := c.parse()
@@ -445,11 +478,12 @@ func (p *program) useValue(cell, line, col int) bool {
 
 // redefine turns the := at line:col of a cell into =, keeping the columns ("= ").
 func (p *program) redefine(cell, line, col int) bool {
-	if cell < 1 || cell > len(p.cells) {
+	ci := p.index(cell)
+	if ci < 0 {
 		return false
 	}
-	for k := range p.cells[cell-1] {
-		c := &p.cells[cell-1][k]
+	for k := range p.cells[ci] {
+		c := &p.cells[ci][k]
 		pc, err := c.parse()
 		if err != nil {
 			return false
@@ -492,7 +526,7 @@ func (p *program) hint(e compileError) string {
 				if pc, err := c.parse(); err == nil {
 					for _, st := range pc.body() {
 						if slices.Contains(definedNames(st), name) && decl == 0 {
-							decl = ci + 1
+							decl = p.labels[ci]
 						}
 					}
 				}
@@ -514,11 +548,12 @@ func (p *program) hint(e compileError) string {
 
 // kindAt returns the kind of the chunk of a cell that holds a line.
 func (p *program) kindAt(cell, line int) chunkKind {
-	if cell < 1 || cell > len(p.cells) {
+	ci := p.index(cell)
+	if ci < 0 {
 		return stmtChunk
 	}
 	kind := stmtChunk
-	for _, c := range p.cells[cell-1] {
+	for _, c := range p.cells[ci] {
 		if c.line <= line {
 			kind = c.kind
 		}
