@@ -21,11 +21,14 @@ import (
 //
 // Concurrency: Search, Baseline and Feedback may be called from any number of goroutines, also
 // while Train or Add run: searches see the previous model until the new one is complete and is
-// swapped in. Train, Add and Save run one at a time. Once wrapped, the hnsw.Index must be changed
-// only through this Index (Add), or the GNN's graph no longer matches it.
+// swapped in. Train, Add, Delete, Update and Save run one at a time. Wrapping takes ownership
+// of the hnsw.Index (hnsw.Index.Own): Add, Delete and Update called on it directly return an
+// error from then on, since the GNN's graph would no longer match it; change it through this
+// Index.
 type Index struct {
 	cfg Config
 	ix  *hnsw.Index
+	wr  *hnsw.Writer
 	dim int
 
 	// Training state: used and changed only with trainMu held. Train, Add and Save hold it, and
@@ -37,6 +40,8 @@ type Index struct {
 	steps   atomic.Int64 // adamT, for Stats
 	pcg     *rand.PCG
 	rng     *rand.Rand
+	out0    [][]int32 // the HNSW layer-0 lists as the last refresh saw them (directed)
+	free    []int     // deleted ids, reused by Add from the end
 
 	// Serving state. Rows are copy-on-write: a published row is never modified.
 	mu    sync.RWMutex
@@ -99,6 +104,9 @@ func newIndex(ix *hnsw.Index, cfg Config) (*Index, error) {
 	n := ix.Len()
 	s.feats = make([]sparseVec, n)
 	for i := range s.feats {
+		if ix.Deleted(i) {
+			continue // no one's neighbour: no features needed
+		}
 		v, err := ix.Vector(i)
 		if err != nil {
 			return nil, err
@@ -118,6 +126,20 @@ func newIndex(ix *hnsw.Index, cfg Config) (*Index, error) {
 	s.pcg = rand.NewPCG(cfg.Seed, 0x5ea4c4)
 	s.rng = rand.New(s.pcg)
 	s.buf.cap = cfg.BufferSize
+	s.buf.pendingCap = cfg.pendingLimit()
+	// Own last: a failed New leaves the index unowned.
+	if s.wr, err = ix.Own("search.Index"); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	s.out0 = make([][]int32, n)
+	for i := range s.out0 {
+		if s.out0[i], err = s.wr.Neighbours(i); err != nil {
+			return nil, err
+		}
+		if ix.Deleted(i) {
+			s.free = append(s.free, i)
+		}
+	}
 	return s, nil
 }
 
@@ -144,6 +166,17 @@ func layer0(ix *hnsw.Index) ([][]int32, error) {
 	return rows, nil
 }
 
+// liveIDs returns the ids not deleted, ascending (trainMu held).
+func (s *Index) liveIDs() []int {
+	ids := make([]int, 0, s.ix.Live())
+	for i := range s.feats {
+		if !s.ix.Deleted(i) {
+			ids = append(ids, i)
+		}
+	}
+	return ids
+}
+
 func seq(n int) []int {
 	s := make([]int, n)
 	for i := range s {
@@ -158,12 +191,18 @@ func (s *Index) Config() Config { return s.cfg }
 // Dim returns the vector dimension.
 func (s *Index) Dim() int { return s.dim }
 
-// Len returns the number of corpus vectors; ids are 0..Len()-1.
+// Len returns the number of ids handed out, deleted ones included; ids are 0..Len()-1.
 func (s *Index) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return len(s.emb)
 }
+
+// Live returns the number of vectors not deleted.
+func (s *Index) Live() int { return s.ix.Live() }
+
+// Deleted reports whether id is a deleted vector (false for ids out of range).
+func (s *Index) Deleted(id int) bool { return s.ix.Deleted(id) }
 
 // checkVector reports an error naming what unless v has the index's dimension, is finite and is
 // not zero.
@@ -200,7 +239,8 @@ func (s *Index) checkQuery(q Query, n int) (map[int]bool, error) {
 }
 
 // candidates returns the query's HNSW candidates: the Candidates nearest live vectors (ef =
-// Candidates), excluded ids and ids not yet embedded (added while the search ran) removed.
+// Candidates), excluded ids, deleted ids and ids not yet embedded (added while the search ran)
+// removed (mu held).
 func (s *Index) candidates(q []float32, excl map[int]bool, n int) ([]hnsw.Result, error) {
 	k := s.cfg.Candidates + len(excl)
 	res, err := s.ix.Search(q, k, k)
@@ -209,7 +249,7 @@ func (s *Index) candidates(q []float32, excl map[int]bool, n int) ([]hnsw.Result
 	}
 	out := res[:0]
 	for _, r := range res {
-		if !excl[r.ID] && r.ID < n {
+		if !excl[r.ID] && r.ID < n && s.emb[r.ID] != nil {
 			out = append(out, r)
 		}
 	}
