@@ -112,12 +112,16 @@ func (s *Index) Feedback(q Query, shown []int, relevant []bool) error {
 	if len(relevant) != len(shown) {
 		return fmt.Errorf("search: Feedback: %d judgements for %d shown results; relevant[i] judges shown[i]", len(relevant), len(shown))
 	}
+	nc, err := s.numCandidates(q, 1)
+	if err != nil {
+		return err
+	}
 	s.mu.RLock()
 	n := len(s.emb)
 	excl, err := s.checkQuery(q, n)
 	var cands []hnsw.Result
 	if err == nil {
-		cands, err = s.candidates(q.Vector, excl, n)
+		cands, err = s.candidates(q.Vector, excl, n, nc)
 	}
 	s.mu.RUnlock()
 	if err != nil {

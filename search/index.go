@@ -61,6 +61,25 @@ type Query struct {
 	Vector []float32
 	// Exclude lists ids never to return, such as the query's own id when it is a corpus vector.
 	Exclude []int
+	// Candidates overrides Config.Candidates for this query: the number of HNSW candidates
+	// re-ranked (the ef of the HNSW search), 0 for the default, at most MaxCandidates. Feedback
+	// must be given the same Query as the search it judges.
+	Candidates int
+}
+
+// numCandidates returns the query's candidate count, checked.
+func (s *Index) numCandidates(q Query, k int) (int, error) {
+	c := s.cfg.Candidates
+	if q.Candidates != 0 {
+		c = q.Candidates
+	}
+	if c < 1 || c > MaxCandidates {
+		return 0, fmt.Errorf("search: Query.Candidates = %d: want 0 (Config.Candidates = %d) or 1..%d", q.Candidates, s.cfg.Candidates, MaxCandidates)
+	}
+	if k < 1 || k > c {
+		return 0, fmt.Errorf("search: k = %d: want 1 <= k <= the candidates re-ranked (Config.Candidates = %d unless the query sets its own)", k, c)
+	}
+	return c, nil
 }
 
 // Result is one search hit.
@@ -241,8 +260,8 @@ func (s *Index) checkQuery(q Query, n int) (map[int]bool, error) {
 // candidates returns the query's HNSW candidates: the Candidates nearest live vectors (ef =
 // Candidates), excluded ids, deleted ids and ids not yet embedded (added while the search ran)
 // removed (mu held).
-func (s *Index) candidates(q []float32, excl map[int]bool, n int) ([]hnsw.Result, error) {
-	k := s.cfg.Candidates + len(excl)
+func (s *Index) candidates(q []float32, excl map[int]bool, n, c int) ([]hnsw.Result, error) {
+	k := c + len(excl)
 	res, err := s.ix.Search(q, k, k)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -253,7 +272,7 @@ func (s *Index) candidates(q []float32, excl map[int]bool, n int) ([]hnsw.Result
 			out = append(out, r)
 		}
 	}
-	return out[:min(len(out), s.cfg.Candidates)], nil
+	return out[:min(len(out), c)], nil
 }
 
 // Search returns the k best of the query's HNSW candidates by GNN embedding: the query joins
@@ -261,8 +280,9 @@ func (s *Index) candidates(q []float32, excl map[int]bool, n int) ([]hnsw.Result
 // embedded the corpus embeds it, and the candidates are sorted by the cosine similarity of the
 // embeddings. 1 <= k <= Config.Candidates.
 func (s *Index) Search(q Query, k int) ([]Result, error) {
-	if k < 1 || k > s.cfg.Candidates {
-		return nil, fmt.Errorf("search: k = %d: want 1 <= k <= Config.Candidates = %d", k, s.cfg.Candidates)
+	nc, err := s.numCandidates(q, k)
+	if err != nil {
+		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -270,7 +290,7 @@ func (s *Index) Search(q Query, k int) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cands, err := s.candidates(q.Vector, excl, len(s.emb))
+	cands, err := s.candidates(q.Vector, excl, len(s.emb), nc)
 	if err != nil {
 		return nil, err
 	}
@@ -310,8 +330,9 @@ func queryNeighbours(cands []hnsw.Result, degree int) []int32 {
 // Baseline returns the k nearest of the same HNSW candidates by their HNSW distance alone: plain
 // HNSW search with ef = Config.Candidates, for comparison with Search.
 func (s *Index) Baseline(q Query, k int) ([]Result, error) {
-	if k < 1 || k > s.cfg.Candidates {
-		return nil, fmt.Errorf("search: k = %d: want 1 <= k <= Config.Candidates = %d", k, s.cfg.Candidates)
+	nc, err := s.numCandidates(q, k)
+	if err != nil {
+		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -319,7 +340,7 @@ func (s *Index) Baseline(q Query, k int) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cands, err := s.candidates(q.Vector, excl, len(s.emb))
+	cands, err := s.candidates(q.Vector, excl, len(s.emb), nc)
 	if err != nil {
 		return nil, err
 	}

@@ -259,3 +259,30 @@ func TestOwnership(t *testing.T) {
 		t.Errorf("a refused New owns the index: %v, owner %q", err, raw.Owner())
 	}
 }
+
+// TestSetWeights: an index given a trained index's weights ranks as it does on the same corpus.
+func TestSetWeights(t *testing.T) {
+	c := clustered(300, 16, 4, 4, 0.3, 13)
+	a, b := build(t, c, testConfig), build(t, c, testConfig)
+	pool, eval := split(300, 50)
+	feedbackRound(t, a, c, pool[:100])
+	if err := b.SetWeights(a.Weights()); err != nil {
+		t.Fatal(err)
+	}
+	if b.Stats().Steps != a.Stats().Steps {
+		t.Errorf("version %d, want %d", b.Stats().Steps, a.Stats().Steps)
+	}
+	// Feedback edges differ (b has none), so compare on nodes without any.
+	for _, q := range eval {
+		ra, _ := a.Search(Query{Vector: c.vecs[q]}, 5)
+		rb, _ := b.Search(Query{Vector: c.vecs[q]}, 5)
+		if len(a.fb[ra[0].ID]) == 0 && ra[0].ID != rb[0].ID {
+			t.Errorf("query %d: top result %d with the weights, %d in the trained index", q, rb[0].ID, ra[0].ID)
+		}
+	}
+	bad := a.Weights()
+	bad.Tensors[0] = bad.Tensors[0][1:]
+	if err := b.SetWeights(bad); err == nil {
+		t.Error("weights of the wrong size: no error")
+	}
+}
