@@ -220,6 +220,15 @@ func (s *Index) Len() int {
 // Live returns the number of vectors not deleted.
 func (s *Index) Live() int { return s.ix.Live() }
 
+// Vector returns a copy of the stored (unit-norm) vector of id.
+func (s *Index) Vector(id int) ([]float32, error) {
+	v, err := s.ix.Vector(id)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return v, nil
+}
+
 // Deleted reports whether id is a deleted vector (false for ids out of range).
 func (s *Index) Deleted(id int) bool { return s.ix.Deleted(id) }
 
