@@ -19,7 +19,9 @@ type histogram struct {
 	n      atomic.Int64
 }
 
-func newHistogram() *histogram { return &histogram{counts: make([]atomic.Int64, len(latencyBuckets)+1)} }
+func newHistogram() *histogram {
+	return &histogram{counts: make([]atomic.Int64, len(latencyBuckets)+1)}
+}
 
 func (h *histogram) observe(d time.Duration) {
 	s := d.Seconds()

@@ -175,6 +175,9 @@ type httpError struct {
 
 func (e *httpError) Error() string { return e.msg }
 
+// StatusCode returns the HTTP status the error maps to (4xx: the client's fault).
+func (e *httpError) StatusCode() int { return e.code }
+
 func bad(code int, format string, args ...any) error {
 	return &httpError{code: code, msg: fmt.Sprintf(format, args...)}
 }
