@@ -16,6 +16,10 @@ type Weights struct {
 // ParamNames returns the names of the GNN's parameters in the order Weights lists them.
 func ParamNames() []string { return append([]string(nil), paramNames...) }
 
+// ModelVersion returns the number of optimiser steps behind the serving model (Stats.Steps,
+// without Stats' cost).
+func (s *Index) ModelVersion() int64 { return s.steps.Load() }
+
 // Weights returns a copy of the current parameters.
 func (s *Index) Weights() Weights {
 	s.trainMu.Lock()

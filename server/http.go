@@ -84,7 +84,7 @@ func (sv *Server) Handler() http.Handler {
 		return struct {
 			search.TrainStats
 			ModelVersion int64 `json:"model_version"`
-		}{st, sv.ix.Stats().Steps}, 200, err
+		}{st, sv.ix.ModelVersion()}, 200, err
 	})
 	route("GET /v1/stats", func(r *http.Request) (any, int, error) { return sv.Stats(), 200, nil })
 	route("POST /v1/snapshot", func(r *http.Request) (any, int, error) {

@@ -420,7 +420,7 @@ func (sv *Server) Search(r SearchRequest) (SearchResponse, error) {
 	if err != nil {
 		return SearchResponse{}, err
 	}
-	ver := sv.ix.Stats().Steps
+	ver := sv.ix.ModelVersion()
 	var res []search.Result
 	if r.Mode == "plain" {
 		res, err = sv.ix.Baseline(q, r.K)

@@ -90,16 +90,23 @@ func (r *Router) Add(items []server.Item) (server.AddResult, error) {
 	var wg sync.WaitGroup
 	send := func(subject, node string, g []server.Item, count bool) {
 		defer wg.Done()
-		raw, _ := json.Marshal(g)
-		var res server.AddResult
-		err := r.call(subject, node, raw, &res)
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			errs = append(errs, err)
-		} else if count {
-			total.Added += res.Added
-			total.Existing += res.Existing
+		for len(g) > 0 {
+			var chunk []server.Item
+			chunk, g = r.chunk(g)
+			raw, _ := json.Marshal(chunk)
+			var res server.AddResult
+			err := r.call(subject, node, raw, &res)
+			mu.Lock()
+			if err != nil {
+				errs = append(errs, err)
+			} else if count {
+				total.Added += res.Added
+				total.Existing += res.Existing
+			}
+			mu.Unlock()
+			if err != nil {
+				return
+			}
 		}
 	}
 	for i, g := range groups {
@@ -114,6 +121,19 @@ func (r *Router) Add(items []server.Item) (server.AddResult, error) {
 	}
 	wg.Wait()
 	return total, errors.Join(errs...)
+}
+
+// chunk splits off the first items of g whose JSON fits in half the server's payload limit.
+func (r *Router) chunk(g []server.Item) (head, tail []server.Item) {
+	limit := int(r.nc.MaxPayload()) / 2
+	size := 2
+	for i, it := range g {
+		raw, _ := json.Marshal(it)
+		if size += len(raw) + 1; size > limit && i > 0 {
+			return g[:i], g[i:]
+		}
+	}
+	return g, nil
 }
 
 // Delete removes id from its shard and the trainer.
