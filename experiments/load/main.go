@@ -68,9 +68,20 @@ func main() {
 	dur := flag.Duration("duration", 20*time.Second, "length of each timed run")
 	which := flag.String("target", "single", "single, sharded or both")
 	trainEvery := flag.Duration("train-every", 2*time.Second, "training schedule during the runs")
+	churnOnly := flag.Bool("churn", false, "measure deletes and updates instead (churn.json): recall and precision against a fresh index")
 	flag.Parse()
 	env := expenv.Current(fl.Seed)
 	log.Printf("%s", env)
+	if *churnOnly {
+		res := churn(*n, *dim, 1000, 1000, fl.Seed)
+		if err := expenv.WriteJSON(fl.Out, "churn.json", struct {
+			Env expenv.Env `json:"env"`
+			ChurnResult
+		}{env, res}); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	all := vecio.Clustered(*n+10000, *dim, 100, 1, fl.Seed)
 	item := func(i int) server.Item {
 		return server.Item{ID: fmt.Sprintf("v%d", i), Vector: all[i**dim : (i+1)**dim]}
