@@ -69,9 +69,20 @@ func main() {
 	which := flag.String("target", "single", "single, sharded or both")
 	trainEvery := flag.Duration("train-every", 2*time.Second, "training schedule during the runs")
 	churnOnly := flag.Bool("churn", false, "measure deletes and updates instead (churn.json): recall and precision against a fresh index")
+	coraOnly := flag.Bool("cora", false, "compare precision@10 after feedback on Cora's vectors, 4 shards against one index (cora.json)")
 	flag.Parse()
 	env := expenv.Current(fl.Seed)
 	log.Printf("%s", env)
+	if *coraOnly {
+		res := cora(fl.Data, 1000, 1000, 50, fl.Seed)
+		if err := expenv.WriteJSON(fl.Out, "cora.json", struct {
+			Env expenv.Env `json:"env"`
+			CoraResult
+		}{env, res}); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if *churnOnly {
 		res := churn(*n, *dim, 1000, 1000, fl.Seed)
 		if err := expenv.WriteJSON(fl.Out, "churn.json", struct {
@@ -303,7 +314,7 @@ func (s *shardTarget) feedback(f server.FeedbackRequest) error {
 	return err
 }
 
-func startSharded(cfg server.Config, shards int) (target, func()) {
+func startSharded(cfg server.Config, shards int) (*shardTarget, func()) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
@@ -351,6 +362,9 @@ func startSharded(cfg server.Config, shards int) (target, func()) {
 	}
 	stop := make(chan struct{})
 	go func() {
+		if cfg.TrainEvery <= 0 {
+			return
+		}
 		t := time.NewTicker(cfg.TrainEvery)
 		defer t.Stop()
 		for {
