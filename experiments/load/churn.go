@@ -251,4 +251,3 @@ func exactAll(base [][]float32, qs [][]float32) [][]int {
 	wg.Wait()
 	return out
 }
-
