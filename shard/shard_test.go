@@ -137,13 +137,17 @@ func TestCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	items, labels := clusteredItems(4000, 3)
+	n := 2000
+	if raceEnabled {
+		n = 600
+	}
+	items, labels := clusteredItems(n, 3)
 	single := newServer(t)
-	for lo := 0; lo < len(items); lo += 500 {
-		if _, err := r.Add(items[lo : lo+500]); err != nil {
+	for lo := 0; lo < len(items); lo += 200 {
+		if _, err := r.Add(items[lo : lo+200]); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := single.Add(items[lo : lo+500]); err != nil {
+		if _, err := single.Add(items[lo : lo+200]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -159,7 +163,7 @@ func TestCluster(t *testing.T) {
 		t.Fatalf("shards hold %d vectors (%v), want %d", total, per, len(items))
 	}
 	// Recall@10 (plain HNSW, ef = 10 per shard and in the single index) against exact search.
-	qs, _ := clusteredItems(200, 9)
+	qs, _ := clusteredItems(100, 9)
 	var hitS, hitM int
 	for _, q := range qs {
 		truth := exact(items, q.Vector, 10)

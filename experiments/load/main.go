@@ -111,9 +111,9 @@ func main() {
 			t, stop = startSharded(scfg, 4)
 		}
 		start := time.Now()
-		for lo := 0; lo < *n; lo += 5000 {
-			batch := make([]server.Item, 0, 5000)
-			for i := lo; i < min(lo+5000, *n); i++ {
+		for lo := 0; lo < *n; lo += 1000 {
+			batch := make([]server.Item, 0, 1000)
+			for i := lo; i < min(lo+1000, *n); i++ {
 				batch = append(batch, item(i))
 			}
 			if err := t.add(batch); err != nil {
@@ -287,7 +287,7 @@ func startSingle(cfg server.Config) (target, func()) {
 	hs := &http.Server{Handler: sv.Handler()}
 	go hs.Serve(ln)
 	tr := &http.Transport{MaxIdleConnsPerHost: 1024}
-	return &httpTarget{url: "http://" + ln.Addr().String(), c: &http.Client{Transport: tr, Timeout: time.Minute}}, func() { hs.Close(); sv.Close() }
+	return &httpTarget{url: "http://" + ln.Addr().String(), c: &http.Client{Transport: tr, Timeout: 10 * time.Minute}}, func() { hs.Close(); sv.Close() }
 }
 
 // shardTarget drives the cluster through a router.
