@@ -29,6 +29,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/hnsw"
 	"github.com/gnnlab/gognn/search"
 	"github.com/gnnlab/gognn/server"
 	"github.com/gnnlab/gognn/shard"
@@ -67,7 +68,8 @@ func main() {
 	conns := flag.Int("conns", 32, "concurrent connections")
 	dur := flag.Duration("duration", 20*time.Second, "length of each timed run")
 	which := flag.String("target", "single", "single, sharded or both")
-	trainEvery := flag.Duration("train-every", 2*time.Second, "training schedule during the runs")
+	trainEvery := flag.Duration("train-every", 5*time.Second, "training schedule during the runs")
+	efc := flag.Int("efc", 100, "HNSW efConstruction of the served index")
 	churnOnly := flag.Bool("churn", false, "measure deletes and updates instead (churn.json): recall and precision against a fresh index")
 	coraOnly := flag.Bool("cora", false, "compare precision@10 after feedback on Cora's vectors, 4 shards against one index (cora.json)")
 	flag.Parse()
@@ -104,7 +106,8 @@ func main() {
 		}
 		var t target
 		var stop func()
-		scfg := server.Config{Dim: *dim, TrainEvery: *trainEvery, Search: search.Config{Seed: fl.Seed}, MaxInFlight: 4096}
+		scfg := server.Config{Dim: *dim, TrainEvery: *trainEvery, Search: search.Config{Seed: fl.Seed}, MaxInFlight: 4096,
+			HNSW: hnsw.Config{EfConstruction: *efc, Seed: fl.Seed}}
 		if tg == "single" {
 			t, stop = startSingle(scfg)
 		} else {
