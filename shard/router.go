@@ -47,8 +47,9 @@ type Error struct {
 func (e *Error) Error() string   { return fmt.Sprintf("%s: %s", e.Node, e.Msg) }
 func (e *Error) StatusCode() int { return e.Code }
 
-// writeTimeout bounds adds, deletes, feedback and training, which take longer than searches.
-const writeTimeout = 30 * time.Second
+// writeTimeout bounds adds, deletes, feedback and training, which take longer than searches
+// (training recomputes every embedding of the trainer and of each shard).
+const writeTimeout = 10 * time.Minute
 
 // call sends a request and decodes the answer's body into out; searches wait r.timeout, other
 // requests writeTimeout.
