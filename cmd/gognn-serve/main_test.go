@@ -23,6 +23,8 @@ import (
 func startBinary(t *testing.T, bin string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
