@@ -37,6 +37,12 @@
 // with it, a 10k x 32 index with 30% of its nodes deleted searched as well as a fresh build on
 // the remaining vectors (recall@10 0.91 / 0.97 / 0.99 at ef = 10 / 20 / 40 for both).
 //
+// Update replaces a node's vector in place: the node is unlinked as Delete unlinks it and
+// inserted again at its level, keeping its id; on a deleted id it revives the node, which is how
+// a wrapper reuses ids. A wrapper that mirrors the graph (package search) takes ownership with
+// Own: the Index then refuses Add, Delete and Update, which go through the returned Writer, and
+// the Writer reports which layer-0 lists changed.
+//
 // # Concurrency and persistence
 //
 // Searches run concurrently with each other and with Add and Delete, which are serialised (one

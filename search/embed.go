@@ -3,6 +3,7 @@ package search
 import (
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/gnnlab/gognn/internal/vecmath"
@@ -50,6 +51,9 @@ type weights struct {
 // scratch is the memory one goroutine's forward passes reuse.
 type scratch struct {
 	h, acc []float32
+	sum    []float32 // D: the neighbours' summed features, zero between uses
+	cols   []int32   // the columns of sum written, each once
+	seen   []bool    // D: marks the columns in cols
 }
 
 func newScratch(h int) *scratch { return &scratch{h: make([]float32, h), acc: make([]float32, h)} }
@@ -73,8 +77,8 @@ func (w *weights) embed(out []float32, sc *scratch, x sparseVec, feats []sparseV
 	for e, c := range x.Cols {
 		asm.AxpyF32(x.Vals[e], w.Root[int(c)*H:int(c)*H+H], h)
 	}
-	w.meanInto(h, sc.acc, w.HNSW, feats, hn)
-	w.meanInto(h, sc.acc, w.FB, feats, fn)
+	w.meanInto(h, sc, w.HNSW, feats, hn)
+	w.meanInto(h, sc, w.FB, feats, fn)
 	clear(out)
 	for e, c := range x.Cols {
 		out[c] = x.Vals[e]
@@ -92,19 +96,48 @@ func (w *weights) embed(out []float32, sc *scratch, x sparseVec, feats []sparseV
 	asm.ScaleF32(float32(1/math.Sqrt(ss+1e-24)), out)
 }
 
-// meanInto adds mean_{j in nbrs} feats[j] W to h (W of shape D x H).
-func (w *weights) meanInto(h, acc, W []float32, feats []sparseVec, nbrs []int32) {
+// meanInto adds mean_{j in nbrs} feats[j] W to h (W of shape D x H), as (sum_j feats[j]) W / |nbrs|:
+// the neighbours' features are summed first, so the matrix product is made once per node rather
+// than once per neighbour (a node has up to 2M HNSW neighbours). Columns are visited in
+// ascending order, so the result depends only on the inputs.
+func (w *weights) meanInto(h []float32, sc *scratch, W []float32, feats []sparseVec, nbrs []int32) {
 	if len(nbrs) == 0 {
 		return
 	}
-	H := w.H
-	clear(acc)
+	if len(sc.sum) < w.D {
+		sc.sum, sc.seen = make([]float32, w.D), make([]bool, w.D)
+	}
+	sum, seen, cols := sc.sum, sc.seen, sc.cols[:0]
 	for _, j := range nbrs {
 		f := feats[j]
 		for e, c := range f.Cols {
-			asm.AxpyF32(f.Vals[e], W[int(c)*H:int(c)*H+H], acc)
+			if !seen[c] {
+				seen[c] = true
+				cols = append(cols, c)
+			}
+			sum[c] += f.Vals[e]
 		}
 	}
+	if 4*len(cols) < w.D {
+		slices.Sort(cols)
+	} else { // dense: all columns in order
+		cols = cols[:0]
+		for c := range w.D {
+			if seen[c] {
+				cols = append(cols, int32(c))
+			}
+		}
+	}
+	H := w.H
+	acc := sc.acc
+	clear(acc)
+	for _, c := range cols {
+		if v := sum[c]; v != 0 {
+			asm.AxpyF32(v, W[int(c)*H:int(c)*H+H], acc)
+		}
+		sum[c], seen[c] = 0, false
+	}
+	sc.cols = cols[:0]
 	asm.AxpyF32(1/float32(len(nbrs)), acc, h)
 }
 
