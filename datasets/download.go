@@ -15,6 +15,15 @@ import (
 	"time"
 
 	"github.com/gnnlab/gognn/internal/atomicfile"
+	"github.com/gnnlab/gognn/internal/persist"
+)
+
+// Errors of the loaders, shared with the module's other file formats (hnsw, search, modelfile,
+// models): a data file that cannot be decoded matches ErrCorrupt, and a download whose SHA-256
+// does not match the known sum matches ErrChecksum.
+var (
+	ErrCorrupt  = persist.ErrCorrupt
+	ErrChecksum = persist.ErrChecksum
 )
 
 // DefaultBaseURL is where missing Planetoid files are downloaded from: the authors' repository,
@@ -98,7 +107,7 @@ func fetchMissing(cfg *config, dir, name string) error {
 	for _, f := range missing {
 		url := cfg.baseURL + "/" + f
 		if err := download(ctx, client, url, filepath.Join(dir, f), cfg.sums[f]); err != nil {
-			return fmt.Errorf("planetoid: downloading %s into %s: %v; %s", f, dir, err, hint)
+			return fmt.Errorf("planetoid: downloading %s into %s: %w; %s", f, dir, err, hint)
 		}
 	}
 	return nil
@@ -129,7 +138,7 @@ func download(ctx context.Context, client *http.Client, url, path, wantSHA256 st
 			return fmt.Errorf("GET %s: more than %d bytes", url, maxDownload)
 		}
 		if got := hex.EncodeToString(h.Sum(nil)); wantSHA256 != "" && got != wantSHA256 {
-			return fmt.Errorf("GET %s: SHA-256 of the %d bytes received is %s, want %s (a truncated or altered file)", url, n, got, wantSHA256)
+			return fmt.Errorf("GET %s: %w: SHA-256 of the %d bytes received is %s, want %s (a truncated or altered file)", url, ErrChecksum, n, got, wantSHA256)
 		}
 		return nil
 	})

@@ -194,6 +194,9 @@ func TestDownloadFailures(t *testing.T) {
 					t.Errorf("error %q does not say %q", err, w)
 				}
 			}
+			if errors.Is(err, ErrChecksum) != (c.name == "checksum mismatch") {
+				t.Errorf("error %v: errors.Is(err, ErrChecksum) = %v", err, !(c.name == "checksum mismatch"))
+			}
 			// Files fetched whole before the failure may stay; the failed one and every
 			// temporary file are gone.
 			for _, f := range listDir(t, dir) {

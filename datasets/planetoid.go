@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/internal/persist"
 )
 
 // Planetoid is a citation graph of Yang et al. (2016) with its standard "public" split, as
@@ -159,7 +160,7 @@ func fileName(name, suffix string) string { return "ind." + name + "." + suffix 
 func parsePlanetoid(name, dir string, files map[string][]byte) (*Planetoid, error) {
 	where := func(suffix string) string { return filepath.Join(dir, fileName(name, suffix)) }
 	bad := func(suffix string, format string, args ...any) error {
-		return fmt.Errorf("planetoid: %s: %s", where(suffix), fmt.Sprintf(format, args...))
+		return persist.Corrupt(fmt.Errorf("planetoid: %s: %s", where(suffix), fmt.Sprintf(format, args...)))
 	}
 	sparse := func(suffix string) (*SparseMatrix, error) {
 		v, err := unpickle(files[suffix])

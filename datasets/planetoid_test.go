@@ -308,6 +308,9 @@ func TestPlanetoidErrors(t *testing.T) {
 			if errors.Is(err, errPicklePanic) {
 				t.Fatalf("the pickle reader panicked: %v", err)
 			}
+			if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("error %v does not match ErrCorrupt", err)
+			}
 		})
 	}
 }

@@ -1,16 +1,14 @@
 package hnsw
 
 import (
-	"bufio"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/gnnlab/gognn/internal/persist"
 )
 
 // File format, version 1. All integers little endian.
@@ -25,76 +23,67 @@ import (
 //	vectors  n*Dim float32 (IEEE 754 bits), as stored (normalised for Cosine)
 //	lists    for each node i, for each layer l = 0..level(i): count uint32, then count uint32 ids
 //	crc      uint32 CRC-32C (Castagnoli) of every byte before it
+//
+// The magic, version and checksum are the framing of package internal/persist.
 const (
 	fileMagic   = "HNSWgogn"
 	fileVersion = 1
+	fileFormat  = "an hnsw index file"
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// Errors of Load and LoadFrom, shared with the module's other file formats (search,
+// modelfile, models, datasets), so that errors.Is and errors.As work across packages:
+// ErrCorrupt matches every damaged or inconsistent file (and ErrChecksum, ErrTruncated and
+// ErrMagic narrow it down), ErrVersion a file of a version this build does not read, and a
+// *VersionError carries the found and supported versions.
+var (
+	ErrCorrupt   = persist.ErrCorrupt
+	ErrChecksum  = persist.ErrChecksum
+	ErrTruncated = persist.ErrTruncated
+	ErrMagic     = persist.ErrMagic
+	ErrVersion   = persist.ErrVersion
+)
+
+// The typed errors behind the sentinels, for errors.As.
+type (
+	ChecksumError  = persist.ChecksumError
+	TruncatedError = persist.TruncatedError
+	MagicError     = persist.MagicError
+	VersionError   = persist.VersionError
+)
 
 // Save writes the index to path atomically: it writes a temporary file in the same directory,
-// syncs it to disk and renames it over path, so a crash leaves either the old file or the new one.
+// syncs it to disk and renames it over path, then syncs the directory, so a crash leaves
+// either the old file or the new one (package internal/atomicfile; an error wrapping
+// its ErrDirSync means the new file is in place but the rename may not survive a crash).
 // Searches may run during Save; Add and Delete wait for it. See Load for reading it back; the
 // level generator's state is saved too, so a loaded index continues a build exactly as the
 // original would.
-func (ix *Index) Save(path string) (err error) {
+func (ix *Index) Save(path string) error {
 	ix.writeMu.Lock()
 	defer ix.writeMu.Unlock()
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("hnsw: Save: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	crc := crc32.New(castagnoli)
-	bw := bufio.NewWriterSize(io.MultiWriter(f, crc), 1<<20)
-	if err = ix.encode(bw); err != nil {
+	if err := persist.WriteFile(path, fileMagic, fileVersion, ix.encode); err != nil {
 		return fmt.Errorf("hnsw: Save %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("hnsw: Save %s: %w", path, err)
-	}
-	if _, err = f.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32())); err != nil {
-		return fmt.Errorf("hnsw: Save %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("hnsw: Save %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("hnsw: Save %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("hnsw: Save %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("hnsw: Save: %w", err)
-	}
-	// Make the rename itself durable.
-	if d, derr := os.Open(dir); derr == nil {
-		derr = d.Sync()
-		d.Close()
-		if derr != nil {
-			return fmt.Errorf("hnsw: Save %s: sync directory: %w", path, derr)
-		}
 	}
 	return nil
 }
 
-// encode writes everything but the checksum (writer lock held).
-func (ix *Index) encode(w *bufio.Writer) error {
+// SaveTo writes the index to w in the format of Save (the same bytes) and returns the number
+// of bytes written. Searches may run during SaveTo; Add and Delete wait for it.
+func (ix *Index) SaveTo(w io.Writer) (int64, error) {
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+	n, err := persist.Frame(w, fileMagic, fileVersion, ix.encode)
+	if err != nil {
+		return n, fmt.Errorf("hnsw: SaveTo: %w", err)
+	}
+	return n, nil
+}
+
+// encode writes the body: everything between the version and the checksum (writer lock held).
+func (ix *Index) encode(w *persist.Writer) error {
 	le := binary.LittleEndian
 	b := make([]byte, 0, 1<<12)
-	b = append(b, fileMagic...)
-	b = le.AppendUint32(b, fileVersion)
 	cfg := ix.cfg
 	var flags uint32
 	if cfg.KeepPruned {
@@ -161,14 +150,11 @@ func (ix *Index) encode(w *bufio.Writer) error {
 	return err
 }
 
-// ErrCorrupt is wrapped by the errors Load returns for a file that is truncated, fails its
-// checksum or holds inconsistent data.
-var ErrCorrupt = errors.New("corrupt index file")
-
 // Load reads an index written by Save. The whole file is read and its CRC-32C checked before
 // anything is decoded; then every field is validated (parameters, ids in range, list sizes,
 // finite vectors, a consistent entry point), so a damaged file gives an error wrapping
-// ErrCorrupt instead of a broken index.
+// ErrCorrupt (a *ChecksumError, a *TruncatedError, a *MagicError or another inconsistency)
+// instead of a broken index, and a file of another version a *VersionError.
 func Load(path string) (*Index, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -181,74 +167,47 @@ func Load(path string) (*Index, error) {
 	return ix, nil
 }
 
-type decoder struct {
-	b   []byte
-	off int
-	err error
+// LoadFrom reads an index in the format of Save from r, to its end, and checks it as Load does.
+func LoadFrom(r io.Reader) (*Index, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("hnsw: LoadFrom: %w", err)
+	}
+	ix, err := decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("hnsw: LoadFrom: %w", err)
+	}
+	return ix, nil
 }
 
-func (d *decoder) bytes(n int, what string) []byte {
-	if d.err != nil {
-		return nil
+// Decode is Load of a file's bytes, already in memory (the index does not keep data).
+func Decode(data []byte) (*Index, error) {
+	ix, err := decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("hnsw: %w", err)
 	}
-	if n < 0 || n > len(d.b)-d.off {
-		d.err = fmt.Errorf("%w: truncated in %s at byte %d (need %d bytes, %d left)", ErrCorrupt, what, d.off, n, len(d.b)-d.off)
-		return nil
-	}
-	s := d.b[d.off : d.off+n]
-	d.off += n
-	return s
+	return ix, nil
 }
 
-func (d *decoder) u32(what string) uint32 {
-	s := d.bytes(4, what)
-	if s == nil {
-		return 0
-	}
-	return binary.LittleEndian.Uint32(s)
-}
-
-func (d *decoder) u64(what string) uint64 {
-	s := d.bytes(8, what)
-	if s == nil {
-		return 0
-	}
-	return binary.LittleEndian.Uint64(s)
-}
-
-func corrupt(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)
-}
+var corrupt = persist.Corruptf
 
 func decode(data []byte) (*Index, error) {
-	const minSize = len(fileMagic) + 4 + 4
-	if len(data) < minSize {
-		return nil, corrupt("file has %d bytes, too short for an index", len(data))
+	d, _, err := persist.Open(data, fileFormat, fileMagic, fileVersion)
+	if err != nil {
+		return nil, err
 	}
-	if string(data[:len(fileMagic)]) != fileMagic {
-		return nil, fmt.Errorf("not an hnsw index file (magic %q, want %q)", data[:len(fileMagic)], fileMagic)
-	}
-	if v := binary.LittleEndian.Uint32(data[len(fileMagic):]); v != fileVersion {
-		return nil, fmt.Errorf("index file version %d; this code reads version %d", v, fileVersion)
-	}
-	body := data[:len(data)-4]
-	want := binary.LittleEndian.Uint32(data[len(data)-4:])
-	if got := crc32.Checksum(body, castagnoli); got != want {
-		return nil, corrupt("checksum mismatch (CRC-32C %08x, file says %08x): the file is truncated or damaged", got, want)
-	}
-	d := &decoder{b: body, off: len(fileMagic) + 4}
 	var cfg Config
-	cfg.Dim = int(d.u32("config"))
-	cfg.Metric = Metric(d.u32("config"))
-	cfg.M = int(d.u32("config"))
-	cfg.EfConstruction = int(d.u32("config"))
-	cfg.EfSearch = int(d.u32("config"))
-	flags := d.u32("config")
+	cfg.Dim = int(d.U32("config"))
+	cfg.Metric = Metric(d.U32("config"))
+	cfg.M = int(d.U32("config"))
+	cfg.EfConstruction = int(d.U32("config"))
+	cfg.EfSearch = int(d.U32("config"))
+	flags := d.U32("config")
 	cfg.KeepPruned = flags&1 != 0
-	cfg.Seed = d.u64("config")
-	st := d.bytes(int(d.u32("rng state")), "rng state")
-	if d.err != nil {
-		return nil, d.err
+	cfg.Seed = d.U64("config")
+	st := d.Bytes(int(d.U32("rng state")), "rng state")
+	if d.Err() != nil {
+		return nil, d.Err()
 	}
 	if flags&^1 != 0 {
 		return nil, corrupt("unknown flags %#x", flags)
@@ -261,26 +220,26 @@ func decode(data []byte) (*Index, error) {
 	if err := ix.pcg.UnmarshalBinary(st); err != nil {
 		return nil, corrupt("level generator state: %v", err)
 	}
-	n64 := d.u64("counts")
-	nDel64 := d.u64("counts")
-	entry := int32(d.u32("counts"))
-	top := int(d.u32("counts"))
-	if d.err != nil {
-		return nil, d.err
+	n64 := d.U64("counts")
+	nDel64 := d.U64("counts")
+	entry := int32(d.U32("counts"))
+	top := int(d.U32("counts"))
+	if d.Err() != nil {
+		return nil, d.Err()
 	}
 	// Every node takes at least 2 bytes (level, flag), 4*Dim (vector) and 4 (layer-0 count).
-	if per := uint64(2 + 4*cfg.Dim + 4); n64 > maxNodes || n64 > uint64(len(body))/per {
-		return nil, corrupt("%d nodes cannot fit in %d bytes", n64, len(body))
+	if per := uint64(2 + 4*cfg.Dim + 4); n64 > maxNodes || n64 > uint64(d.Remaining())/per {
+		return nil, corrupt("%d nodes cannot fit in the %d bytes left", n64, d.Remaining())
 	}
 	n := int(n64)
 	if nDel64 > n64 {
 		return nil, corrupt("%d deleted of %d nodes", nDel64, n64)
 	}
-	levels := d.bytes(n, "levels")
-	tomb := d.bytes(n, "tombstones")
-	vb := d.bytes(4*n*cfg.Dim, "vectors")
-	if d.err != nil {
-		return nil, d.err
+	levels := d.Bytes(n, "levels")
+	tomb := d.Bytes(n, "tombstones")
+	vb := d.Bytes(4*n*cfg.Dim, "vectors")
+	if d.Err() != nil {
+		return nil, d.Err()
 	}
 	ix.reserve(n)
 	copy(ix.levels, levels)
@@ -313,13 +272,18 @@ func decode(data []byte) (*Index, error) {
 	}
 	for i := 0; i < n; i++ {
 		lv := int(levels[i])
+		if need := 4 * (lv + 1); d.Remaining() < need {
+			// Each layer's list takes at least its count: check before allocating the layers.
+			d.Bytes(need, "lists")
+			return nil, d.Err()
+		}
 		if lv > 0 {
 			ix.upper[i] = make([]int32, lv*ix.stride)
 		}
 		for l := 0; l <= lv; l++ {
-			c := int(d.u32("lists"))
-			if d.err != nil {
-				return nil, d.err
+			c := int(d.U32("lists"))
+			if d.Err() != nil {
+				return nil, d.Err()
 			}
 			if c > ix.maxLinks(l) {
 				return nil, corrupt("node %d has %d neighbours on layer %d, at most %d allowed", i, c, l, ix.maxLinks(l))
@@ -330,9 +294,9 @@ func decode(data []byte) (*Index, error) {
 			s := ix.slot(int32(i), l)
 			s[0] = int32(c)
 			for j := 1; j <= c; j++ {
-				x := d.u32("lists")
-				if d.err != nil {
-					return nil, d.err
+				x := d.U32("lists")
+				if d.Err() != nil {
+					return nil, d.Err()
 				}
 				if x >= uint32(n) || int(x) == i || levels[x] < uint8(l) || tomb[x] == 1 {
 					return nil, corrupt("node %d lists neighbour %d on layer %d, which is not a live node of that layer", i, x, l)
@@ -341,8 +305,8 @@ func decode(data []byte) (*Index, error) {
 			}
 		}
 	}
-	if d.off != len(body) {
-		return nil, corrupt("%d unexpected bytes after the lists", len(body)-d.off)
+	if err := d.Finish("the lists"); err != nil {
+		return nil, err
 	}
 	switch {
 	case n-nDel == 0 && entry != -1:

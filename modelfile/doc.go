@@ -49,16 +49,27 @@
 // are unique and non-empty; shapes have non-negative dimensions; dtype is "float32", "float16"
 // or "int8" (int8 only for shape (rows, cols)).
 //
-// Read and Map check everything before returning any value: magic, version (a file from a
-// newer version is refused with an error naming it, wrapping ErrVersion), the header length
-// against the file size, the JSON, dtypes, shapes against byte lengths (without overflow),
-// offsets (in range, aligned, in order, not overlapping), zero padding, the header checksum and
-// every tensor's checksum (wrapping ErrChecksum and naming the tensor or the header), so a
-// flipped byte anywhere in a file is reported. Other violations wrap ErrFormat. Read
-// dequantises to float32; Map leaves the data in the mapping: Mapped.Float32 returns a float32
-// tensor as a slice of the mapping (64-byte aligned, no copy) and dequantises the others into
-// new slices, and Mapped.Int8 and Mapped.Float16 return the stored codes as slices of the
-// mapping, for quant.MatMulInt8 on weights that are never expanded to float32.
+// Read and Map check everything before returning any value: magic, version (a file of another
+// version is refused with a *VersionError naming it and the supported versions, wrapping
+// ErrVersion), the header length against the file size, the JSON, dtypes, shapes against byte
+// lengths (without overflow), offsets (in range, aligned, in order, not overlapping), zero
+// padding, the header checksum and every tensor's checksum (a *ChecksumError naming the tensor
+// or the header, wrapping ErrChecksum), so a flipped byte anywhere in a file is reported. Every
+// error about a damaged file wraps ErrFormat (the module-wide ErrCorrupt); a truncated file is
+// a *TruncatedError (ErrTruncated), a wrong magic a *MagicError (ErrMagic). Read dequantises to
+// float32; Map leaves the data in the mapping: Mapped.Float32 returns a float32 tensor as a
+// slice of the mapping (64-byte aligned, no copy) and dequantises the others into new slices,
+// and Mapped.Int8 and Mapped.Float16 return the stored codes as slices of the mapping, for
+// quant.MatMulInt8 on weights that are never expanded to float32.
+//
+// # Streams, bytes and systems without mmap
+//
+// WriteTo and ReadFrom are Write and Read on an io.Writer and io.Reader (the same bytes, checks
+// and errors), and MapBytes is Map of a file already in memory; they serve where there are no
+// files, as in a browser. Where the system cannot map files (GOOS=js, wasip1, a file system
+// without mmap), Map and OpenMatrix read the file into memory instead and behave the same
+// (Mapped.IsMapped reports which happened); MapStrict and OpenMatrixStrict, for a caller that
+// needs the mapping, return an error naming why mapping is unavailable instead.
 //
 // # Matrix files
 //
@@ -88,6 +99,6 @@
 // and more), that price is high for scattered reads (see experiments/mmapdemo).
 //
 // Every file is written atomically (package internal/atomicfile): to a temporary file in the
-// same directory, synced, then renamed over the destination, so a failed write leaves any
-// previous file untouched. Mapped data is read-only: writing to a slice of a mapping faults.
+// same directory, synced, then renamed over the destination and the directory synced, so a
+// failed write leaves any previous file untouched. Mapped data is read-only: writing to a slice of a mapping faults.
 package modelfile

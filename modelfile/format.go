@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math"
 	"math/bits"
 	"unsafe"
 
+	"github.com/gnnlab/gognn/internal/persist"
 	"github.com/gnnlab/gognn/quant"
 )
 
@@ -25,11 +24,27 @@ const (
 
 const prefixSize = 20 // magic, version, header length, header CRC
 
-// Errors wrapped by every error about a file's content.
+// Errors about a file's content, shared with the module's other file formats (hnsw, search,
+// models, datasets) so that errors.Is and errors.As work across packages. Every error about a
+// damaged or malformed file matches ErrFormat (the same value as ErrCorrupt and as
+// hnsw.ErrCorrupt); ErrChecksum, ErrTruncated and ErrMagic narrow it down. A file of a version
+// this build does not read matches ErrVersion (not ErrFormat), as a *VersionError carrying the
+// found and supported versions.
 var (
-	ErrFormat   = errors.New("malformed file")
-	ErrChecksum = errors.New("checksum mismatch")
-	ErrVersion  = errors.New("unsupported format version")
+	ErrFormat    = persist.ErrCorrupt
+	ErrCorrupt   = persist.ErrCorrupt
+	ErrChecksum  = persist.ErrChecksum
+	ErrTruncated = persist.ErrTruncated
+	ErrMagic     = persist.ErrMagic
+	ErrVersion   = persist.ErrVersion
+)
+
+// The typed errors behind the sentinels, for errors.As.
+type (
+	ChecksumError  = persist.ChecksumError
+	TruncatedError = persist.TruncatedError
+	MagicError     = persist.MagicError
+	VersionError   = persist.VersionError
 )
 
 // Precision selects how Write encodes tensors.
@@ -103,8 +118,6 @@ type header struct {
 	Tensors      []Info          `json:"tensors"`
 }
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // numValues returns the product of shape, or false if a dimension is negative or the product
 // times 4 bytes would overflow an int.
 func numValues(shape []int) (int, bool) {
@@ -145,20 +158,20 @@ func dataLength(dt DType, shape []int, n int) (int64, bool) {
 // parsePrefix checks the fixed prefix of a file of the given size and returns the header length
 // and checksum.
 func parsePrefix(path string, p []byte, size int64) (hlen int64, crc uint32, err error) {
+	if err := persist.CheckMagic(p[:min(len(p), int(min(size, 8)))], "a model file", Magic); err != nil {
+		return 0, 0, fmt.Errorf("modelfile: %s: %w", path, err)
+	}
 	if size < prefixSize || len(p) < prefixSize {
-		return 0, 0, fmt.Errorf("modelfile: %s: %w: %d bytes, shorter than the %d-byte prefix", path, ErrFormat, size, prefixSize)
+		return 0, 0, fmt.Errorf("modelfile: %s: %w", path, &persist.TruncatedError{What: "the prefix", Need: prefixSize, Left: size})
 	}
-	if string(p[:8]) != Magic {
-		return 0, 0, fmt.Errorf("modelfile: %s: %w: magic %q, want %q (not a model file?)", path, ErrFormat, p[:8], Magic)
-	}
-	if v := binary.LittleEndian.Uint32(p[8:]); v != Version {
-		if v > Version {
-			return 0, 0, fmt.Errorf("modelfile: %s: %w %d: this build reads version %d; update github.com/gnnlab/gognn", path, ErrVersion, v, Version)
-		}
-		return 0, 0, fmt.Errorf("modelfile: %s: %w: version %d", path, ErrFormat, v)
+	if err := persist.CheckVersion("a model file", binary.LittleEndian.Uint32(p[8:]), Version); err != nil {
+		return 0, 0, fmt.Errorf("modelfile: %s: %w", path, err)
 	}
 	hlen = int64(binary.LittleEndian.Uint32(p[12:]))
-	if hlen < 2 || hlen > MaxHeader || hlen > size-prefixSize {
+	if hlen >= 2 && hlen <= MaxHeader && hlen > size-prefixSize {
+		return 0, 0, fmt.Errorf("modelfile: %s: header: %w", path, &persist.TruncatedError{What: "the header", Offset: prefixSize, Need: hlen, Left: size - prefixSize})
+	}
+	if hlen < 2 || hlen > MaxHeader {
 		return 0, 0, fmt.Errorf("modelfile: %s: %w: header length %d, file size %d (limit %d)", path, ErrFormat, hlen, size, MaxHeader)
 	}
 	return hlen, binary.LittleEndian.Uint32(p[16:]), nil
@@ -167,8 +180,8 @@ func parsePrefix(path string, p []byte, size int64) (hlen int64, crc uint32, err
 // parseHeader checks the header bytes against their checksum and everything the header says
 // against itself and the file size.
 func parseHeader(path string, h []byte, crc uint32, size int64) (*File, error) {
-	if got := crc32.Checksum(h, castagnoli); got != crc {
-		return nil, fmt.Errorf("modelfile: %s: header: %w (stored %#08x, computed %#08x)", path, ErrChecksum, crc, got)
+	if got := persist.Checksum(h); got != crc {
+		return nil, fmt.Errorf("modelfile: %s: %w", path, &persist.ChecksumError{What: "header", Stored: crc, Computed: got})
 	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("modelfile: %s: %w: %s", path, ErrFormat, fmt.Sprintf(format, args...))
@@ -217,7 +230,11 @@ func parseHeader(path string, h []byte, crc uint32, size int64) (*File, error) {
 		if t.Length != want {
 			return nil, bad("tensor %s: length %d bytes, shape %v of %s needs %d", t.Name, t.Length, t.Shape, t.DType, want)
 		}
-		if t.Offset%Align != 0 || t.Offset < end || t.Offset > size || t.Length > size-t.Offset {
+		if t.Offset%Align == 0 && t.Offset >= end && (t.Offset > size || t.Length > size-t.Offset) {
+			return nil, fmt.Errorf("modelfile: %s: tensor %s: %d bytes at offset %d: %w", path, t.Name, t.Length, t.Offset,
+				&persist.TruncatedError{What: "tensor " + t.Name, Offset: t.Offset, Need: t.Length, Left: max(0, size-t.Offset)})
+		}
+		if t.Offset%Align != 0 || t.Offset < end {
 			return nil, bad("tensor %s: %d bytes at offset %d, want an offset that is a multiple of %d, at least %d (the end of what precedes it), with the data inside the file of %d bytes",
 				t.Name, t.Length, t.Offset, Align, end, size)
 		}
@@ -247,8 +264,8 @@ func checkTensor(path string, t Info, pad, data []byte) error {
 			return fmt.Errorf("modelfile: %s: %w: nonzero byte at %d in the padding before tensor %s", path, ErrFormat, t.Offset-int64(len(pad))+int64(i), t.Name)
 		}
 	}
-	if got := crc32.Checksum(data, castagnoli); got != t.CRC32C {
-		return fmt.Errorf("modelfile: %s: tensor %s: %w (stored %#08x, computed %#08x)", path, t.Name, ErrChecksum, t.CRC32C, got)
+	if got := persist.Checksum(data); got != t.CRC32C {
+		return fmt.Errorf("modelfile: %s: %w", path, &persist.ChecksumError{What: "tensor " + t.Name, Stored: t.CRC32C, Computed: got})
 	}
 	if t.DType == Int8 {
 		for c := range t.Shape[1] {

@@ -3,11 +3,12 @@ package modelfile
 import (
 	"bytes"
 	"encoding/binary"
-	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gnnlab/gognn/internal/persist"
 )
 
 // FuzzRead feeds the readers arbitrary bytes, starting from valid small files of every
@@ -41,7 +42,7 @@ func FuzzRead(f *testing.F) {
 			// header reach the checks behind it.
 			if n := int(binary.LittleEndian.Uint32(b[12:])); n <= len(b)-prefixSize {
 				b = append([]byte(nil), b...)
-				binary.LittleEndian.PutUint32(b[16:], crc32.Checksum(b[prefixSize:prefixSize+n], castagnoli))
+				binary.LittleEndian.PutUint32(b[16:], persist.Checksum(b[prefixSize:prefixSize+n]))
 			}
 		}
 		file, vals, err := readFrom("fuzz", bytes.NewReader(b), int64(len(b)))
@@ -84,7 +85,7 @@ func FuzzMatrixHeader(f *testing.F) {
 		if len(b) >= 36 && b[35]&1 == 0 {
 			// Make the checksum right half of the time so the later checks are reached.
 			b = append([]byte(nil), b...)
-			binary.LittleEndian.PutUint32(b[32:], crc32.Checksum(b[:32], castagnoli))
+			binary.LittleEndian.PutUint32(b[32:], persist.Checksum(b[:32]))
 		}
 		rows, cols, err := checkMatrixHeader("fuzz", b, size)
 		if err != nil {

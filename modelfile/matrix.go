@@ -3,7 +3,6 @@ package modelfile
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math"
 	"math/bits"
@@ -11,6 +10,7 @@ import (
 	"github.com/edsrzf/mmap-go"
 
 	"github.com/gnnlab/gognn/internal/atomicfile"
+	"github.com/gnnlab/gognn/internal/persist"
 )
 
 // Format constants of matrix files.
@@ -39,7 +39,7 @@ func WriteMatrix(path string, rows, cols int, fill func(i int, row []float32) er
 		binary.LittleEndian.PutUint32(hdr[12:], dtypeFloat32)
 		binary.LittleEndian.PutUint64(hdr[16:], uint64(rows))
 		binary.LittleEndian.PutUint64(hdr[24:], uint64(cols))
-		binary.LittleEndian.PutUint32(hdr[32:], crc32.Checksum(hdr[:32], castagnoli))
+		binary.LittleEndian.PutUint32(hdr[32:], persist.Checksum(hdr[:32]))
 		if _, err := w.Write(hdr[:]); err != nil {
 			return fmt.Errorf("modelfile: write %s: %w", path, err)
 		}
@@ -69,47 +69,53 @@ type Matrix struct {
 	rows, cols int
 	data       []float32
 	m          mmap.MMap
+	mapped     bool // m is a mapping (else heap memory: see OpenMatrix)
 }
 
 // OpenMatrix maps the matrix file at path. It checks the header (magic, version, element type,
 // checksum, shape against the file size) but not the data, which has no checksum: reading all
-// of it on open would defeat mapping.
-func OpenMatrix(path string) (*Matrix, error) {
+// of it on open would defeat mapping. Where the system cannot map files (GOOS=js, wasip1),
+// OpenMatrix reads the file into memory instead, as Map does; OpenMatrixStrict refuses with the
+// reason.
+func OpenMatrix(path string) (*Matrix, error) { return openMatrix(path, false) }
+
+// OpenMatrixStrict is OpenMatrix without the fallback to reading: mmap or an error with the
+// reason.
+func OpenMatrixStrict(path string) (*Matrix, error) { return openMatrix(path, true) }
+
+func openMatrix(path string, strict bool) (*Matrix, error) {
 	if !hostLittleEndian {
 		return nil, fmt.Errorf("modelfile: %s: mapped matrices need a little-endian CPU", path)
 	}
-	data, size, err := mapFile(path)
+	data, mapped, size, err := mapFile(path, strict)
 	if err != nil {
 		return nil, err
 	}
 	rows, cols, err := checkMatrixHeader(path, data, size)
 	if err != nil {
-		if data != nil {
+		if mapped {
 			data.Unmap()
 		}
 		return nil, err
 	}
-	return &Matrix{rows: rows, cols: cols, data: float32s(data[matrixHeader:]), m: data}, nil
+	return &Matrix{rows: rows, cols: cols, data: float32s(data[matrixHeader:]), m: data, mapped: mapped}, nil
 }
 
 func checkMatrixHeader(path string, h []byte, size int64) (rows, cols int, err error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("modelfile: %s: %w: %s", path, ErrFormat, fmt.Sprintf(format, args...))
 	}
+	if err := persist.CheckMagic(h[:min(len(h), int(min(size, 8)))], "a matrix file", MatrixMagic); err != nil {
+		return 0, 0, fmt.Errorf("modelfile: %s: %w", path, err)
+	}
 	if size < matrixHeader || len(h) < matrixHeader {
-		return 0, 0, bad("%d bytes, shorter than the %d-byte matrix header", size, matrixHeader)
+		return 0, 0, fmt.Errorf("modelfile: %s: %w", path, &persist.TruncatedError{What: "the matrix header", Need: matrixHeader, Left: size})
 	}
-	if string(h[:8]) != MatrixMagic {
-		return 0, 0, bad("magic %q, want %q (not a matrix file?)", h[:8], MatrixMagic)
+	if err := persist.CheckVersion("a matrix file", binary.LittleEndian.Uint32(h[8:]), MatrixVersion); err != nil {
+		return 0, 0, fmt.Errorf("modelfile: %s: %w", path, err)
 	}
-	if v := binary.LittleEndian.Uint32(h[8:]); v != MatrixVersion {
-		if v > MatrixVersion {
-			return 0, 0, fmt.Errorf("modelfile: %s: matrix %w %d: this build reads version %d; update github.com/gnnlab/gognn", path, ErrVersion, v, MatrixVersion)
-		}
-		return 0, 0, bad("matrix version %d", v)
-	}
-	if got, want := crc32.Checksum(h[:32], castagnoli), binary.LittleEndian.Uint32(h[32:]); got != want {
-		return 0, 0, fmt.Errorf("modelfile: %s: matrix header: %w (stored %#08x, computed %#08x)", path, ErrChecksum, want, got)
+	if got, want := persist.Checksum(h[:32]), binary.LittleEndian.Uint32(h[32:]); got != want {
+		return 0, 0, fmt.Errorf("modelfile: %s: %w", path, &persist.ChecksumError{What: "matrix header", Stored: want, Computed: got})
 	}
 	if dt := binary.LittleEndian.Uint32(h[12:]); dt != dtypeFloat32 {
 		return 0, 0, bad("element type %d, want 1 (float32)", dt)
@@ -147,9 +153,10 @@ func (m *Matrix) Data() []float32 { return m.data }
 
 // Close unmaps the file. Slices returned by Row and Data must not be used afterwards.
 func (m *Matrix) Close() error {
-	if m.m == nil {
+	m.data = nil
+	if m.m == nil || !m.mapped {
+		m.m = nil
 		return nil
 	}
-	m.data = nil
 	return m.m.Unmap()
 }

@@ -2,9 +2,12 @@ package modelfile
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
+	"runtime"
 	"unsafe"
 
 	"github.com/edsrzf/mmap-go"
@@ -18,52 +21,103 @@ var hostLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 // the slices they return stay valid until Close, and writing to a slice of the mapping faults.
 type Mapped struct {
 	File
-	path  string
-	data  mmap.MMap
-	index map[string]int
+	path   string
+	data   mmap.MMap
+	mapped bool // data is a mapping (else memory of the heap)
+	index  map[string]int
 }
 
 // Map maps the model file at path read-only and checks it as Read does, including every
 // checksum, which reads each page once. The data stays in the file's pages: Float32 returns
 // float32 tensors without copying them.
-func Map(path string) (*Mapped, error) {
-	data, size, err := mapFile(path)
+//
+// Where the system cannot map files (GOOS=js, wasip1, or a file system without mmap), Map
+// reads the file into memory instead and everything else behaves the same (IsMapped reports
+// false). MapStrict is Map for a caller that needs the mapping: it returns an error naming
+// why mapping is unavailable instead of reading.
+func Map(path string) (*Mapped, error) { return mapModel(path, false) }
+
+// MapStrict is Map without the fallback to reading: mmap or an error with the reason.
+func MapStrict(path string) (*Mapped, error) { return mapModel(path, true) }
+
+// MapBytes checks data, a whole model file in memory, as Map checks a file and returns a
+// Mapped that views it (no copy, unless data does not start 8-byte aligned). data must not be
+// changed while the Mapped is in use. It serves where files cannot be mapped (a browser).
+func MapBytes(data []byte) (*Mapped, error) {
+	if len(data) > 0 && uintptr(unsafe.Pointer(&data[0]))%8 != 0 {
+		b := alignedBytes(len(data))
+		copy(b, data)
+		data = b
+	}
+	return checkMapped("bytes", data, int64(len(data)))
+}
+
+// IsMapped reports whether the data is a mapping of the file (false where Map fell back to
+// reading, and for MapBytes).
+func (m *Mapped) IsMapped() bool { return m.mapped }
+
+func mapModel(path string, strict bool) (*Mapped, error) {
+	data, mapped, size, err := mapFile(path, strict)
 	if err != nil {
 		return nil, err
 	}
 	m, err := checkMapped(path, data, size)
 	if err != nil {
-		if data != nil {
+		if mapped {
 			data.Unmap()
 		}
 		return nil, err
 	}
+	m.mapped = mapped
 	return m, nil
 }
 
-// mapFile maps the whole file at path read-only; an empty file gives a nil mapping.
-func mapFile(path string) (mmap.MMap, int64, error) {
+// mmapFile is mmap.Map; tests make it fail.
+var mmapFile = mmap.Map
+
+// alignedBytes returns n zero bytes starting 8-byte aligned, so that float32 and uint16 views
+// of them are aligned.
+func alignedBytes(n int) []byte {
+	if n == 0 {
+		return []byte{}
+	}
+	words := make([]uint64, (n+7)/8)
+	return unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), n)
+}
+
+// mapFile maps the whole file at path read-only; an empty file gives a nil mapping. Where
+// mapping is unsupported it reads the file into aligned memory (mapped false), unless strict.
+func mapFile(path string, strict bool) (data mmap.MMap, mapped bool, size int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, 0, fmt.Errorf("modelfile: %w", err)
+		return nil, false, 0, fmt.Errorf("modelfile: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, 0, fmt.Errorf("modelfile: %w", err)
+		return nil, false, 0, fmt.Errorf("modelfile: %w", err)
 	}
-	size := st.Size()
+	size = st.Size()
 	if size == 0 {
-		return nil, 0, nil // mmap refuses empty files; the caller reports the size
+		return nil, false, 0, nil // mmap refuses empty files; the caller reports the size
 	}
 	if int64(int(size)) != size {
-		return nil, 0, fmt.Errorf("modelfile: %s: %d bytes do not fit in this process's address space", path, size)
+		return nil, false, 0, fmt.Errorf("modelfile: %s: %d bytes do not fit in this process's address space", path, size)
 	}
-	data, err := mmap.Map(f, mmap.RDONLY, 0)
-	if err != nil {
-		return nil, 0, fmt.Errorf("modelfile: mmap %s: %w", path, err)
+	data, err = mmapFile(f, mmap.RDONLY, 0)
+	switch {
+	case err == nil:
+		return data, true, size, nil
+	case !errors.Is(err, errors.ErrUnsupported):
+		return nil, false, 0, fmt.Errorf("modelfile: mmap %s: %w", path, err)
+	case strict:
+		return nil, false, 0, fmt.Errorf("modelfile: mmap %s: memory mapping is unavailable on %s/%s (%w); Map or Read read the file instead", path, runtime.GOOS, runtime.GOARCH, err)
 	}
-	return data, size, nil
+	b := alignedBytes(int(size))
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, false, 0, fmt.Errorf("modelfile: reading %s: %w", path, err)
+	}
+	return b, false, size, nil
 }
 
 func checkMapped(path string, data mmap.MMap, size int64) (*Mapped, error) {
@@ -89,7 +143,8 @@ func checkMapped(path string, data mmap.MMap, size int64) (*Mapped, error) {
 
 // Close unmaps the file. Slices returned by the other methods must not be used afterwards.
 func (m *Mapped) Close() error {
-	if m.data == nil {
+	if m.data == nil || !m.mapped {
+		m.data = nil
 		return nil
 	}
 	return m.data.Unmap()

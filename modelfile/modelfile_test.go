@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"hash/crc32"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/gnnlab/gognn/internal/persist"
 	"github.com/gnnlab/gognn/quant"
 )
 
@@ -387,7 +387,7 @@ func craftRaw(t *testing.T, version uint32, h, data []byte) string {
 	b := []byte(Magic)
 	b = binary.LittleEndian.AppendUint32(b, version)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(h)))
-	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(h, castagnoli))
+	b = binary.LittleEndian.AppendUint32(b, persist.Checksum(h))
 	b = append(b, h...)
 	if data != nil {
 		if len(b) > craftBase {
@@ -406,7 +406,7 @@ func craftRaw(t *testing.T, version uint32, h, data []byte) string {
 // TestHeaderChecks hands the readers files whose checksums are right but whose header is not.
 func TestHeaderChecks(t *testing.T) {
 	data := make([]byte, 64)
-	crc := func(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+	crc := func(b []byte) uint32 { return persist.Checksum(b) }
 	ti := func(name string, dt DType, shape []int, off, length int64, d []byte) Info {
 		return Info{Name: name, DType: dt, Shape: shape, Offset: craftBase + off, Length: length, CRC32C: crc(d)}
 	}

@@ -2,9 +2,12 @@ package modelfile
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/gnnlab/gognn/internal/persist"
 )
 
 // Read reads and checks the model file at path (see the package comment for what is checked)
@@ -23,11 +26,24 @@ func Read(path string) (*File, map[string][]float32, error) {
 	return readFrom(path, bufio.NewReaderSize(f, 1<<16), st.Size())
 }
 
+// ReadFrom reads a model file from r, to its end, and checks and returns it as Read does, with
+// the same errors for the same content.
+func ReadFrom(r io.Reader) (*File, map[string][]float32, error) {
+	if br, ok := r.(*bytes.Reader); ok {
+		return readFrom("stream", br, int64(br.Len()))
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("modelfile: ReadFrom: %w", err)
+	}
+	return readFrom("stream", bytes.NewReader(data), int64(len(data)))
+}
+
 // readFrom is Read of a file of the given size read from r.
 func readFrom(path string, r io.Reader, size int64) (*File, map[string][]float32, error) {
 	readErr := func(err error) error {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return fmt.Errorf("modelfile: %s: %w: file shrank while reading", path, ErrFormat)
+			return fmt.Errorf("modelfile: %s: %w", path, &persist.TruncatedError{What: "the file, which shrank while reading", Need: size})
 		}
 		return fmt.Errorf("modelfile: %s: %w", path, err)
 	}

@@ -14,7 +14,7 @@ import (
 // Slices of the matrix stay valid. Call it between passes over a matrix larger than the
 // memory the process should hold; the result of reading the matrix does not change.
 func (m *Matrix) Release() error {
-	if len(m.m) == 0 {
+	if len(m.m) == 0 || !m.mapped { // heap memory (see OpenMatrix) must not be madvised away
 		return nil
 	}
 	if err := unix.Madvise(m.m, unix.MADV_DONTNEED); err != nil {

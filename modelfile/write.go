@@ -4,12 +4,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math"
 	"slices"
 
 	"github.com/gnnlab/gognn/internal/atomicfile"
+	"github.com/gnnlab/gognn/internal/persist"
 	"github.com/gnnlab/gognn/quant"
 )
 
@@ -22,40 +22,60 @@ import (
 // infinity is an error naming the tensor); with INT8 the values of matrices must be finite. See
 // the package comment for which tensors INT8 quantises.
 func Write(path string, architecture any, tensors []Tensor, p Precision) error {
+	emit, err := encoder("write "+path, architecture, tensors, p)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, 0o644, emit)
+}
+
+// WriteTo writes the model file that Write would store (the same bytes) to w.
+func WriteTo(w io.Writer, architecture any, tensors []Tensor, p Precision) error {
+	emit, err := encoder("WriteTo", architecture, tensors, p)
+	if err != nil {
+		return err
+	}
+	return emit(w)
+}
+
+// encoder checks and converts the tensors and returns the function that writes the file; what
+// names the operation in errors ("write <path>").
+func encoder(what string, architecture any, tensors []Tensor, p Precision) (func(io.Writer) error, error) {
+	path := what
 	if !p.valid() {
-		return fmt.Errorf("modelfile: write %s: precision %q, want fp32, fp16 or int8", path, p)
+		return nil, fmt.Errorf("modelfile: %s: precision %q, want fp32, fp16 or int8", path, p)
 	}
 	arch, err := json.Marshal(architecture)
 	if err != nil {
-		return fmt.Errorf("modelfile: write %s: architecture: %w", path, err)
+		return nil, fmt.Errorf("modelfile: %s: architecture: %w", path, err)
 	}
 	payloads := make([]payload, len(tensors))
 	infos := make([]Info, len(tensors))
 	seen := make(map[string]bool, len(tensors))
 	for i, t := range tensors {
 		if t.Name == "" {
-			return fmt.Errorf("modelfile: write %s: tensor %d has no name", path, i)
+			return nil, fmt.Errorf("modelfile: %s: tensor %d has no name", path, i)
 		}
 		if seen[t.Name] {
-			return fmt.Errorf("modelfile: write %s: two tensors are called %s", path, t.Name)
+			return nil, fmt.Errorf("modelfile: %s: two tensors are called %s", path, t.Name)
 		}
 		seen[t.Name] = true
 		n, ok := numValues(t.Shape)
 		if !ok {
-			return fmt.Errorf("modelfile: write %s: tensor %s: shape %v has a negative dimension or too many values", path, t.Name, t.Shape)
+			return nil, fmt.Errorf("modelfile: %s: tensor %s: shape %v has a negative dimension or too many values", path, t.Name, t.Shape)
 		}
 		if len(t.Data) != n {
-			return fmt.Errorf("modelfile: write %s: tensor %s: shape %v holds %d values, Data has %d", path, t.Name, t.Shape, n, len(t.Data))
+			return nil, fmt.Errorf("modelfile: %s: tensor %s: shape %v holds %d values, Data has %d", path, t.Name, t.Shape, n, len(t.Data))
 		}
 		pl, err := prepare(t, p)
 		if err != nil {
-			return fmt.Errorf("modelfile: write %s: tensor %s: %w", path, t.Name, err)
+			return nil, fmt.Errorf("modelfile: %s: tensor %s: %w", path, t.Name, err)
 		}
 		payloads[i] = pl
 		length, _ := dataLength(pl.dt, t.Shape, n)
 		crc := uint32(0)
 		pl.encode(func(b []byte) error {
-			crc = crc32.Update(crc, castagnoli, b)
+			crc = persist.Update(crc, b)
 			return nil
 		})
 		infos[i] = Info{Name: t.Name, DType: pl.dt, Shape: slices.Clone(t.Shape), Length: length, CRC32C: crc}
@@ -76,10 +96,10 @@ func Write(path string, architecture any, tensors []Tensor, p Precision) error {
 		}
 		hdr, err = json.Marshal(header{Precision: p, Architecture: arch, Tensors: infos})
 		if err != nil {
-			return fmt.Errorf("modelfile: write %s: header: %w", path, err)
+			return nil, fmt.Errorf("modelfile: %s: header: %w", path, err)
 		}
 		if len(hdr) > MaxHeader {
-			return fmt.Errorf("modelfile: write %s: header of %d bytes exceeds %d; fewer tensors or a smaller architecture", path, len(hdr), MaxHeader)
+			return nil, fmt.Errorf("modelfile: %s: header of %d bytes exceeds %d; fewer tensors or a smaller architecture", path, len(hdr), MaxHeader)
 		}
 		need := alignUp(prefixSize + int64(len(hdr)))
 		if need <= start {
@@ -88,34 +108,34 @@ func Write(path string, architecture any, tensors []Tensor, p Precision) error {
 		start = need
 	}
 
-	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+	return func(w io.Writer) error {
 		w = wrapWriter(w)
 		var prefix [prefixSize]byte
 		copy(prefix[:], Magic)
 		binary.LittleEndian.PutUint32(prefix[8:], Version)
 		binary.LittleEndian.PutUint32(prefix[12:], uint32(len(hdr)))
-		binary.LittleEndian.PutUint32(prefix[16:], crc32.Checksum(hdr, castagnoli))
+		binary.LittleEndian.PutUint32(prefix[16:], persist.Checksum(hdr))
 		if _, err := w.Write(prefix[:]); err != nil {
-			return fmt.Errorf("modelfile: write %s: %w", path, err)
+			return fmt.Errorf("modelfile: %s: %w", path, err)
 		}
 		if _, err := w.Write(hdr); err != nil {
-			return fmt.Errorf("modelfile: write %s: %w", path, err)
+			return fmt.Errorf("modelfile: %s: %w", path, err)
 		}
 		pos := prefixSize + int64(len(hdr))
 		for i, t := range infos {
 			if err := writeZeros(w, t.Offset-pos); err != nil {
-				return fmt.Errorf("modelfile: write %s: %w", path, err)
+				return fmt.Errorf("modelfile: %s: %w", path, err)
 			}
 			if err := payloads[i].encode(func(b []byte) error {
 				_, err := w.Write(b)
 				return err
 			}); err != nil {
-				return fmt.Errorf("modelfile: write %s: tensor %s: %w", path, t.Name, err)
+				return fmt.Errorf("modelfile: %s: tensor %s: %w", path, t.Name, err)
 			}
 			pos = t.Offset + t.Length
 		}
 		return nil
-	})
+	}, nil
 }
 
 // wrapWriter lets tests make the output fail part-way.

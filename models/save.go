@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,11 +18,14 @@ import (
 	"github.com/gnnlab/gognn/nn"
 )
 
-// Architecture holds the hyper-parameters that rebuild a GCN or GAT without knowing it in
-// advance; Save stores it as the model file's architecture JSON and Load returns it, for Build.
+// Architecture holds the hyper-parameters that rebuild a GCN, GAT or GraphSAGE model without
+// knowing it in advance; Save stores it as the model file's architecture JSON and Load returns
+// it, for Build. Fields a model does not use stay zero (and are omitted from the JSON):
 //
-//	gcn: In -> Hidden -> Classes                       (Heads, OutHeads unused, 0)
-//	gat: In -> Heads x Hidden (concat) -> Classes, mean over OutHeads
+//	gcn:  In -> Hidden -> Classes                       (Heads, OutHeads, Aggr unused)
+//	gat:  In -> Heads x Hidden (concat) -> Classes, mean over OutHeads   (Aggr unused)
+//	sage: In -> Hidden -> Classes, both layers aggregating with Aggr (Heads, OutHeads unused),
+//	      run over the full graph by Build
 type Architecture struct {
 	Model    string  `json:"model"` // "gcn", "gat" or "sage"
 	In       int     `json:"in"`
@@ -108,18 +112,36 @@ func (m fullGraphSAGE) Decayed() G.Nodes { return m.Learnables() }
 // lossy). The file is replaced atomically: a failed or interrupted Save, even a killed
 // process, leaves any previous file at path as it was.
 func Save(path string, arch Architecture, params G.Nodes, p modelfile.Precision) error {
-	if err := arch.Validate(); err != nil {
+	tensors, err := saveTensors(arch, params)
+	if err != nil {
 		return fmt.Errorf("models: save %s: %w", path, err)
+	}
+	return modelfile.Write(path, arch, tensors, p)
+}
+
+// SaveTo writes the model file that Save would store (the same bytes) to w.
+func SaveTo(w io.Writer, arch Architecture, params G.Nodes, p modelfile.Precision) error {
+	tensors, err := saveTensors(arch, params)
+	if err != nil {
+		return fmt.Errorf("models: SaveTo: %w", err)
+	}
+	return modelfile.WriteTo(w, arch, tensors, p)
+}
+
+// saveTensors checks arch and returns the parameters as model file tensors.
+func saveTensors(arch Architecture, params G.Nodes) ([]modelfile.Tensor, error) {
+	if err := arch.Validate(); err != nil {
+		return nil, err
 	}
 	tensors := make([]modelfile.Tensor, len(params))
 	for i, n := range params {
 		data, err := float32s(n)
 		if err != nil {
-			return fmt.Errorf("models: save %s: %w", path, err)
+			return nil, err
 		}
 		tensors[i] = modelfile.Tensor{Name: n.Name(), Shape: slices.Clone([]int(n.Shape())), Data: data}
 	}
-	return modelfile.Write(path, arch, tensors, p)
+	return tensors, nil
 }
 
 // float32s returns a parameter's values as float32: its own backing slice for a float32
@@ -144,22 +166,47 @@ func float32s(n *G.Node) ([]float32, error) {
 }
 
 // Load reads and checks the model file at path (package modelfile checks every byte) and
-// returns its architecture and its parameters as float32 by name, dequantised.
+// returns its architecture and its parameters as float32 by name, dequantised. A damaged file
+// gives an error wrapping modelfile.ErrFormat (the module-wide ErrCorrupt: errors.Is also
+// tells a *modelfile.ChecksumError, TruncatedError or MagicError apart), a file of another
+// format version a *modelfile.VersionError.
 func Load(path string) (Architecture, map[string][]float32, error) {
 	f, values, err := modelfile.Read(path)
 	if err != nil {
 		return Architecture{}, nil, err
 	}
+	arch, err := fileArchitecture(f)
+	if err != nil {
+		return Architecture{}, nil, fmt.Errorf("models: load %s: %w", path, err)
+	}
+	return arch, values, nil
+}
+
+// LoadFrom is Load of a model file read from r, to its end, with the same checks and errors.
+func LoadFrom(r io.Reader) (Architecture, map[string][]float32, error) {
+	f, values, err := modelfile.ReadFrom(r)
+	if err != nil {
+		return Architecture{}, nil, err
+	}
+	arch, err := fileArchitecture(f)
+	if err != nil {
+		return Architecture{}, nil, fmt.Errorf("models: LoadFrom: %w", err)
+	}
+	return arch, values, nil
+}
+
+// fileArchitecture decodes and validates a model file's architecture.
+func fileArchitecture(f *modelfile.File) (Architecture, error) {
 	var arch Architecture
 	dec := json.NewDecoder(bytes.NewReader(f.Architecture))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&arch); err != nil {
-		return Architecture{}, nil, fmt.Errorf("models: load %s: architecture %s: %w; was the file written by models.Save?", path, f.Architecture, err)
+		return Architecture{}, fmt.Errorf("architecture %s: %w; was the file written by models.Save?", f.Architecture, err)
 	}
 	if err := arch.Validate(); err != nil {
-		return Architecture{}, nil, fmt.Errorf("models: load %s: %w", path, err)
+		return Architecture{}, err
 	}
-	return arch, values, nil
+	return arch, nil
 }
 
 // Restore copies values into the parameters' tensors in place (so the context's store, which

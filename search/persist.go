@@ -1,11 +1,10 @@
 package search
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math"
 	"os"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/gnnlab/gognn/hnsw"
 	"github.com/gnnlab/gognn/internal/atomicfile"
+	"github.com/gnnlab/gognn/internal/persist"
 	"github.com/gnnlab/gognn/modelfile"
 )
 
@@ -35,13 +35,13 @@ type ModelArchitecture struct {
 	Config Config `json:"config"` // the index's configuration, defaults filled in
 }
 
-// State file format, version 2. All integers little endian, floats as IEEE 754 bits.
+// State file format, version 3. All integers little endian, floats as IEEE 754 bits.
 //
 //	magic     8 bytes "GOGNNsrh"
-//	version   uint32 (2)
+//	version   uint32 (3)
 //	config    Hidden, Candidates, QueryDegree, BufferSize, Steps, BatchSize uint32;
 //	          FeedbackDegree int32; LearningRate, Temperature float64; Seed uint64
-//	hnsw      vectors uint64, dim uint32, CRC-32C of the whole index file uint32
+//	hnsw      vectors uint64, dim uint32, the index file's checksum (its CRC-32C trailer) uint32
 //	model     CRC-32C of the whole model file uint32
 //	adam      step uint64
 //	rng       uint32 length, then the replay sampler's state (PCG MarshalBinary)
@@ -52,19 +52,57 @@ type ModelArchitecture struct {
 //	pending   count uint32, then pairs of ids uint32
 //	crc       uint32 CRC-32C (Castagnoli) of every byte before it
 //
+// The magic, version and checksum are the framing of package internal/persist. Version 2
+// differs only in the hnsw checksum field, which held the CRC-32C of the whole index file: a
+// constant for every intact file (a property of the CRC), so it never told two saves apart.
+// Load still reads version 2 files, checking the index by its size and dimension only.
+//
 // The corpus embeddings are not stored: Load recomputes them from the weights and the graph,
 // which gives the same values bit for bit.
 const (
 	stateMagic   = "GOGNNsrh"
-	stateVersion = 2
+	stateVersion = 3
+	stateFormat  = "a search state file"
 	modelName    = "search"
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// Stream container of SaveTo and LoadFrom, version 1: the three files of a saved directory in
+// one framed stream, each section holding the exact bytes of the file.
+//
+//	magic     8 bytes "GOGNNsix"
+//	version   uint32 (1)
+//	index     uint64 length, then the bytes of index.hnsw
+//	model     uint64 length, then the bytes of model.gnn
+//	state     uint64 length, then the bytes of gnn.state
+//	crc       uint32 CRC-32C (Castagnoli) of every byte before it
+//
+// Splitting a stream into the three files (or joining them) gives an index that loads the same.
+const (
+	streamMagic   = "GOGNNsix"
+	streamVersion = 1
+	streamFormat  = "a search index stream"
+)
 
-// ErrCorrupt is wrapped by the errors Load returns for a state file that is truncated, fails
-// its checksum, holds inconsistent data or does not belong to the index file beside it.
-var ErrCorrupt = errors.New("corrupt search index")
+// Errors of Load and LoadFrom, shared with the module's other file formats (hnsw, modelfile,
+// models, datasets): ErrCorrupt matches every damaged or inconsistent file, or files from
+// different saves (and ErrChecksum, ErrTruncated and ErrMagic narrow it down); ErrVersion a
+// file of a version this build does not read, as a *VersionError carrying the found and
+// supported versions.
+var (
+	ErrCorrupt   = persist.ErrCorrupt
+	ErrChecksum  = persist.ErrChecksum
+	ErrTruncated = persist.ErrTruncated
+	ErrMagic     = persist.ErrMagic
+	ErrVersion   = persist.ErrVersion
+)
+
+// The typed errors behind the sentinels, for errors.As.
+type (
+	ChecksumError  = persist.ChecksumError
+	TruncatedError = persist.TruncatedError
+	MagicError     = persist.MagicError
+	VersionError   = persist.VersionError
+)
 
 // Save writes the index to the directory dir (created if missing): the HNSW index to
 // dir/index.hnsw (hnsw.Index.Save), the GNN's weights and Adam's moments to dir/model.gnn (a
@@ -83,25 +121,82 @@ func (s *Index) Save(dir string) error {
 	if err := s.ix.Save(ipath); err != nil {
 		return fmt.Errorf("search: Save: %w", err)
 	}
-	sum, err := fileCRC(ipath)
+	isum, err := fileTrailer(ipath)
 	if err != nil {
 		return fmt.Errorf("search: Save: %w", err)
 	}
-	mpath := filepath.Join(dir, ModelFile)
-	if err := modelfile.Write(mpath, s.architecture(), s.modelTensors(), modelfile.FP32); err != nil {
-		return fmt.Errorf("search: Save: %w", err)
-	}
-	msum, err := fileCRC(mpath)
+	model, err := s.modelBytes()
 	if err != nil {
 		return fmt.Errorf("search: Save: %w", err)
 	}
+	if err := atomicfile.WriteBytes(filepath.Join(dir, ModelFile), model, 0o644); err != nil {
+		return fmt.Errorf("search: Save: %w", err)
+	}
+	state, err := s.stateBytes(isum, persist.Checksum(model))
+	if err != nil {
+		return fmt.Errorf("search: Save: %w", err)
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(dir, StateFile), state, 0o644); err != nil {
+		return fmt.Errorf("search: Save: %w", err)
+	}
+	return nil
+}
+
+// SaveTo writes the index to w as one stream (the container above, holding the bytes Save
+// writes to the three files) and returns the number of bytes written: the form for callers
+// without files, such as the WebAssembly build. Searches and Feedback may run during SaveTo;
+// Train and Add wait.
+func (s *Index) SaveTo(w io.Writer) (int64, error) {
+	s.trainMu.Lock()
+	defer s.trainMu.Unlock()
+	var index bytes.Buffer
+	if _, err := s.ix.SaveTo(&index); err != nil {
+		return 0, fmt.Errorf("search: SaveTo: %w", err)
+	}
+	model, err := s.modelBytes()
+	if err != nil {
+		return 0, fmt.Errorf("search: SaveTo: %w", err)
+	}
+	state, err := s.stateBytes(persist.Trailer(index.Bytes()), persist.Checksum(model))
+	if err != nil {
+		return 0, fmt.Errorf("search: SaveTo: %w", err)
+	}
+	n, err := persist.Frame(w, streamMagic, streamVersion, func(pw *persist.Writer) error {
+		for _, part := range [][]byte{index.Bytes(), model, state} {
+			if _, err := pw.Write(binary.LittleEndian.AppendUint64(nil, uint64(len(part)))); err != nil {
+				return err
+			}
+			if _, err := pw.Write(part); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("search: SaveTo: %w", err)
+	}
+	return n, nil
+}
+
+// modelBytes returns the model file of the index.
+func (s *Index) modelBytes() ([]byte, error) {
+	var buf bytes.Buffer
+	if err := modelfile.WriteTo(&buf, s.architecture(), s.modelTensors(), modelfile.FP32); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// stateBytes returns the state file of the index, next to an index file whose trailer is
+// indexSum and a model file whose CRC-32C is modelSum (trainMu held).
+func (s *Index) stateBytes(indexSum, modelSum uint32) ([]byte, error) {
 	s.bufMu.Lock()
 	events, total := s.buf.ordered(), s.buf.total
 	pending := slices.Clone(s.buf.pending)
 	s.bufMu.Unlock()
 	rng, err := s.pcg.MarshalBinary()
 	if err != nil {
-		return fmt.Errorf("search: Save: %w", err)
+		return nil, err
 	}
 
 	le := binary.LittleEndian
@@ -118,8 +213,6 @@ func (s *Index) Save(dir string) error {
 			b = le.AppendUint32(b, math.Float32bits(x))
 		}
 	}
-	b = append(b, stateMagic...)
-	u32(stateVersion)
 	c := s.cfg
 	for _, v := range []int{c.Hidden, c.Candidates, c.QueryDegree, c.BufferSize, c.Steps, c.BatchSize, c.FeedbackDegree} {
 		u32(v)
@@ -129,8 +222,8 @@ func (s *Index) Save(dir string) error {
 	b = le.AppendUint64(b, c.Seed)
 	b = le.AppendUint64(b, uint64(len(s.feats)))
 	u32(s.dim)
-	u32(int(sum))
-	u32(int(msum))
+	u32(int(indexSum))
+	u32(int(modelSum))
 	b = le.AppendUint64(b, uint64(s.adamT))
 	u32(len(rng))
 	b = append(b, rng...)
@@ -157,54 +250,98 @@ func (s *Index) Save(dir string) error {
 		u32(int(p[0]))
 		u32(int(p[1]))
 	}
-	b = le.AppendUint32(b, crc32.Checksum(b, castagnoli))
-	if err := atomicfile.WriteBytes(filepath.Join(dir, StateFile), b, 0o644); err != nil {
-		return fmt.Errorf("search: Save: %w", err)
+	var out bytes.Buffer
+	if _, err := persist.Frame(&out, stateMagic, stateVersion, func(w *persist.Writer) error {
+		_, err := w.Write(b)
+		return err
+	}); err != nil {
+		return nil, err
 	}
-	return nil
+	return out.Bytes(), nil
 }
 
-func fileCRC(path string) (uint32, error) {
+// fileTrailer returns the checksum stored at the end of the framed file at path.
+func fileTrailer(path string) (uint32, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	h := crc32.New(castagnoli)
-	if _, err := io.Copy(h, f); err != nil {
+	var t [persist.TrailerSize]byte
+	if _, err := f.Seek(-persist.TrailerSize, io.SeekEnd); err != nil {
 		return 0, err
 	}
-	return h.Sum32(), nil
+	if _, err := io.ReadFull(f, t[:]); err != nil {
+		return 0, err
+	}
+	return persist.Trailer(t[:]), nil
 }
 
 // Load reads an index saved by Save from dir. It validates the state file completely (checksum,
-// sizes, ids, shapes, finite values) and checks that it belongs to the index file beside it; the
-// loaded index ranks exactly as the saved one did and continues training exactly as it would
-// have.
+// sizes, ids, shapes, finite values) and checks that it belongs to the index and model files
+// beside it; the loaded index ranks exactly as the saved one did and continues training exactly
+// as it would have. A damaged file gives an error wrapping ErrCorrupt (see the errors above)
+// naming the file, a file of another version a *VersionError.
 func Load(dir string) (*Index, error) {
-	ipath, mpath, spath := filepath.Join(dir, IndexFile), filepath.Join(dir, ModelFile), filepath.Join(dir, StateFile)
-	data, err := os.ReadFile(spath)
-	if err != nil {
-		return nil, fmt.Errorf("search: Load: %w", err)
+	var parts [3][]byte
+	for i, name := range []string{IndexFile, ModelFile, StateFile} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("search: Load: %w", err)
+		}
+		parts[i] = b
 	}
-	ix, err := hnsw.Load(ipath)
+	s, err := load(parts[0], parts[1], parts[2], func(i int) string { return filepath.Join(dir, []string{IndexFile, ModelFile, StateFile}[i]) })
 	if err != nil {
-		return nil, fmt.Errorf("search: Load: %w", err)
+		return nil, fmt.Errorf("search: Load %w", err)
 	}
-	sum, err := fileCRC(ipath)
+	return s, nil
+}
+
+// LoadFrom reads an index written by SaveTo from r, to its end, and checks it as Load does,
+// with the same errors for the same damage.
+func LoadFrom(r io.Reader) (*Index, error) {
+	data, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("search: Load: %w", err)
+		return nil, fmt.Errorf("search: LoadFrom: %w", err)
 	}
-	msum, err := fileCRC(mpath)
+	d, _, err := persist.Open(data, streamFormat, streamMagic, streamVersion)
 	if err != nil {
-		return nil, fmt.Errorf("search: Load: %w", err)
+		return nil, fmt.Errorf("search: LoadFrom: %w", err)
 	}
-	s, err := decodeState(data, ix, sum, msum)
+	var parts [3][]byte
+	for i, name := range []string{IndexFile, ModelFile, StateFile} {
+		parts[i] = d.Chunk(name + " section")
+	}
+	if err := d.Finish("the state section"); err != nil {
+		return nil, fmt.Errorf("search: LoadFrom: %w", err)
+	}
+	s, err := load(parts[0], parts[1], parts[2], func(i int) string { return []string{IndexFile, ModelFile, StateFile}[i] + " section" })
 	if err != nil {
-		return nil, fmt.Errorf("search: Load %s: %w", spath, err)
+		return nil, fmt.Errorf("search: LoadFrom: %w", err)
 	}
-	if err := s.loadModel(mpath); err != nil {
-		return nil, fmt.Errorf("search: Load %s: %w", mpath, err)
+	return s, nil
+}
+
+// load builds an index from the bytes of its three files; name(i) names part i (index, model,
+// state) in errors.
+func load(index, model, state []byte, name func(int) string) (*Index, error) {
+	ix, err := hnsw.Decode(index)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name(0), err)
+	}
+	// The model file is checked before the state's cross-checks, so that damage to it is
+	// reported as damage, not as files of different saves.
+	f, vals, err := modelfile.ReadFrom(bytes.NewReader(model))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name(1), err)
+	}
+	s, err := decodeState(state, ix, index, persist.Checksum(model))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name(2), err)
+	}
+	if err := s.loadModel(f, vals); err != nil {
+		return nil, fmt.Errorf("%s: %w", name(1), err)
 	}
 	s.w = snapshot(s.params, s.dim, s.cfg.Hidden)
 	s.emb = make([][]float32, len(s.feats))
@@ -229,13 +366,9 @@ func (s *Index) modelTensors() []modelfile.Tensor {
 	return ts
 }
 
-// loadModel reads the weights and Adam's moments from the model file at path into s.params,
-// checking that the file describes this index's model.
-func (s *Index) loadModel(path string) error {
-	f, vals, err := modelfile.Read(path)
-	if err != nil {
-		return err
-	}
+// loadModel copies the weights and Adam's moments of a model file into s.params, checking
+// that the file describes this index's model.
+func (s *Index) loadModel(f *modelfile.File, vals map[string][]float32) error {
 	var arch ModelArchitecture
 	if err := json.Unmarshal(f.Architecture, &arch); err != nil {
 		return corrupt("architecture header: %v", err)
@@ -264,123 +397,63 @@ func (s *Index) loadModel(path string) error {
 	return nil
 }
 
-// decoder reads little-endian fields, remembering the first error.
-type decoder struct {
-	b   []byte
-	off int
-	err error
-}
+// stateDecoder adds the state file's compound fields to persist.Decoder.
+type stateDecoder struct{ *persist.Decoder }
 
-func (d *decoder) take(n int, what string) []byte {
-	if d.err != nil {
-		return nil
-	}
-	if n < 0 || n > len(d.b)-d.off {
-		d.err = corrupt("truncated in %s (offset %d)", what, d.off)
-		return nil
-	}
-	p := d.b[d.off : d.off+n]
-	d.off += n
-	return p
-}
-
-func (d *decoder) u32(what string) int {
-	p := d.take(4, what)
-	if p == nil {
-		return 0
-	}
-	return int(binary.LittleEndian.Uint32(p))
-}
-
-func (d *decoder) u64(what string) uint64 {
-	p := d.take(8, what)
-	if p == nil {
-		return 0
-	}
-	return binary.LittleEndian.Uint64(p)
-}
-
-// count reads a uint32 count and checks that at least count*unit more bytes follow.
-func (d *decoder) count(unit int, what string) int {
-	n := d.u32(what)
-	if d.err == nil && n > (len(d.b)-d.off)/unit {
-		d.err = corrupt("%s: count %d exceeds the file", what, n)
-		return 0
-	}
-	return n
-}
+func (d stateDecoder) u32(what string) int { return int(d.U32(what)) }
 
 // ids reads a count and that many ids below n.
-func (d *decoder) ids(n int, what string) []int32 {
-	k := d.count(4, what)
-	if d.err != nil || k == 0 {
+func (d stateDecoder) ids(n int, what string) []int32 {
+	k := d.Count(4, what)
+	if d.Err() != nil || k == 0 {
 		return nil
 	}
 	out := make([]int32, k)
 	for i := range out {
 		v := d.u32(what)
-		if d.err == nil && v >= n {
-			d.err = corrupt("%s: id %d out of range [0, %d)", what, v, n)
+		if d.Err() == nil && v >= n {
+			d.Fail(corrupt("%s: id %d out of range [0, %d)", what, v, n))
 		}
 		out[i] = int32(v)
 	}
 	return out
 }
 
-func (d *decoder) f32s(dst []float32, what string) {
-	p := d.take(4*len(dst), what)
-	if p == nil {
-		return
-	}
-	for i := range dst {
-		v := math.Float32frombits(binary.LittleEndian.Uint32(p[4*i:]))
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			d.err = corrupt("%s: value %d is %v", what, i, v)
-			return
-		}
-		dst[i] = v
-	}
-}
+var corrupt = persist.Corruptf
 
-func corrupt(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
-}
-
-// decodeState reads a state file for the index ix whose file has the checksum indexCRC, next to
-// a model file with the checksum modelCRC. The parameters are left for loadModel.
-func decodeState(b []byte, ix *hnsw.Index, indexCRC, modelCRC uint32) (*Index, error) {
-	if len(b) < len(stateMagic)+8 || string(b[:len(stateMagic)]) != stateMagic {
-		return nil, corrupt("not a search state file (bad magic)")
+// decodeState reads a state file for the index ix decoded from the bytes index, next to a model
+// file with the CRC-32C modelCRC. The parameters are left for loadModel.
+func decodeState(b []byte, ix *hnsw.Index, index []byte, modelCRC uint32) (*Index, error) {
+	pd, version, err := persist.Open(b, stateFormat, stateMagic, 2, stateVersion)
+	if err != nil {
+		return nil, err
 	}
-	body := b[:len(b)-4]
-	if got, want := crc32.Checksum(body, castagnoli), binary.LittleEndian.Uint32(b[len(b)-4:]); got != want {
-		return nil, corrupt("checksum mismatch (file %08x, computed %08x)", want, got)
-	}
-	d := &decoder{b: body, off: len(stateMagic)}
-	if v := d.u32("version"); v != stateVersion {
-		return nil, fmt.Errorf("state file version %d, this build reads version %d", v, stateVersion)
+	d := stateDecoder{pd}
+	indexCRC := persist.Trailer(index)
+	if version == 2 {
+		indexCRC = persist.Checksum(index) // what version 2 recorded
 	}
 	var c Config
 	for _, p := range []*int{&c.Hidden, &c.Candidates, &c.QueryDegree, &c.BufferSize, &c.Steps, &c.BatchSize} {
 		*p = d.u32("config")
 	}
 	c.FeedbackDegree = int(int32(uint32(d.u32("config"))))
-	c.LearningRate = math.Float64frombits(d.u64("config"))
-	c.Temperature = math.Float64frombits(d.u64("config"))
-	c.Seed = d.u64("config")
-	n, dim, sum := d.u64("index size"), d.u32("index dimension"), uint32(d.u32("index checksum"))
-	if d.err != nil {
-		return nil, d.err
+	c.LearningRate = math.Float64frombits(d.U64("config"))
+	c.Temperature = math.Float64frombits(d.U64("config"))
+	c.Seed = d.U64("config")
+	n, dim, sum := d.U64("index size"), d.u32("index dimension"), uint32(d.u32("index checksum"))
+	if d.Err() != nil {
+		return nil, d.Err()
 	}
 	if n != uint64(ix.Len()) || dim != ix.Dim() || sum != indexCRC {
 		return nil, corrupt("the state was saved with an index of %d vectors of dimension %d (checksum %08x), but %s holds %d of dimension %d (checksum %08x): the two files come from different saves",
 			n, dim, sum, IndexFile, ix.Len(), ix.Dim(), indexCRC)
 	}
-	if msum := uint32(d.u32("model checksum")); d.err == nil && msum != modelCRC {
+	if msum := uint32(d.u32("model checksum")); d.Err() == nil && msum != modelCRC {
 		return nil, corrupt("the state was saved with a model file of checksum %08x, but %s has %08x: the two files come from different saves", msum, ModelFile, modelCRC)
 	}
-	if d.err != nil {
-		return nil, d.err
+	if d.Err() != nil {
+		return nil, d.Err()
 	}
 	cfg, err := c.withDefaults()
 	if err != nil || cfg != c {
@@ -394,10 +467,10 @@ func decodeState(b []byte, ix *hnsw.Index, indexCRC, modelCRC uint32) (*Index, e
 		return nil, err
 	}
 	N := int(n)
-	s.adamT = int64(d.u64("adam step"))
+	s.adamT = int64(d.U64("adam step"))
 	s.steps.Store(s.adamT)
-	rng := d.take(d.count(1, "rng"), "rng")
-	if d.err == nil {
+	rng := d.Bytes(d.Count(1, "rng"), "rng")
+	if d.Err() == nil {
 		if err := s.pcg.UnmarshalBinary(rng); err != nil {
 			return nil, corrupt("rng state: %v", err)
 		}
@@ -409,47 +482,44 @@ func decodeState(b []byte, ix *hnsw.Index, indexCRC, modelCRC uint32) (*Index, e
 			return nil, corrupt("node %d has %d feedback neighbours, more than FeedbackDegree %d", i, len(s.fb[i]), cfg.FeedbackDegree)
 		}
 	}
-	s.buf.total = int64(d.u64("events received"))
-	ne := d.count(12, "events")
+	s.buf.total = int64(d.U64("events received"))
+	ne := d.Count(12, "events")
 	if ne > cfg.BufferSize {
 		return nil, corrupt("%d events in a buffer of %d", ne, cfg.BufferSize)
 	}
-	for i := 0; i < ne && d.err == nil; i++ {
+	for i := 0; i < ne && d.Err() == nil; i++ {
 		e := &event{}
 		e.Query.Cols = d.ids(dim, "query columns")
-		for j := 1; j < len(e.Query.Cols) && d.err == nil; j++ {
+		for j := 1; j < len(e.Query.Cols) && d.Err() == nil; j++ {
 			if e.Query.Cols[j] <= e.Query.Cols[j-1] {
-				d.err = corrupt("event %d: query columns not ascending", i)
+				d.Fail(corrupt("event %d: query columns not ascending", i))
 			}
 		}
 		e.Query.Vals = make([]float32, len(e.Query.Cols))
-		d.f32s(e.Query.Vals, "query values")
+		d.F32s(e.Query.Vals, true, "query values")
 		e.Nbrs = d.ids(N, "query neighbours")
 		e.Shown = d.ids(N, "shown results")
-		for _, r := range d.take(len(e.Shown), "judgements") {
+		for _, r := range d.Bytes(len(e.Shown), "judgements") {
 			if r > 1 {
-				d.err = corrupt("judgement byte %d", r)
+				d.Fail(corrupt("judgement byte %d", r))
 			}
 			e.Relevant = append(e.Relevant, r == 1)
 		}
-		if d.err == nil && len(e.Shown) == 0 {
-			d.err = corrupt("event %d has no shown results", i)
+		if d.Err() == nil && len(e.Shown) == 0 {
+			d.Fail(corrupt("event %d has no shown results", i))
 		}
 		s.buf.events = append(s.buf.events, e)
 	}
-	np := d.count(8, "pending edges")
-	for i := 0; i < np && d.err == nil; i++ {
+	np := d.Count(8, "pending edges")
+	for i := 0; i < np && d.Err() == nil; i++ {
 		a, b := d.u32("pending edges"), d.u32("pending edges")
-		if d.err == nil && (a >= N || b >= N) {
-			d.err = corrupt("pending edge (%d, %d) out of range [0, %d)", a, b, N)
+		if d.Err() == nil && (a >= N || b >= N) {
+			d.Fail(corrupt("pending edge (%d, %d) out of range [0, %d)", a, b, N))
 		}
 		s.buf.pending = append(s.buf.pending, [2]int32{int32(a), int32(b)})
 	}
-	if d.err != nil {
-		return nil, d.err
-	}
-	if d.off != len(body) {
-		return nil, corrupt("%d bytes after the data", len(body)-d.off)
+	if err := d.Finish("the pending edges"); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

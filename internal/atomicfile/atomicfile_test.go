@@ -41,3 +41,20 @@ func TestWriteReplacesOnlyOnSuccess(t *testing.T) {
 		t.Error("write into a missing directory succeeded")
 	}
 }
+
+// TestDirSyncFailure: a failed directory sync is reported (ErrDirSync, with the cause), and the
+// new content is in place.
+func TestDirSyncFailure(t *testing.T) {
+	cause := errors.New("EIO")
+	old := syncDir
+	syncDir = func(string) error { return cause }
+	defer func() { syncDir = old }()
+	p := filepath.Join(t.TempDir(), "f.bin")
+	err := WriteBytes(p, []byte("new"), 0o644)
+	if !errors.Is(err, ErrDirSync) || !errors.Is(err, cause) {
+		t.Fatalf("error %v, want ErrDirSync wrapping the cause", err)
+	}
+	if got, _ := os.ReadFile(p); string(got) != "new" {
+		t.Errorf("file holds %q, want the new content", got)
+	}
+}
