@@ -28,6 +28,8 @@ type Comm interface {
 	// indexed by sender; the lengths are free and exchanged first. It is how a rank fetches
 	// the feature rows of the remote nodes it sampled.
 	AllToAll32(send [][]float32) ([][]float32, error)
+	// AllToAllInt32 is AllToAll32 for int32 (node ids).
+	AllToAllInt32(send [][]int32) ([][]int32, error)
 	// Barrier returns once every process has called it.
 	Barrier() error
 	// Close ends this process's membership (MPI_Finalize for MPI). Calls after Close fail.
@@ -81,6 +83,12 @@ func (l *local) AllToAll32(send [][]float32) ([][]float32, error) {
 		return nil, fmt.Errorf("dist: all-to-all with %d destinations in a group of 1", len(send))
 	}
 	return [][]float32{append([]float32(nil), send[0]...)}, l.check()
+}
+func (l *local) AllToAllInt32(send [][]int32) ([][]int32, error) {
+	if len(send) != 1 {
+		return nil, fmt.Errorf("dist: all-to-all with %d destinations in a group of 1", len(send))
+	}
+	return [][]int32{append([]int32(nil), send[0]...)}, l.check()
 }
 func (l *local) Barrier() error { return l.check() }
 func (l *local) Close() error {
@@ -240,22 +248,26 @@ func (m *member) AllGatherInt32(part []int32) ([]int32, error) {
 	return append([]int32(nil), res.([]int32)...), nil
 }
 
-func (m *member) AllToAll32(send [][]float32) ([][]float32, error) {
+func (m *member) AllToAll32(send [][]float32) ([][]float32, error) { return allToAll(m, send) }
+
+func (m *member) AllToAllInt32(send [][]int32) ([][]int32, error) { return allToAll(m, send) }
+
+func allToAll[T float32 | int32](m *member, send [][]T) ([][]T, error) {
 	if len(send) != m.g.size {
 		return nil, fmt.Errorf("dist: all-to-all with %d destinations in a group of %d", len(send), m.g.size)
 	}
-	cp := make([][]float32, len(send))
+	cp := make([][]T, len(send))
 	for r, s := range send {
-		cp[r] = append([]float32(nil), s...)
+		cp[r] = append([]T(nil), s...)
 	}
 	res, err := m.exchange(cp, func(parts []any) (any, error) { return append([]any(nil), parts...), nil })
 	if err != nil {
 		return nil, err
 	}
 	parts := res.([]any)
-	recv := make([][]float32, m.g.size)
+	recv := make([][]T, m.g.size)
 	for r, p := range parts {
-		recv[r] = append([]float32(nil), p.([][]float32)[m.rank]...)
+		recv[r] = append([]T(nil), p.([][]T)[m.rank]...)
 		if r != m.rank {
 			m.stats.BytesSent += 4 * int64(len(send[r]))
 		}

@@ -43,6 +43,9 @@ static int gognn_alltoall_int(int *send, int *recv) {
 static int gognn_alltoallv_f32(float *send, int *scounts, int *sdispls, float *recv, int *rcounts, int *rdispls) {
 	return MPI_Alltoallv(send, scounts, sdispls, MPI_FLOAT, recv, rcounts, rdispls, MPI_FLOAT, MPI_COMM_WORLD);
 }
+static int gognn_alltoallv_i32(int *send, int *scounts, int *sdispls, int *recv, int *rcounts, int *rdispls) {
+	return MPI_Alltoallv(send, scounts, sdispls, MPI_INT, recv, rcounts, rdispls, MPI_INT, MPI_COMM_WORLD);
+}
 static int gognn_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }
 static int gognn_finalize(void) { return MPI_Finalize(); }
 static void gognn_error_string(int code, char *buf, int *len) { MPI_Error_string(code, buf, len); }
@@ -173,7 +176,8 @@ func (m *mpiComm) Broadcast32(buf []float32, root int) error {
 	return err
 }
 
-// cInts holds C ints in C memory, so no Go pointer is handed to MPI beyond a call.
+// cInts returns n C ints (at least one, so &s[0] is valid); MPI reads and writes them only
+// during the call they are passed to, as cgo requires of Go memory.
 func cInts(n int) []C.int {
 	if n == 0 {
 		n = 1
@@ -211,6 +215,20 @@ func (m *mpiComm) AllGatherInt32(part []int32) ([]int32, error) {
 }
 
 func (m *mpiComm) AllToAll32(send [][]float32) ([][]float32, error) {
+	return mpiAllToAll(m, send, func(s *float32, sc, sd *C.int, r *float32, rc, rd *C.int) C.int {
+		return C.gognn_alltoallv_f32((*C.float)(s), sc, sd, (*C.float)(r), rc, rd)
+	})
+}
+
+func (m *mpiComm) AllToAllInt32(send [][]int32) ([][]int32, error) {
+	return mpiAllToAll(m, send, func(s *int32, sc, sd *C.int, r *int32, rc, rd *C.int) C.int {
+		return C.gognn_alltoallv_i32((*C.int)(unsafe.Pointer(s)), sc, sd, (*C.int)(unsafe.Pointer(r)), rc, rd)
+	})
+}
+
+// mpiAllToAll exchanges the counts (MPI_Alltoall), then the values (MPI_Alltoallv) of 4-byte
+// elements.
+func mpiAllToAll[T float32 | int32](m *mpiComm, send [][]T, call func(s *T, sc, sd *C.int, r *T, rc, rd *C.int) C.int) ([][]T, error) {
 	if len(send) != m.size {
 		return nil, fmt.Errorf("dist: all-to-all with %d destinations in a group of %d", len(send), m.size)
 	}
@@ -223,7 +241,7 @@ func (m *mpiComm) AllToAll32(send [][]float32) ([][]float32, error) {
 	if err := m.do("MPI_Alltoall", func() C.int { return C.gognn_alltoall_int(&scounts[0], &rcounts[0]) }); err != nil {
 		return nil, err
 	}
-	flat := make([]float32, total+1)
+	flat := make([]T, total+1)
 	for r, s := range send {
 		copy(flat[sdispls[r]:], s)
 	}
@@ -232,15 +250,16 @@ func (m *mpiComm) AllToAll32(send [][]float32) ([][]float32, error) {
 		rdispls[r] = C.int(rtotal)
 		rtotal += int(rcounts[r])
 	}
-	recv := make([]float32, rtotal+1)
+	recv := make([]T, rtotal+1)
 	if err := m.do("MPI_Alltoallv", func() C.int {
-		return C.gognn_alltoallv_f32((*C.float)(&flat[0]), &scounts[0], &sdispls[0], (*C.float)(&recv[0]), &rcounts[0], &rdispls[0])
+		return call(&flat[0], &scounts[0], &sdispls[0], &recv[0], &rcounts[0], &rdispls[0])
 	}); err != nil {
 		return nil, err
 	}
-	out := make([][]float32, m.size)
+	out := make([][]T, m.size)
 	for r := range out {
-		out[r] = recv[rdispls[r] : int(rdispls[r])+int(rcounts[r]) : int(rdispls[r])+int(rcounts[r])]
+		lo, hi := int(rdispls[r]), int(rdispls[r])+int(rcounts[r])
+		out[r] = recv[lo:hi:hi]
 		if r != m.rank {
 			m.stats.BytesSent += 4 * int64(len(send[r]))
 		}

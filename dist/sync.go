@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/gnnlab/gognn/models"
@@ -24,7 +25,14 @@ func AverageGradients(c Comm) func(*models.StepResult) error {
 	var buf32 []float32
 	var buf64 []float64
 	head := make([]float64, 3)
+	checked := false
 	return func(r *models.StepResult) error {
+		if !checked {
+			if err := sameWeights(c, r.Grads); err != nil {
+				return err
+			}
+			checked = true
+		}
 		w := r.Weight
 		if w <= 0 {
 			w = 1
@@ -95,4 +103,66 @@ func AverageGradients(c Comm) func(*models.StepResult) error {
 		r.Loss, r.Weight = head[0]/total, total
 		return nil
 	}
+}
+
+// BroadcastParams replaces the values of params on every rank by root's, in place (so every
+// context sharing the parameter store sees them).
+func BroadcastParams(c Comm, params G.Nodes, root int) error {
+	for _, p := range params {
+		v, ok := p.Value().(*tensor.Dense)
+		if !ok {
+			return fmt.Errorf("dist: parameter %s is not a dense tensor", p.Name())
+		}
+		switch v.Dtype() {
+		case tensor.Float32:
+			if err := c.Broadcast32(v.Float32s(), root); err != nil {
+				return err
+			}
+		case tensor.Float64:
+			// A sum with zeros everywhere but at root is root's value, bit for bit.
+			d := v.Float64s()
+			if c.Rank() != root {
+				clear(d)
+			}
+			if err := c.AllReduceSum64(d); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("dist: parameter %s has dtype %v, want float32 or float64", p.Name(), v.Dtype())
+		}
+	}
+	return nil
+}
+
+// sameWeights checks, once, that every worker starts from rank 0's weights: workers whose
+// contexts drew different initial weights would average gradients of different models.
+func sameWeights(c Comm, params G.Nodes) error {
+	fp := []float64{0}
+	for _, p := range params {
+		v, ok := p.Value().(*tensor.Dense)
+		if !ok {
+			continue
+		}
+		switch v.Dtype() {
+		case tensor.Float32:
+			for k, x := range v.Float32s() {
+				fp[0] += float64(x) * float64(k%7+1)
+			}
+		case tensor.Float64:
+			for k, x := range v.Float64s() {
+				fp[0] += x * float64(k%7+1)
+			}
+		}
+	}
+	mine := fp[0]
+	if c.Rank() != 0 {
+		fp[0] = 0
+	}
+	if err := c.AllReduceSum64(fp); err != nil {
+		return err
+	}
+	if fp[0] != mine && !(math.IsNaN(fp[0]) && math.IsNaN(mine)) {
+		return fmt.Errorf("dist: rank %d starts from other weights than rank 0: give every worker the same seed and build order, or call BroadcastParams first", c.Rank())
+	}
+	return nil
 }
