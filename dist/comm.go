@@ -32,8 +32,14 @@ type Comm interface {
 	AllToAllInt32(send [][]int32) ([][]int32, error)
 	// Barrier returns once every process has called it.
 	Barrier() error
-	// Close ends this process's membership (MPI_Finalize for MPI). Calls after Close fail.
+	// Close ends this process's membership (MPI_Finalize for MPI) after a run that went
+	// well. Calls after Close fail.
 	Close() error
+	// Abort ends the whole group after an error on this process (MPI_Abort for MPI, which
+	// makes the launcher end every rank and name this one), so no rank waits forever in a
+	// collective this one will never join. It returns only where the group has no launcher
+	// (Local, NewGroup), after closing this member.
+	Abort(code int)
 	// Stats is what this process has handed to the collectives since it started.
 	Stats() Stats
 }
@@ -95,6 +101,7 @@ func (l *local) Close() error {
 	l.closed = true
 	return nil
 }
+func (l *local) Abort(int)    { l.closed = true }
 func (l *local) Stats() Stats { return l.stats }
 
 // NewGroup returns size communicators that talk to each other in memory, one per goroutine:
@@ -291,5 +298,7 @@ func (m *member) Close() error {
 	m.g.mu.Unlock()
 	return nil
 }
+
+func (m *member) Abort(int) { m.Close() }
 
 func (m *member) Stats() Stats { return m.stats }

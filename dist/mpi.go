@@ -47,6 +47,7 @@ static int gognn_alltoallv_i32(int *send, int *scounts, int *sdispls, int *recv,
 	return MPI_Alltoallv(send, scounts, sdispls, MPI_INT, recv, rcounts, rdispls, MPI_INT, MPI_COMM_WORLD);
 }
 static int gognn_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }
+static void gognn_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
 static int gognn_finalize(void) { return MPI_Finalize(); }
 static void gognn_error_string(int code, char *buf, int *len) { MPI_Error_string(code, buf, len); }
 */
@@ -265,6 +266,13 @@ func mpiAllToAll[T float32 | int32](m *mpiComm, send [][]T, call func(s *T, sc, 
 		}
 	}
 	return out, nil
+}
+
+// Abort calls MPI_Abort from the calling thread: the MPI thread may be blocked in a collective
+// that will never complete, and MPI_Abort may be called from any thread.
+func (m *mpiComm) Abort(code int) {
+	C.gognn_abort(C.int(code))
+	os.Exit(code)
 }
 
 func (m *mpiComm) Barrier() error {

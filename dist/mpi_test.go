@@ -4,6 +4,7 @@ package dist
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -143,7 +144,7 @@ func TestMPIDataParallel(t *testing.T) {
 // TestMPIDiesMidTraining is started by TestLaunchKilledRank: the rank named by GOGNN_KILL_RANK
 // kills itself in the middle of training.
 func TestMPIDiesMidTraining(t *testing.T) {
-	victim := os.Getenv("GOGNN_KILL_RANK")
+	victim, how := os.Getenv("GOGNN_KILL_RANK"), os.Getenv("GOGNN_KILL_HOW")
 	if victim == "" {
 		t.Skip("started by TestLaunchKilledRank only")
 	}
@@ -151,6 +152,12 @@ func TestMPIDiesMidTraining(t *testing.T) {
 	buf := make([]float32, 1024)
 	for step := 0; ; step++ {
 		if step == 20 && victim == string(rune('0'+c.Rank())) {
+			if how == "abort" {
+				// A rank whose training failed: it aborts the group instead of leaving the
+				// others in the next collective.
+				fmt.Fprintf(os.Stderr, "rank %d: failing at step %d\n", c.Rank(), step)
+				c.Abort(3)
+			}
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		}
 		if err := c.AllReduceSum32(buf); err != nil {
@@ -160,7 +167,8 @@ func TestMPIDiesMidTraining(t *testing.T) {
 }
 
 // TestLaunchKilledRank runs two ranks, kills one mid-training, and checks that the job ends,
-// with an error that names the dead rank, instead of hanging.
+// with an error that names the dead rank, instead of hanging; then the same with a rank that
+// fails and aborts.
 func TestLaunchKilledRank(t *testing.T) {
 	if UnderMPI() {
 		t.Skip("launches mpirun itself")
@@ -169,22 +177,25 @@ func TestLaunchKilledRank(t *testing.T) {
 	if err != nil {
 		t.Skip("mpirun not installed (Debian package openmpi-bin)")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2", os.Args[0], "-test.run", "^TestMPIDiesMidTraining$")
-	cmd.Env = append(os.Environ(), "GOGNN_KILL_RANK=1")
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		t.Fatalf("the job was still running after %v: a killed rank made the others hang\n%s", time.Since(start), out)
+	for _, how := range []string{"kill", "abort"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		cmd := exec.CommandContext(ctx, mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2", os.Args[0], "-test.run", "^TestMPIDiesMidTraining$")
+		cmd.Env = append(os.Environ(), "GOGNN_KILL_RANK=1", "GOGNN_KILL_HOW="+how)
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		timedOut := ctx.Err() == context.DeadlineExceeded
+		cancel()
+		if timedOut {
+			t.Fatalf("%s: the job was still running after %v: the failed rank made the others hang\n%s", how, time.Since(start), out)
+		}
+		if err == nil {
+			t.Fatalf("%s: the job with a failed rank exited 0\n%s", how, out)
+		}
+		if !strings.Contains(string(out), "rank 1") {
+			t.Fatalf("%s: the job's output does not name rank 1:\n%s", how, out)
+		}
+		t.Logf("%s: ended after %v with %v; mpirun said:\n%s", how, time.Since(start).Round(time.Millisecond), err, lastLines(string(out), 6))
 	}
-	if err == nil {
-		t.Fatalf("the job with a killed rank exited 0\n%s", out)
-	}
-	if !strings.Contains(string(out), "rank 1") {
-		t.Fatalf("the job's output does not name the dead rank 1:\n%s", out)
-	}
-	t.Logf("ended after %v with %v; mpirun said:\n%s", time.Since(start).Round(time.Millisecond), err, lastLines(string(out), 6))
 }
 
 // TestMain finalises MPI after the tests: a rank that exits without MPI_Finalize is an abnormal

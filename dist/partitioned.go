@@ -30,7 +30,7 @@ type PartitionedConfig struct {
 // samples their neighbourhoods inside its partition's halo, fetches the feature rows of the
 // halo nodes it sampled from their owners (two all-to-all exchanges per step: ids, then rows),
 // and the ranks average their gradients (AverageGradients) before every optimiser step, so
-// every rank holds the same weights.
+// every rank holds the same weights. A Sync in cfg is called after the averaging.
 //
 // Every rank takes the same number of steps per epoch, set by the rank with the most training
 // nodes; a rank with fewer deals its own nodes again, reshuffled, to fill its batches (a
@@ -102,7 +102,8 @@ func TrainPartitioned(c Comm, base *nn.Context, pt *Part, build FeatureBuildFunc
 			return batches, nil
 		},
 		Step: models.Rebuilt(func(b int) (*nn.Context, *G.Node, float64, error) {
-			seeds := order[b*cfg.BatchSize : min((b+1)*cfg.BatchSize, len(order))]
+			// A rank that deals its nodes again may meet one twice in a batch: keep the first.
+			seeds := uniq(order[b*cfg.BatchSize : min((b+1)*cfg.BatchSize, len(order))])
 			blocks, err := pt.Graph.Sample(seeds, cfg.Fanouts, rng)
 			if err != nil {
 				return nil, nil, 0, err
@@ -142,7 +143,13 @@ func TrainPartitioned(c Comm, base *nn.Context, pt *Part, build FeatureBuildFunc
 		Decay: models.DecayAll,
 	}
 	tc := cfg.TrainConfig
-	tc.Sync = AverageGradients(c)
+	avg, after := AverageGradients(c), cfg.Sync
+	tc.Sync = func(r *models.StepResult) error {
+		if err := avg(r); err != nil || after == nil {
+			return err
+		}
+		return after(r)
+	}
 	return models.Fit(p, tc)
 }
 
@@ -212,4 +219,17 @@ func (f *fetcher) rows(local []int32) ([]float32, error) {
 		}
 	}
 	return out, nil
+}
+
+// uniq returns s without repeated values, in order of first occurrence.
+func uniq(s []int) []int {
+	seen := make(map[int]bool, len(s))
+	out := make([]int, 0, len(s))
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
 }
