@@ -53,7 +53,9 @@ type Result struct {
 	BytesPerStep float64 `json:"bytes_per_step"`
 	// EdgeCut is the number of stored (directed) edges between partitions, and EdgeCutFrac its
 	// share of all edges, for the partitioner of the row (0 for one rank).
-	EdgeCut     int     `json:"edge_cut"`
+	EdgeCut int `json:"edge_cut"`
+	// Params is the model's parameter count: the all-reduce carries 4 bytes of each per step.
+	Params      int     `json:"params"`
 	EdgeCutFrac float64 `json:"edge_cut_fraction"`
 	// MetisCut and ContiguousCut compare the two partitioners on the same graph and number of
 	// parts.
@@ -211,13 +213,14 @@ func run(comm dist.Comm, fl expenv.Flags, dataset string, n, deg int, mode, part
 	row.TestAccMean, row.TestAccStd = expenv.MeanStd(accs)
 	row.EpochMs, _ = expenv.MeanStd(epochMs)
 	row.BytesPerStep, _ = expenv.MeanStd(bytesPerStep)
+	row.Params = lastParams
 	if !root {
 		return nil
 	}
 	t := expenv.NewTable(os.Stdout)
-	t.Header("ranks", "dataset", "mode", "partitioner", "test accuracy", "ms/epoch", "bytes/step/rank", "edge cut (METIS / contiguous)")
+	t.Header("ranks", "dataset", "mode", "partitioner", "test accuracy", "ms/epoch", "bytes/step/rank", "parameters", "edge cut (METIS / contiguous)")
 	t.Append(strconv.Itoa(row.Ranks), row.Dataset, row.Mode, row.Partitioner, fmt.Sprintf("%.1f ± %.1f", 100*row.TestAccMean, 100*row.TestAccStd),
-		fmt.Sprintf("%.1f", row.EpochMs), fmt.Sprintf("%.0f", row.BytesPerStep), fmt.Sprintf("%d / %d", row.MetisCut, row.ContiguousCut))
+		fmt.Sprintf("%.1f", row.EpochMs), fmt.Sprintf("%.0f", row.BytesPerStep), strconv.Itoa(row.Params), fmt.Sprintf("%d / %d", row.MetisCut, row.ContiguousCut))
 	t.Render()
 	name := fmt.Sprintf("results-%s-%s-%d.json", p.name, mode, comm.Size())
 	if err := expenv.WriteJSON(fl.Out, name, []Result{row}); err != nil {
@@ -297,6 +300,9 @@ func rows(c *nn.Context, p *problem, ids []int32) nn.Dense {
 	return nn.Dense{X: c.Constant("x", tensor.New(tensor.WithShape(len(ids), p.dim), tensor.WithBacking(x)))}
 }
 
+// lastParams is the parameter count of the last model trained.
+var lastParams int
+
 func trainConfig(p *problem, epochs int) models.TrainConfig {
 	tc := models.TrainConfig{Epochs: epochs, LearningRate: 0.01, WeightDecay: 5e-4}
 	if p.name == "cora" {
@@ -305,10 +311,18 @@ func trainConfig(p *problem, epochs int) models.TrainConfig {
 	return tc
 }
 
-// counter counts optimiser steps through TrainConfig.Sync.
-type counter struct{ steps int }
+// counter counts optimiser steps and the model's parameters through TrainConfig.Sync.
+type counter struct{ steps, params int }
 
-func (k *counter) sync(*models.StepResult) error { k.steps++; return nil }
+func (k *counter) sync(r *models.StepResult) error {
+	if k.steps == 0 {
+		for _, p := range r.Grads {
+			k.params += p.Shape().TotalSize()
+		}
+	}
+	k.steps++
+	return nil
+}
 
 func trainReplicated(comm dist.Comm, p *problem, seed uint64, epochs, batch int) (acc, msPerEpoch, bytesPerStep float64, err error) {
 	base, err := nn.NewContext(tensor.Float32, seed)
@@ -334,6 +348,7 @@ func trainReplicated(comm dist.Comm, p *problem, seed uint64, epochs, batch int)
 	if err != nil {
 		return 0, 0, 0, err
 	}
+	lastParams = k.params
 	return h.TestAcc, h.MsPerEpoch, float64(comm.Stats().BytesSent-before) / float64(max(1, k.steps)), nil
 }
 
@@ -415,6 +430,7 @@ func trainPartitioned(comm dist.Comm, p *problem, pt *dist.Part, seed uint64, ep
 		return 0, 0, 0, err
 	}
 	bps := float64(comm.Stats().BytesSent-before) / float64(max(1, k.steps))
+	lastParams = k.params
 	v := []float64{0}
 	if comm.Rank() == 0 {
 		if v[0], err = eval.Accuracy(p.labels, p.test); err != nil {
