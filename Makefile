@@ -1,11 +1,12 @@
 # The README's two commands: `make demo` runs the main job, `make test` runs every check CI runs.
 GO       ?= go
 # Packages that start goroutines run under the race detector too.
-RACE_PKGS = ./graph/... ./ops/... ./blas/... ./hnsw/... ./vecio/... ./search/...
+RACE_PKGS = ./graph/... ./ops/... ./blas/... ./hnsw/... ./vecio/... ./search/... ./dist/...
 
-.PHONY: test fmt-check vet staticcheck unit race noasm asm-check notebooks-check demo bench asm notebooks plots reproduce
+.PHONY: test fmt-check vet staticcheck unit race noasm asm-check notebooks-check demo bench asm notebooks plots reproduce test-mpi
 
 test: fmt-check vet staticcheck unit race noasm asm-check notebooks-check
+test: test-mpi
 
 fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path './notebooks/.build/*')); \
@@ -104,3 +105,16 @@ reproduce: plots
 	c=$$(grep -o '"commit": *"[^"]*"' "$$f" | head -1 | sed 's/.*: *"//; s/"$$//'); \
 	k=$$(grep -o '"kernels": *"[^"]*"' "$$f" | head -1 | sed 's/.*: *"//; s/"$$//'); \
 	printf '  %-32s commit %s, kernels %s\n' "$${f%/results.json}" "$${c:-not recorded}" "$${k:-not recorded}"; done; } | tee results/PROVENANCE
+
+# The MPI transport and data-parallel training under mpirun -np 2 over loopback (package dist,
+# built with -tags mpi: cgo on Open MPI). Needs Debian's openmpi-bin, libopenmpi-dev and metis
+# (.ci/run installs them); without mpirun it says so and passes, since the default build needs
+# no MPI.
+MPI_TEST_BIN = $(CURDIR)/.mpi-test/dist.test
+test-mpi:
+	@if ! command -v mpirun >/dev/null 2>&1; then echo "test-mpi: mpirun not found (apt-get install openmpi-bin libopenmpi-dev metis); MPI tests not run"; exit 0; fi; \
+	set -e; mkdir -p $(dir $(MPI_TEST_BIN)); \
+	$(GO) test -tags mpi -c -o $(MPI_TEST_BIN) ./dist; \
+	mpirun --allow-run-as-root --oversubscribe -np 2 $(MPI_TEST_BIN) -test.run 'MPI'; \
+	$(MPI_TEST_BIN) -test.run 'Launch'; \
+	echo "test-mpi: ok (2 ranks)"

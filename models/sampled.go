@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
 
@@ -29,6 +30,13 @@ type SampledConfig struct {
 	// sequences of at most the fan-out, does not carry over to a node's full in-degree (up to
 	// 168 on Cora).
 	EvalSamples int
+	// Ranks > 0 makes this process worker Rank of Ranks data-parallel workers (package dist):
+	// the order of the training nodes is shuffled by a random source of its own, drawn from
+	// the context's at the start, so every worker deals the same mini-batches whatever its
+	// sampling and dropout consume, and each trains on its share of every batch (the seeds at
+	// positions Rank, Rank+Ranks, ...); TrainConfig.Sync then averages the workers'
+	// gradients. 0 is one process with one random source, as before.
+	Rank, Ranks int
 }
 
 // SampledTask is what TrainSampled fits.
@@ -52,6 +60,9 @@ func TrainSampled(base *nn.Context, task SampledTask, cfg SampledConfig) (*Histo
 	}
 	if len(task.Train) == 0 {
 		return nil, errors.New("models: no training nodes")
+	}
+	if cfg.Ranks < 0 || (cfg.Ranks > 0 && (cfg.Rank < 0 || cfg.Rank >= cfg.Ranks)) {
+		return nil, fmt.Errorf("models: worker %d of %d: want 0 <= Rank < Ranks", cfg.Rank, cfg.Ranks)
 	}
 	rng := base.Rand()
 
@@ -93,6 +104,10 @@ func TrainSampled(base *nn.Context, task SampledTask, cfg SampledConfig) (*Histo
 		}
 		evals = append(evals, NewEvaluator(ec, logProbs))
 	}
+	shuffle := rng
+	if cfg.Ranks > 0 {
+		shuffle = rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
+	}
 	order := append([]int(nil), task.Train...)
 	// The order is reshuffled in place every epoch, each shuffle starting from the last.
 	loader := graph.Loader{N: len(order), BatchSize: cfg.BatchSize}
@@ -100,13 +115,19 @@ func TrainSampled(base *nn.Context, task SampledTask, cfg SampledConfig) (*Histo
 	p := Problem{
 		Params: ec.Params(),
 		Epoch: func(int) (int, error) {
-			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+			shuffle.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 			var err error
 			batches, err = loader.EpochOf(order)
+			if err == nil && cfg.Ranks > 1 {
+				batches, err = foldSmallLast(batches, cfg.Ranks)
+			}
 			return len(batches), err
 		},
 		Step: Rebuilt(func(b int) (*nn.Context, *G.Node, float64, error) {
 			seeds := batches[b]
+			if cfg.Ranks > 1 {
+				seeds = shareOf(seeds, cfg.Rank, cfg.Ranks)
+			}
 			c, loss, err := sampledLoss(base, task, cfg, seeds)
 			return c, loss, float64(len(seeds)), err
 		}),
@@ -167,4 +188,27 @@ func averageProbs(evals []*Evaluator) ([][]float64, error) {
 		}
 	}
 	return sum, nil
+}
+
+// shareOf returns the seeds at positions rank, rank+ranks, ... of a mini-batch.
+func shareOf(seeds []int, rank, ranks int) []int {
+	var mine []int
+	for k := rank; k < len(seeds); k += ranks {
+		mine = append(mine, seeds[k])
+	}
+	return mine
+}
+
+// foldSmallLast merges a last mini-batch with fewer seeds than there are workers into the one
+// before it, so every worker has at least one seed in every batch.
+func foldSmallLast(batches [][]int, ranks int) ([][]int, error) {
+	n := len(batches)
+	if n == 0 || len(batches[n-1]) >= ranks {
+		return batches, nil
+	}
+	if n == 1 {
+		return nil, fmt.Errorf("models: %d training nodes for %d data-parallel workers: want at least one each", len(batches[0]), ranks)
+	}
+	prev := append(append([]int(nil), batches[n-2]...), batches[n-1]...)
+	return append(batches[:n-2], prev), nil
 }

@@ -35,6 +35,11 @@ type TrainConfig struct {
 	// Progress, when not nil, is called after every epoch (a notebook's progress bar, a log
 	// line).
 	Progress func(Progress)
+	// Sync, when not nil, is called after every mini-batch's backward pass, before the
+	// optimiser step: data-parallel training (package dist) replaces the step's gradients,
+	// loss and weight by their averages over every worker there, so all workers take the same
+	// step.
+	Sync func(*StepResult) error
 }
 
 // bestTracker keeps the best validation score of early stopping.
@@ -226,6 +231,11 @@ func Fit(p Problem, cfg TrainConfig) (*History, error) {
 			r, err := p.Step(b)
 			if err != nil {
 				return nil, fmt.Errorf("models: epoch %d, batch %d: %w", epoch, b, err)
+			}
+			if cfg.Sync != nil {
+				if err := cfg.Sync(&r); err != nil {
+					return nil, fmt.Errorf("models: epoch %d, batch %d: %w", epoch, b, err)
+				}
 			}
 			if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
 				return nil, fmt.Errorf("models: training loss is %v at epoch %d", r.Loss, epoch)
