@@ -284,6 +284,23 @@ func allocBound(t *testing.T, n int, read func()) {
 	}
 }
 
+// refitHalf gives half of the fuzz inputs (by a bit of the input) a valid CRC-32C trailer, so
+// that mutations reach the checks behind the checksum.
+func refitHalf(b []byte) []byte {
+	if len(b) > 16 && b[len(b)-5]&1 == 0 {
+		b = slices.Clone(b)
+		binary.LittleEndian.PutUint32(b[len(b)-4:], persist.Checksum(b[:len(b)-4]))
+	}
+	return b
+}
+
+// checkLoadError fails unless err is one of the typed load errors.
+func checkLoadError(t *testing.T, err error) {
+	if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrVersion) {
+		t.Fatalf("error %v matches neither ErrCorrupt nor ErrVersion", err)
+	}
+}
+
 // FuzzState feeds the gnn.state reader arbitrary bytes beside a fixed index and model file,
 // starting from real saves. It must never panic or allocate more than a fixed multiple of the
 // input; half of the inputs get a valid checksum so that mutations reach the field checks.
@@ -303,16 +320,11 @@ func FuzzState(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) > 16 && b[len(b)-5]&1 == 0 {
-			b = slices.Clone(b)
-			binary.LittleEndian.PutUint32(b[len(b)-4:], persist.Checksum(b[:len(b)-4]))
-		}
+		b = refitHalf(b)
 		allocBound(t, len(b)+len(parts[0])+len(parts[1]), func() {
 			l, err := load(parts[0], parts[1], b, func(int) string { return "part" })
 			if err != nil {
-				if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrVersion) {
-					t.Fatalf("error %v matches neither ErrCorrupt nor ErrVersion", err)
-				}
+				checkLoadError(t, err)
 				return
 			}
 			if _, err := l.Search(Query{Vector: []float32{1, 0, 0, 0, 0, 0, 0, 0}}, 5); err != nil {
@@ -333,13 +345,10 @@ func FuzzLoadFrom(f *testing.F) {
 	f.Add(stream.Bytes())
 	f.Add([]byte(streamMagic))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) > 16 && b[len(b)-5]&1 == 0 {
-			b = slices.Clone(b)
-			binary.LittleEndian.PutUint32(b[len(b)-4:], persist.Checksum(b[:len(b)-4]))
-		}
+		b = refitHalf(b)
 		allocBound(t, len(b), func() {
-			if _, err := LoadFrom(bytes.NewReader(b)); err != nil && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrVersion) {
-				t.Fatalf("error %v matches neither ErrCorrupt nor ErrVersion", err)
+			if _, err := LoadFrom(bytes.NewReader(b)); err != nil {
+				checkLoadError(t, err)
 			}
 		})
 	})
