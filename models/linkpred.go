@@ -374,7 +374,7 @@ func TrainLinks(c *nn.Context, task LinkTask, cfg TrainConfig) (*LinkHistory, er
 		if err := evalVM.RunAll(); err != nil {
 			return nil, err
 		}
-		return floats(evalScores.Value())
+		return nn.Vector(evalScores.Value())
 	}
 	split := func(all []float64) [][]float64 {
 		out := make([][]float64, len(sets))
@@ -477,23 +477,4 @@ func bce(pos, neg []float64) float64 {
 		ln += softplus(s)
 	}
 	return lp/float64(len(pos)) + ln/float64(len(neg))
-}
-
-// floats copies a vector value.
-func floats(v G.Value) ([]float64, error) {
-	t, ok := v.(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("models: want a tensor value, got %T", v)
-	}
-	switch d := t.Data().(type) {
-	case []float32:
-		out := make([]float64, len(d))
-		for i, x := range d {
-			out[i] = float64(x)
-		}
-		return out, nil
-	case []float64:
-		return append([]float64(nil), d...), nil
-	}
-	return nil, fmt.Errorf("models: want float32 or float64 values, got %v", t.Dtype())
 }

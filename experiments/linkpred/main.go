@@ -51,6 +51,7 @@ type Result struct {
 	ValAUCMean float64 `json:"val_auc_mean"`
 	MsPerEpoch float64 `json:"ms_per_epoch"`
 	Epochs     int     `json:"epochs"`
+	Patience   int     `json:"patience"`
 	PaperAUC   float64 `json:"paper_auc,omitempty"`
 	PaperAP    float64 `json:"paper_ap,omitempty"`
 }
@@ -146,7 +147,11 @@ func run(fl expenv.Flags, model, dataset string, seeds, epochs int) error {
 			fmt.Sprintf("%.1f", 100*r.HitsMean), fmt.Sprintf("%.3f", r.MRRMean), fmt.Sprintf("%.2f", r.MsPerEpoch))
 	}
 	t.Render()
-	fmt.Printf("%d seeds from %d (each seed draws its own edge split); mean ± sample std; score at the final epoch\n", seeds, fl.Seed)
+	at := "the final epoch"
+	if patience > 0 {
+		at = "the epoch of the best validation AUC"
+	}
+	fmt.Printf("%d seeds from %d (each seed draws its own edge split); mean ± sample std; score at %s\n", seeds, fl.Seed, at)
 	if err := expenv.WriteJSON(fl.Out, "results.json", map[string]any{"results": results, "env": env}); err != nil {
 		return err
 	}
@@ -183,7 +188,7 @@ func runModel(fl expenv.Flags, model string, d data, seeds, epochs int) (Result,
 		ms = append(ms, h.MsPerEpoch)
 		fmt.Printf("  %s seed %d: test AUC %.4f AP %.4f  val AUC %.4f  %.2f ms/epoch\n", model, seed, h.Test.AUC, h.Test.AP, h.Val.AUC, h.MsPerEpoch)
 	}
-	r := Result{Model: model, Dataset: d.name, Seeds: seeds, Epochs: epochs}
+	r := Result{Model: model, Dataset: d.name, Seeds: seeds, Epochs: epochs, Patience: patience}
 	r.AUCMean, r.AUCStd = expenv.MeanStd(auc)
 	r.APMean, r.APStd = expenv.MeanStd(ap)
 	r.HitsMean, _ = expenv.MeanStd(hits)
