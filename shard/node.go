@@ -21,7 +21,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/gnnlab/gognn/search"
 	"github.com/gnnlab/gognn/server"
 )
 
@@ -57,14 +56,17 @@ func ServeShard(nc *nats.Conn, prefix string, i int, sv *server.Server, log *slo
 		n.Close()
 		return nil, err
 	}
+	var asm weightsAssembler
 	sub, err := nc.Subscribe(weightsSubject(prefix), func(m *nats.Msg) {
-		var w search.Weights
-		if err := json.Unmarshal(m.Data, &w); err != nil {
+		w, done, err := asm.add(m.Data)
+		if err != nil {
 			n.log.Error("weights", "err", err)
 			return
 		}
-		if err := sv.Index().SetWeights(w); err != nil {
-			n.log.Error("weights", "err", err)
+		if done {
+			if err := sv.Index().SetWeights(w); err != nil {
+				n.log.Error("weights", "err", err)
+			}
 		}
 	})
 	if err != nil {
@@ -104,12 +106,10 @@ func ServeTrainer(nc *nats.Conn, prefix string, sv *server.Server, log *slog.Log
 				return nil, err
 			}
 			w := sv.Index().Weights()
-			raw, err := json.Marshal(w)
-			if err != nil {
-				return nil, err
-			}
-			if err := nc.Publish(weightsSubject(prefix), raw); err != nil {
-				return nil, err
+			for _, msg := range weightChunks(w, int(nc.MaxPayload())/2) {
+				if err := nc.Publish(weightsSubject(prefix), msg); err != nil {
+					return nil, err
+				}
 			}
 			return map[string]any{"steps": st.Steps, "model_version": w.Version}, nc.Flush()
 		}),

@@ -1,0 +1,35 @@
+package shard
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/gnnlab/gognn/search"
+)
+
+// TestWeightChunks: weights split into small chunks come back whole; a newer version replaces
+// an unfinished older one; damaged chunks are errors.
+func TestWeightChunks(t *testing.T) {
+	w := search.Weights{Version: 7, Tensors: [][]float32{{1, 2, 3, 4, 5}, {}, {6, 7, 8}}}
+	chunks := weightChunks(w, chunkHeader+8)
+	var a weightsAssembler
+	old := weightChunks(search.Weights{Version: 6, Tensors: w.Tensors}, chunkHeader+8)
+	if _, done, err := a.add(old[0]); done || err != nil {
+		t.Fatal(done, err)
+	}
+	for i, c := range chunks {
+		got, done, err := a.add(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done != (i == len(chunks)-1) {
+			t.Fatalf("chunk %d of %d: done %v", i, len(chunks), done)
+		}
+		if done && (got.Version != 7 || !slices.EqualFunc(got.Tensors, w.Tensors, slices.Equal)) {
+			t.Fatalf("assembled %+v, want %+v", got, w)
+		}
+	}
+	if _, _, err := a.add(chunks[0][:chunkHeader+3]); err == nil {
+		t.Error("a truncated chunk: no error")
+	}
+}
