@@ -20,7 +20,16 @@ import (
 // The first Delete builds a reverse index of the lists (one int32 per edge, kept up to date by
 // later Adds), so that finding the nodes that point to id costs its in-degree. In-neighbours are
 // repaired in increasing id order, so the outcome does not depend on how that index was built.
+//
+// Once the index is owned (Own), Delete returns an error: delete through the owner.
 func (ix *Index) Delete(id int) error {
+	if err := ix.checkUnowned("Delete"); err != nil {
+		return err
+	}
+	return ix.delete(id)
+}
+
+func (ix *Index) delete(id int) error {
 	ix.writeMu.Lock()
 	defer ix.writeMu.Unlock()
 	if n := ix.Len(); id < 0 || id >= n {
@@ -30,6 +39,13 @@ func (ix *Index) Delete(id int) error {
 	if ix.isDeleted(d) {
 		return fmt.Errorf("hnsw: Delete: id %d is already deleted", id)
 	}
+	ix.unlink(d)
+	return nil
+}
+
+// unlink tombstones the live node d and removes every edge to and from it, repairing its
+// in-neighbours (writeMu held).
+func (ix *Index) unlink(d int32) {
 	if ix.rev == nil {
 		ix.buildRev()
 	}
@@ -56,7 +72,6 @@ func (ix *Index) Delete(id int) error {
 		}
 		ix.setLinks(d, l, nil)
 	}
-	return nil
 }
 
 // repair rebuilds u's list on layer l without d, drawing replacements from outs (d's live

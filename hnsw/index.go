@@ -59,6 +59,9 @@ type Index struct {
 	old []int32
 
 	pool sync.Pool // *scratch for Search
+
+	owner   atomic.Pointer[string] // set by Own: the wrapper that alone may change the index
+	touched map[int32]bool         // nodes whose layer-0 list changed since Writer.Changed; nil when unowned
 }
 
 // Result is one neighbour found by Search: its id and its distance to the query under the index's
@@ -140,7 +143,16 @@ func (ix *Index) Vector(id int) ([]float32, error) {
 // (M on layers > 0, 2*M on layer 0).
 //
 // The node becomes visible to searches only once all its own lists are set, layer 0 first.
+//
+// Once the index is owned (Own), Add returns an error: add through the owner.
 func (ix *Index) Add(vec []float32) (int, error) {
+	if err := ix.checkUnowned("Add"); err != nil {
+		return -1, err
+	}
+	return ix.add(vec)
+}
+
+func (ix *Index) add(vec []float32) (int, error) {
 	ix.writeMu.Lock()
 	defer ix.writeMu.Unlock()
 	v, err := prepare(ix.cfg.Metric, ix.cfg.Dim, vec, "Add: vector", ix.wq)
@@ -267,6 +279,7 @@ func (ix *Index) setLinks(u int32, l int, c []cand) {
 		atomic.StoreInt32(&s[1+i], x.id)
 	}
 	atomic.StoreInt32(&s[0], int32(len(c)))
+	ix.touch(u, l)
 	if ix.rev == nil {
 		return
 	}
@@ -288,6 +301,7 @@ func (ix *Index) appendLink(u int32, l int, v int32) {
 	n := atomic.LoadInt32(&s[0])
 	atomic.StoreInt32(&s[1+n], v)
 	atomic.StoreInt32(&s[0], n+1)
+	ix.touch(u, l)
 	if ix.rev != nil {
 		ix.rev[v][l] = append(ix.rev[v][l], u)
 	}

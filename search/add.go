@@ -5,12 +5,16 @@ import (
 	"slices"
 )
 
-// Add inserts vectors into the HNSW index and returns their ids. The new nodes are embedded and
-// so are the corpus nodes whose layer-0 neighbour lists the insertions changed (the nodes that
-// linked back to a new one, and the nodes they pruned): the GNN has one layer, so a node's
-// embedding depends only on its own and its neighbours' features, and this incremental refresh
-// gives exactly the embeddings a full recomputation would. Adding many vectors in one call
-// costs one refresh; each call reads the whole layer 0 (O(nodes * M)).
+// Add inserts vectors into the HNSW index and returns their ids. Ids of deleted vectors are
+// reused first (the most recently deleted first), then new ids Len(), Len()+1, ... are handed
+// out, so memory follows the number of live vectors rather than of all vectors ever added.
+//
+// The new nodes are embedded and so are the corpus nodes whose layer-0 neighbour lists the
+// insertions changed (the nodes that linked back to a new one, and the nodes they pruned): the
+// GNN has one layer, so a node's embedding depends only on its own and its neighbours' features,
+// and this incremental refresh gives exactly the embeddings a full recomputation would. Its
+// cost is local: the HNSW writer reports which lists changed. Adding many vectors in one call
+// costs one refresh.
 func (s *Index) Add(vecs ...[]float32) ([]int, error) {
 	for i, v := range vecs {
 		if err := s.checkVector(v, fmt.Sprintf("Add: vector %d", i)); err != nil {
@@ -20,50 +24,231 @@ func (s *Index) Add(vecs ...[]float32) ([]int, error) {
 	s.trainMu.Lock()
 	defer s.trainMu.Unlock()
 	ids := make([]int, 0, len(vecs))
+	var ch changes
 	var addErr error
 	for _, v := range vecs {
-		id, err := s.ix.Add(v)
+		var id int
+		var err error
+		if k := len(s.free); k > 0 {
+			id = s.free[k-1]
+			if err = s.wr.Update(id, v); err == nil {
+				s.free = s.free[:k-1]
+				ch.updated = append(ch.updated, id)
+			}
+		} else {
+			id, err = s.wr.Add(v)
+		}
 		if err != nil {
 			addErr = fmt.Errorf("search: Add: vector %d: %w", len(ids), err)
 			break
 		}
 		ids = append(ids, id)
 	}
-	if err := s.integrate(); err != nil {
+	if err := s.refresh(ch); err != nil {
 		return ids, err
 	}
 	return ids, addErr
 }
 
-// integrate brings the serving state up to date with the HNSW index after insertions (trainMu
-// held).
-func (s *Index) integrate() error {
+// Delete removes the vectors ids from the index: HNSW tombstones them and repairs its graph,
+// and the GNN's state follows exactly, as Add's refresh does. The nodes whose HNSW or feedback
+// neighbours change are re-embedded; the deleted ids' feedback edges are removed, and so are
+// they from the replay buffer's events (an event left with no shown result is dropped) and from
+// the co-relevance pairs waiting for Train. A deleted id is never returned again, and a later
+// Add may reuse it. Deleting an unknown or already deleted id is an error, and then nothing is
+// deleted.
+func (s *Index) Delete(ids ...int) error {
+	s.trainMu.Lock()
+	defer s.trainMu.Unlock()
+	n := s.ix.Len()
+	seen := make(map[int]bool, len(ids))
+	for i, id := range ids {
+		switch {
+		case id < 0 || id >= n:
+			return fmt.Errorf("search: Delete: ids[%d] = %d is not an id of the index (ids 0..%d)", i, id, n-1)
+		case s.ix.Deleted(id):
+			return fmt.Errorf("search: Delete: ids[%d] = %d is already deleted", i, id)
+		case seen[id]:
+			return fmt.Errorf("search: Delete: ids[%d] = %d is listed twice", i, id)
+		}
+		seen[id] = true
+	}
+	var ch changes
+	var delErr error
+	for _, id := range ids {
+		if err := s.wr.Delete(id); err != nil {
+			delErr = fmt.Errorf("search: Delete: %w", err)
+			break
+		}
+		ch.deleted = append(ch.deleted, id)
+	}
+	if err := s.refresh(ch); err != nil {
+		return err
+	}
+	s.free = append(s.free, ch.deleted...)
+	return delErr
+}
+
+// Update replaces the vector of the live id and relinks it in the HNSW graph (hnsw.Index.Update),
+// keeping its id; the GNN's state follows as for Add and Delete, the nodes that have id as a
+// neighbour included, since their input changed. For feedback an updated vector is a new
+// document: the judgements and feedback edges of the old one are forgotten as Delete forgets
+// them.
+func (s *Index) Update(id int, vec []float32) error {
+	if err := s.checkVector(vec, "Update: vector"); err != nil {
+		return err
+	}
+	s.trainMu.Lock()
+	defer s.trainMu.Unlock()
+	if n := s.ix.Len(); id < 0 || id >= n || s.ix.Deleted(id) {
+		return fmt.Errorf("search: Update: id %d is not a live vector of the index (ids 0..%d, %d deleted)", id, n-1, n-s.ix.Live())
+	}
+	if err := s.wr.Update(id, vec); err != nil {
+		return fmt.Errorf("search: Update: %w", err)
+	}
+	return s.refresh(changes{updated: []int{id}, forget: true})
+}
+
+// changes lists the writes made to the HNSW index since the serving state was last refreshed:
+// ids given new vectors (updated, or deleted ids reused by Add) and ids deleted. New ids are
+// those from the old length up.
+type changes struct {
+	updated, deleted []int
+	forget           bool // the updated ids' feedback is forgotten (Update; a reused id has none)
+}
+
+// refresh brings the serving state up to date with the HNSW index after the writes ch (trainMu
+// held): features, the symmetrised layer-0 lists from the writer's record of changed lists, the
+// feedback graph and buffer without the deleted ids, and the embeddings of every node whose
+// inputs changed.
+func (s *Index) refresh(ch changes) error {
 	n0, n := len(s.feats), s.ix.Len()
 	feats := slices.Clip(s.feats)
+	if len(ch.updated)+len(ch.deleted) > 0 {
+		feats = slices.Clone(s.feats) // published rows are read by searches
+	}
+	dirty := map[int]bool{}
 	for i := n0; i < n; i++ {
 		v, err := s.ix.Vector(i)
 		if err != nil {
 			return err
 		}
 		feats = append(feats, sparsify(v))
+		dirty[i] = true
 	}
-	nbrs, err := layer0(s.ix)
+	for _, id := range ch.updated {
+		v, err := s.ix.Vector(id)
+		if err != nil {
+			return err
+		}
+		feats[id] = sparsify(v)
+		dirty[id] = true
+	}
+	for _, id := range ch.deleted {
+		feats[id] = sparseVec{}
+	}
+	nbrs, err := s.relink(n, dirty)
 	if err != nil {
 		return err
 	}
-	var dirty []int
-	for i := range nbrs {
-		if i >= n0 || !slices.Equal(nbrs[i], s.nbrs[i]) {
-			dirty = append(dirty, i)
+	// Nodes with an updated node as a neighbour see new input features.
+	for _, id := range ch.updated {
+		for _, j := range nbrs[id] {
+			dirty[int(j)] = true
 		}
 	}
 	fb := make([][]int32, n)
 	copy(fb, s.fb)
+	gone := map[int32]bool{}
+	for _, id := range ch.deleted {
+		gone[int32(id)] = true
+	}
+	if ch.forget {
+		for _, id := range ch.updated {
+			gone[int32(id)] = true
+		}
+	}
+	if len(gone) > 0 {
+		// Feedback lists are not symmetric (each node keeps its newest), so look in every one.
+		isGone := func(x int32) bool { return gone[x] }
+		for j, row := range fb {
+			if gone[int32(j)] {
+				fb[j] = nil
+			} else if slices.ContainsFunc(row, isGone) {
+				fb[j] = slices.DeleteFunc(slices.Clone(row), isGone)
+				dirty[j] = true
+			}
+		}
+		s.bufMu.Lock()
+		s.buf.forget(gone)
+		s.bufMu.Unlock()
+	}
 	emb := make([][]float32, n) // a new table: the published one is read by searches
 	copy(emb, s.emb)
-	s.w.embedRows(emb, dirty, feats, nbrs, fb)
+	for _, id := range ch.deleted {
+		delete(dirty, id)
+		emb[id] = nil
+	}
+	ids := make([]int, 0, len(dirty))
+	for id := range dirty {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	s.w.embedRows(emb, ids, feats, nbrs, fb)
 	s.mu.Lock()
 	s.feats, s.nbrs, s.fb, s.emb = feats, nbrs, fb, emb
 	s.mu.Unlock()
 	return nil
+}
+
+// relink returns the symmetrised layer-0 lists after the HNSW writes, for n nodes, adding the
+// nodes whose lists changed to dirty. Only the lists the writer reports as changed are reread:
+// an undirected edge {u, x} is present when u lists x or x lists u.
+func (s *Index) relink(n int, dirty map[int]bool) ([][]int32, error) {
+	changed := s.wr.Changed()
+	for len(s.out0) < n {
+		s.out0 = append(s.out0, nil)
+	}
+	type pair struct{ u, x int32 }
+	var pairs []pair
+	for _, u := range changed {
+		out, err := s.wr.Neighbours(u)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range s.out0[u] {
+			pairs = append(pairs, pair{int32(u), x})
+		}
+		for _, x := range out {
+			pairs = append(pairs, pair{int32(u), x})
+		}
+		s.out0[u] = out
+	}
+	nbrs := make([][]int32, n)
+	copy(nbrs, s.nbrs)
+	fresh := map[int32]bool{} // rows already copied in this call
+	set := func(a, b int32, present bool) {
+		row := nbrs[a]
+		i, found := slices.BinarySearch(row, b)
+		if found == present {
+			return
+		}
+		if !fresh[a] {
+			fresh[a] = true
+			row = slices.Clone(row)
+		}
+		if present {
+			row = slices.Insert(row, i, b)
+		} else {
+			row = slices.Delete(row, i, i+1)
+		}
+		nbrs[a] = row
+		dirty[int(a)] = true
+	}
+	for _, p := range pairs {
+		present := slices.Contains(s.out0[p.u], p.x) || slices.Contains(s.out0[p.x], p.u)
+		set(p.u, p.x, present)
+		set(p.x, p.u, present)
+	}
+	return nbrs, nil
 }

@@ -34,6 +34,19 @@ type Config struct {
 	// Seed seeds the weights and the replay sampling: the same Config, index, feedback and calls
 	// give the same model, bit for bit.
 	Seed uint64
+	// PendingEdges bounds the co-relevance pairs that feedback produces and the next Train
+	// applies to the feedback graph; beyond it the oldest are dropped and counted in
+	// Stats.DroppedEdges, so a caller that never trains cannot exhaust memory. 0 selects
+	// DefaultPendingEdges (kept 0 here, so it is not saved: a loaded index uses the default).
+	PendingEdges int
+}
+
+// pendingLimit returns PendingEdges with the default applied.
+func (c Config) pendingLimit() int {
+	if c.PendingEdges == 0 {
+		return DefaultPendingEdges
+	}
+	return c.PendingEdges
 }
 
 // Defaults used for zero fields.
@@ -47,6 +60,7 @@ const (
 	DefaultBatchSize      = 32
 	DefaultLearningRate   = 0.002
 	DefaultTemperature    = 0.05
+	DefaultPendingEdges   = 1 << 16
 )
 
 // Limits keep a bad value from exhausting memory.
@@ -89,6 +103,7 @@ func (c Config) withDefaults() (Config, error) {
 		{"BufferSize", c.BufferSize, MaxBufferSize},
 		{"Steps", c.Steps, 1 << 20},
 		{"BatchSize", c.BatchSize, 1 << 16},
+		{"PendingEdges", c.pendingLimit(), MaxBufferSize},
 	} {
 		if p.v < 1 || p.v > p.max {
 			return c, fmt.Errorf("search: Config.%s = %d: want 1 <= %s <= %d (0 selects the default)", p.name, p.v, p.name, p.max)

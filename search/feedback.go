@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gnnlab/gognn/hnsw"
 )
@@ -26,13 +27,17 @@ func (e *event) trainable() bool {
 }
 
 // replay is the bounded replay buffer: a ring of the last cap events, plus the co-relevance
-// edges that feedback has produced and the next Train has not applied yet.
+// edges that feedback has produced and the next Train has not applied yet, at most pendingCap
+// of them (the newest).
 type replay struct {
-	cap     int
-	events  []*event // ring; when full, next is the oldest
-	next    int
-	total   int64      // events ever received
-	pending [][2]int32 // new feedback edges (a, b), a < b
+	cap        int
+	events     []*event // ring; when full, next is the oldest
+	next       int
+	total      int64      // events ever received
+	pending    [][2]int32 // new feedback edges (a, b), a < b, oldest first
+	pendingCap int
+	dropped    int64 // pending edges dropped, oldest first, to keep within pendingCap
+	evicted    int64 // events dropped from the full ring
 }
 
 func (r *replay) push(e *event) {
@@ -41,8 +46,52 @@ func (r *replay) push(e *event) {
 		r.events = append(r.events, e)
 		return
 	}
+	r.evicted++
 	r.events[r.next] = e
 	r.next = (r.next + 1) % r.cap
+}
+
+// addPending appends a co-relevance pair, dropping the oldest when pendingCap are waiting.
+// Dropping reslices from the front; append then moves the window to a new array now and then,
+// so the cost per pair is amortised O(1) and the memory at most about twice pendingCap.
+func (r *replay) addPending(a, b int32) {
+	if len(r.pending) >= r.pendingCap {
+		k := len(r.pending) - r.pendingCap + 1
+		r.pending = r.pending[k:]
+		r.dropped += int64(k)
+	}
+	r.pending = append(r.pending, [2]int32{min(a, b), max(a, b)})
+}
+
+// forget removes the ids in gone from the buffered events (their shown results, judgements and
+// query neighbours; an event left with nothing shown is dropped) and from the pending pairs.
+// Events are immutable, so changed ones are replaced by copies.
+func (r *replay) forget(gone map[int32]bool) {
+	var kept []*event
+	for _, e := range r.ordered() {
+		hit := slices.ContainsFunc(e.Shown, func(id int32) bool { return gone[id] }) ||
+			slices.ContainsFunc(e.Nbrs, func(id int32) bool { return gone[id] })
+		if !hit {
+			kept = append(kept, e)
+			continue
+		}
+		c := &event{Query: e.Query}
+		for _, id := range e.Nbrs {
+			if !gone[id] {
+				c.Nbrs = append(c.Nbrs, id)
+			}
+		}
+		for i, id := range e.Shown {
+			if !gone[id] {
+				c.Shown, c.Relevant = append(c.Shown, id), append(c.Relevant, e.Relevant[i])
+			}
+		}
+		if len(c.Shown) > 0 {
+			kept = append(kept, c)
+		}
+	}
+	r.events, r.next = kept, 0
+	r.pending = slices.DeleteFunc(slices.Clone(r.pending), func(p [2]int32) bool { return gone[p[0]] || gone[p[1]] })
 }
 
 // ordered returns the events oldest first.
@@ -63,12 +112,16 @@ func (s *Index) Feedback(q Query, shown []int, relevant []bool) error {
 	if len(relevant) != len(shown) {
 		return fmt.Errorf("search: Feedback: %d judgements for %d shown results; relevant[i] judges shown[i]", len(relevant), len(shown))
 	}
+	nc, err := s.numCandidates(q, 1)
+	if err != nil {
+		return err
+	}
 	s.mu.RLock()
 	n := len(s.emb)
 	excl, err := s.checkQuery(q, n)
 	var cands []hnsw.Result
 	if err == nil {
-		cands, err = s.candidates(q.Vector, excl, n)
+		cands, err = s.candidates(q.Vector, excl, n, nc)
 	}
 	s.mu.RUnlock()
 	if err != nil {
@@ -96,8 +149,7 @@ func (s *Index) Feedback(q Query, shown []int, relevant []bool) error {
 		for i, a := range ev.Shown {
 			for j := i + 1; j < len(ev.Shown); j++ {
 				if relevant[i] && relevant[j] {
-					b := ev.Shown[j]
-					s.buf.pending = append(s.buf.pending, [2]int32{min(a, b), max(a, b)})
+					s.buf.addPending(a, ev.Shown[j])
 				}
 			}
 		}
@@ -141,20 +193,30 @@ func applyEdges(fb [][]int32, edges [][2]int32, degree int) ([][]int32, []int) {
 	return out, changed
 }
 
-// Stats describes the feedback the index holds.
+// Stats describes the index and the feedback it holds. Every structure that grows with calls
+// is bounded: the replay buffer by Config.BufferSize events, the pending pairs by
+// Config.PendingEdges, each node's feedback list by Config.FeedbackDegree, and deleted ids are
+// reused by Add; what the bounds dropped is counted here (since the index was created or
+// loaded).
 type Stats struct {
+	Len           int   // ids handed out, deleted ones included
+	Live          int   // vectors not deleted
+	Deleted       int   // deleted ids, which Add reuses
 	Events        int   // events in the replay buffer
 	Trainable     int   // of them, events with both a relevant and an irrelevant result
 	TotalEvents   int64 // events ever received
+	EvictedEvents int64 // events dropped from the full replay buffer, oldest first
 	FeedbackEdges int   // directed feedback edges in the GNN's graph
 	PendingEdges  int   // co-relevance pairs waiting for the next Train
+	DroppedEdges  int64 // co-relevance pairs dropped before a Train applied them, oldest first
 	Steps         int64 // optimiser steps taken
 }
 
-// Stats returns counts of the feedback state.
+// Stats returns counts of the index and its feedback state.
 func (s *Index) Stats() Stats {
 	s.bufMu.Lock()
-	st := Stats{Events: len(s.buf.events), TotalEvents: s.buf.total, PendingEdges: len(s.buf.pending)}
+	st := Stats{Events: len(s.buf.events), TotalEvents: s.buf.total, PendingEdges: len(s.buf.pending),
+		EvictedEvents: s.buf.evicted, DroppedEdges: s.buf.dropped}
 	for _, e := range s.buf.events {
 		if e.trainable() {
 			st.Trainable++
@@ -167,5 +229,7 @@ func (s *Index) Stats() Stats {
 	}
 	s.mu.RUnlock()
 	st.Steps = s.steps.Load()
+	st.Len, st.Live = s.ix.Len(), s.ix.Live()
+	st.Deleted = st.Len - st.Live
 	return st
 }

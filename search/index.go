@@ -21,11 +21,14 @@ import (
 //
 // Concurrency: Search, Baseline and Feedback may be called from any number of goroutines, also
 // while Train or Add run: searches see the previous model until the new one is complete and is
-// swapped in. Train, Add and Save run one at a time. Once wrapped, the hnsw.Index must be changed
-// only through this Index (Add), or the GNN's graph no longer matches it.
+// swapped in. Train, Add, Delete, Update and Save run one at a time. Wrapping takes ownership
+// of the hnsw.Index (hnsw.Index.Own): Add, Delete and Update called on it directly return an
+// error from then on, since the GNN's graph would no longer match it; change it through this
+// Index.
 type Index struct {
 	cfg Config
 	ix  *hnsw.Index
+	wr  *hnsw.Writer
 	dim int
 
 	// Training state: used and changed only with trainMu held. Train, Add and Save hold it, and
@@ -37,6 +40,8 @@ type Index struct {
 	steps   atomic.Int64 // adamT, for Stats
 	pcg     *rand.PCG
 	rng     *rand.Rand
+	out0    [][]int32 // the HNSW layer-0 lists as the last refresh saw them (directed)
+	free    []int     // deleted ids, reused by Add from the end
 
 	// Serving state. Rows are copy-on-write: a published row is never modified.
 	mu    sync.RWMutex
@@ -56,6 +61,25 @@ type Query struct {
 	Vector []float32
 	// Exclude lists ids never to return, such as the query's own id when it is a corpus vector.
 	Exclude []int
+	// Candidates overrides Config.Candidates for this query: the number of HNSW candidates
+	// re-ranked (the ef of the HNSW search), 0 for the default, at most MaxCandidates. Feedback
+	// must be given the same Query as the search it judges.
+	Candidates int
+}
+
+// numCandidates returns the query's candidate count, checked.
+func (s *Index) numCandidates(q Query, k int) (int, error) {
+	c := s.cfg.Candidates
+	if q.Candidates != 0 {
+		c = q.Candidates
+	}
+	if c < 1 || c > MaxCandidates {
+		return 0, fmt.Errorf("search: Query.Candidates = %d: want 0 (Config.Candidates = %d) or 1..%d", q.Candidates, s.cfg.Candidates, MaxCandidates)
+	}
+	if k < 1 || k > c {
+		return 0, fmt.Errorf("search: k = %d: want 1 <= k <= the candidates re-ranked (Config.Candidates = %d unless the query sets its own)", k, c)
+	}
+	return c, nil
 }
 
 // Result is one search hit.
@@ -99,6 +123,9 @@ func newIndex(ix *hnsw.Index, cfg Config) (*Index, error) {
 	n := ix.Len()
 	s.feats = make([]sparseVec, n)
 	for i := range s.feats {
+		if ix.Deleted(i) {
+			continue // no one's neighbour: no features needed
+		}
 		v, err := ix.Vector(i)
 		if err != nil {
 			return nil, err
@@ -118,6 +145,20 @@ func newIndex(ix *hnsw.Index, cfg Config) (*Index, error) {
 	s.pcg = rand.NewPCG(cfg.Seed, 0x5ea4c4)
 	s.rng = rand.New(s.pcg)
 	s.buf.cap = cfg.BufferSize
+	s.buf.pendingCap = cfg.pendingLimit()
+	// Own last: a failed New leaves the index unowned.
+	if s.wr, err = ix.Own("search.Index"); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	s.out0 = make([][]int32, n)
+	for i := range s.out0 {
+		if s.out0[i], err = s.wr.Neighbours(i); err != nil {
+			return nil, err
+		}
+		if ix.Deleted(i) {
+			s.free = append(s.free, i)
+		}
+	}
 	return s, nil
 }
 
@@ -144,6 +185,17 @@ func layer0(ix *hnsw.Index) ([][]int32, error) {
 	return rows, nil
 }
 
+// liveIDs returns the ids not deleted, ascending (trainMu held).
+func (s *Index) liveIDs() []int {
+	ids := make([]int, 0, s.ix.Live())
+	for i := range s.feats {
+		if !s.ix.Deleted(i) {
+			ids = append(ids, i)
+		}
+	}
+	return ids
+}
+
 func seq(n int) []int {
 	s := make([]int, n)
 	for i := range s {
@@ -158,12 +210,27 @@ func (s *Index) Config() Config { return s.cfg }
 // Dim returns the vector dimension.
 func (s *Index) Dim() int { return s.dim }
 
-// Len returns the number of corpus vectors; ids are 0..Len()-1.
+// Len returns the number of ids handed out, deleted ones included; ids are 0..Len()-1.
 func (s *Index) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return len(s.emb)
 }
+
+// Live returns the number of vectors not deleted.
+func (s *Index) Live() int { return s.ix.Live() }
+
+// Vector returns a copy of the stored (unit-norm) vector of id.
+func (s *Index) Vector(id int) ([]float32, error) {
+	v, err := s.ix.Vector(id)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return v, nil
+}
+
+// Deleted reports whether id is a deleted vector (false for ids out of range).
+func (s *Index) Deleted(id int) bool { return s.ix.Deleted(id) }
 
 // checkVector reports an error naming what unless v has the index's dimension, is finite and is
 // not zero.
@@ -200,20 +267,21 @@ func (s *Index) checkQuery(q Query, n int) (map[int]bool, error) {
 }
 
 // candidates returns the query's HNSW candidates: the Candidates nearest live vectors (ef =
-// Candidates), excluded ids and ids not yet embedded (added while the search ran) removed.
-func (s *Index) candidates(q []float32, excl map[int]bool, n int) ([]hnsw.Result, error) {
-	k := s.cfg.Candidates + len(excl)
+// Candidates), excluded ids, deleted ids and ids not yet embedded (added while the search ran)
+// removed (mu held).
+func (s *Index) candidates(q []float32, excl map[int]bool, n, c int) ([]hnsw.Result, error) {
+	k := c + len(excl)
 	res, err := s.ix.Search(q, k, k)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	out := res[:0]
 	for _, r := range res {
-		if !excl[r.ID] && r.ID < n {
+		if !excl[r.ID] && r.ID < n && s.emb[r.ID] != nil {
 			out = append(out, r)
 		}
 	}
-	return out[:min(len(out), s.cfg.Candidates)], nil
+	return out[:min(len(out), c)], nil
 }
 
 // Search returns the k best of the query's HNSW candidates by GNN embedding: the query joins
@@ -221,8 +289,9 @@ func (s *Index) candidates(q []float32, excl map[int]bool, n int) ([]hnsw.Result
 // embedded the corpus embeds it, and the candidates are sorted by the cosine similarity of the
 // embeddings. 1 <= k <= Config.Candidates.
 func (s *Index) Search(q Query, k int) ([]Result, error) {
-	if k < 1 || k > s.cfg.Candidates {
-		return nil, fmt.Errorf("search: k = %d: want 1 <= k <= Config.Candidates = %d", k, s.cfg.Candidates)
+	nc, err := s.numCandidates(q, k)
+	if err != nil {
+		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -230,7 +299,7 @@ func (s *Index) Search(q Query, k int) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cands, err := s.candidates(q.Vector, excl, len(s.emb))
+	cands, err := s.candidates(q.Vector, excl, len(s.emb), nc)
 	if err != nil {
 		return nil, err
 	}
@@ -270,8 +339,9 @@ func queryNeighbours(cands []hnsw.Result, degree int) []int32 {
 // Baseline returns the k nearest of the same HNSW candidates by their HNSW distance alone: plain
 // HNSW search with ef = Config.Candidates, for comparison with Search.
 func (s *Index) Baseline(q Query, k int) ([]Result, error) {
-	if k < 1 || k > s.cfg.Candidates {
-		return nil, fmt.Errorf("search: k = %d: want 1 <= k <= Config.Candidates = %d", k, s.cfg.Candidates)
+	nc, err := s.numCandidates(q, k)
+	if err != nil {
+		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -279,7 +349,7 @@ func (s *Index) Baseline(q Query, k int) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cands, err := s.candidates(q.Vector, excl, len(s.emb))
+	cands, err := s.candidates(q.Vector, excl, len(s.emb), nc)
 	if err != nil {
 		return nil, err
 	}

@@ -77,9 +77,10 @@ func (s *Index) Train() (TrainStats, error) {
 	st.Loss = lossSum / float64(st.Steps)
 	w := snapshot(s.params, s.dim, s.cfg.Hidden)
 	emb := make([][]float32, len(s.feats))
-	w.embedRows(emb, seq(len(emb)), s.feats, s.nbrs, fb)
+	live := s.liveIDs()
+	w.embedRows(emb, live, s.feats, s.nbrs, fb)
 	s.publish(w, fb, emb)
-	st.Refreshed = len(emb)
+	st.Refreshed = len(live)
 	return st, nil
 }
 

@@ -1,0 +1,371 @@
+// Command load drives the search server (target single, over HTTP on loopback) and the sharded
+// cluster (target sharded: 4 shards and a trainer on a local nats-server, through shard.Router)
+// with a mix of searches, feedback, adds and deletes from many connections while training runs
+// on a schedule, and writes results.json rows {target, mode, concurrency, qps, p50_ms, p99_ms,
+// errors}: mode plain or reranked at full load (saturation), and at half the saturation rate
+// (mode *-half). Bounded in count and time by -n and -duration.
+//
+//	go run ./experiments/load -n 100000 -dim 128 -conns 32 -duration 20s -target single
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/search"
+	"github.com/gnnlab/gognn/server"
+	"github.com/gnnlab/gognn/shard"
+	"github.com/gnnlab/gognn/vecio"
+)
+
+// Row is one line of results.json.
+type Row struct {
+	Target      string  `json:"target"`
+	Mode        string  `json:"mode"`
+	Concurrency int     `json:"concurrency"`
+	QPS         float64 `json:"qps"`
+	P50ms       float64 `json:"p50_ms"`
+	P99ms       float64 `json:"p99_ms"`
+	Errors      int64   `json:"errors"`   // transport errors, 5xx, missing shards
+	Refused     int64   `json:"refused"`  // 4xx: feedback on a result deleted meanwhile
+	Requests    int64   `json:"requests"` // all kinds
+}
+
+// refusedError is a 4xx answer.
+type refusedError struct{ error }
+
+// target is what the load drives.
+type target interface {
+	add(items []server.Item) error
+	del(id string) error
+	search(q server.SearchRequest) ([]string, error)
+	feedback(f server.FeedbackRequest) error
+}
+
+func main() {
+	var fl expenv.Flags
+	fl.Register(flag.CommandLine, "results/load")
+	n := flag.Int("n", 100000, "corpus vectors")
+	dim := flag.Int("dim", 128, "dimension")
+	conns := flag.Int("conns", 32, "concurrent connections")
+	dur := flag.Duration("duration", 20*time.Second, "length of each timed run")
+	which := flag.String("target", "single", "single, sharded or both")
+	trainEvery := flag.Duration("train-every", 2*time.Second, "training schedule during the runs")
+	churnOnly := flag.Bool("churn", false, "measure deletes and updates instead (churn.json): recall and precision against a fresh index")
+	flag.Parse()
+	env := expenv.Current(fl.Seed)
+	log.Printf("%s", env)
+	if *churnOnly {
+		res := churn(*n, *dim, 1000, 1000, fl.Seed)
+		if err := expenv.WriteJSON(fl.Out, "churn.json", struct {
+			Env expenv.Env `json:"env"`
+			ChurnResult
+		}{env, res}); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	all := vecio.Clustered(*n+10000, *dim, 100, 1, fl.Seed)
+	item := func(i int) server.Item {
+		return server.Item{ID: fmt.Sprintf("v%d", i), Vector: all[i**dim : (i+1)**dim]}
+	}
+	var rows []Row
+	for _, tg := range []string{"single", "sharded"} {
+		if *which != "both" && *which != tg {
+			continue
+		}
+		var t target
+		var stop func()
+		scfg := server.Config{Dim: *dim, TrainEvery: *trainEvery, Search: search.Config{Seed: fl.Seed}, MaxInFlight: 4096}
+		if tg == "single" {
+			t, stop = startSingle(scfg)
+		} else {
+			t, stop = startSharded(scfg, 4)
+		}
+		start := time.Now()
+		for lo := 0; lo < *n; lo += 5000 {
+			batch := make([]server.Item, 0, 5000)
+			for i := lo; i < min(lo+5000, *n); i++ {
+				batch = append(batch, item(i))
+			}
+			if err := t.add(batch); err != nil {
+				log.Fatal(err)
+			}
+		}
+		log.Printf("%s: loaded %d x %d in %v", tg, *n, *dim, time.Since(start).Round(time.Millisecond))
+		var next, deleted atomic.Int64
+		next.Store(int64(*n))
+		for _, mode := range []string{"plain", "reranked"} {
+			r := run(t, tg, mode, *conns, *dur, 0, all, *dim, *n, &next, &deleted, fl.Seed)
+			log.Printf("%+v", r)
+			rows = append(rows, r)
+			h := run(t, tg, mode+"-half", *conns, *dur, r.QPS/2, all, *dim, *n, &next, &deleted, fl.Seed)
+			log.Printf("%+v", h)
+			rows = append(rows, h)
+		}
+		stop()
+	}
+	out := struct {
+		Env  expenv.Env `json:"env"`
+		N    int        `json:"n"`
+		Dim  int        `json:"dim"`
+		Rows []Row      `json:"rows"`
+	}{env, *n, *dim, rows}
+	if err := expenv.WriteJSON(fl.Out, "results.json", out); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// run drives t from conns goroutines for dur: 90% searches (in mode), 6% feedback on the
+// results just shown, 2% adds, 2% deletes; rate > 0 paces the requests to rate per second in
+// all. Latency percentiles are over searches.
+func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, all []float32, dim, n int, next, deleted *atomic.Int64, seed uint64) Row {
+	searchMode := mode
+	if len(mode) > 5 && mode[len(mode)-5:] == "-half" {
+		searchMode = mode[:len(mode)-5]
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var reqs, errs, refused atomic.Int64
+	deadline := time.Now().Add(dur)
+	var tick <-chan time.Time
+	if rate > 0 {
+		tk := time.NewTicker(time.Duration(float64(time.Second) / rate))
+		defer tk.Stop()
+		tick = tk.C
+	}
+	var wg sync.WaitGroup
+	for c := 0; c < conns; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, uint64(c)))
+			var mine []time.Duration
+			for time.Now().Before(deadline) {
+				if tick != nil {
+					select {
+					case <-tick:
+					case <-time.After(time.Until(deadline)):
+						continue
+					}
+				}
+				var err error
+				p := rng.IntN(100)
+				q := n + rng.IntN(10000)
+				req := server.SearchRequest{Vector: all[q*dim : (q+1)*dim], K: 10, Mode: searchMode}
+				switch {
+				case p < 96:
+					s := time.Now()
+					var ids []string
+					ids, err = t.search(req)
+					mine = append(mine, time.Since(s))
+					if err == nil && p >= 90 && len(ids) > 1 {
+						rel := make([]bool, len(ids))
+						for i := range rel {
+							rel[i] = rng.IntN(2) == 0
+						}
+						req.Mode = ""
+						err = t.feedback(server.FeedbackRequest{Query: req, Shown: ids, Relevant: rel})
+					}
+				case p < 98:
+					i := next.Add(1) - 1
+					err = t.add([]server.Item{{ID: fmt.Sprintf("v%d", i), Vector: all[(int(i)%len(all)/dim)*dim : (int(i)%len(all)/dim+1)*dim]}})
+				default: // every id deleted once: v0, v1, ...
+					err = t.del(fmt.Sprintf("v%d", deleted.Add(1)-1))
+				}
+				reqs.Add(1)
+				var sh *shard.Error
+				switch {
+				case errors.As(err, new(refusedError)) || errors.As(err, &sh) && sh.Code < 500:
+					refused.Add(1)
+				case err != nil:
+					errs.Add(1)
+				}
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	start := time.Now()
+	wg.Wait()
+	el := time.Since(start).Seconds()
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	return Row{Target: tg, Mode: mode, Concurrency: conns, QPS: float64(reqs.Load()) / el, P50ms: pct(0.5), P99ms: pct(0.99), Errors: errs.Load(), Refused: refused.Load(), Requests: reqs.Load()}
+}
+
+// httpTarget drives a server over HTTP.
+type httpTarget struct {
+	url string
+	c   *http.Client
+}
+
+func (h *httpTarget) post(method, path string, body []byte, ct string, out any) error {
+	req, _ := http.NewRequest(method, h.url+path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", ct)
+	resp, err := h.c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		err := fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+		if resp.StatusCode < 500 {
+			return refusedError{err}
+		}
+		return err
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
+func (h *httpTarget) add(items []server.Item) error {
+	return h.post("POST", "/v1/vectors", server.EncodeBinary(nil, items), server.BinaryVectors, nil)
+}
+func (h *httpTarget) del(id string) error { return h.post("DELETE", "/v1/vectors/"+id, nil, "", nil) }
+func (h *httpTarget) search(q server.SearchRequest) ([]string, error) {
+	raw, _ := json.Marshal(q)
+	var r server.SearchResponse
+	err := h.post("POST", "/v1/search", raw, "application/json", &r)
+	ids := make([]string, len(r.Results))
+	for i, x := range r.Results {
+		ids[i] = x.ID
+	}
+	return ids, err
+}
+func (h *httpTarget) feedback(f server.FeedbackRequest) error {
+	raw, _ := json.Marshal(f)
+	return h.post("POST", "/v1/feedback", raw, "application/json", nil)
+}
+
+func startSingle(cfg server.Config) (target, func()) {
+	sv, err := server.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	hs := &http.Server{Handler: sv.Handler()}
+	go hs.Serve(ln)
+	tr := &http.Transport{MaxIdleConnsPerHost: 1024}
+	return &httpTarget{url: "http://" + ln.Addr().String(), c: &http.Client{Transport: tr, Timeout: time.Minute}}, func() { hs.Close(); sv.Close() }
+}
+
+// shardTarget drives the cluster through a router.
+type shardTarget struct{ r *shard.Router }
+
+func (s *shardTarget) add(items []server.Item) error {
+	_, err := s.r.Add(items)
+	return err
+}
+func (s *shardTarget) del(id string) error { return s.r.Delete(id) }
+func (s *shardTarget) search(q server.SearchRequest) ([]string, error) {
+	res, err := s.r.Search(q)
+	ids := make([]string, len(res.Results))
+	for i, x := range res.Results {
+		ids[i] = x.ID
+	}
+	if err == nil && len(res.Missing) > 0 {
+		err = fmt.Errorf("missing shards %v", res.Missing)
+	}
+	return ids, err
+}
+func (s *shardTarget) feedback(f server.FeedbackRequest) error {
+	_, err := s.r.Feedback(f)
+	return err
+}
+
+func startSharded(cfg server.Config, shards int) (target, func()) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command("nats-server", "-a", "127.0.0.1", "-p", fmt.Sprint(port))
+	if err := cmd.Start(); err != nil {
+		log.Fatalf("nats-server (Debian package nats-server): %v", err)
+	}
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	var nc *nats.Conn
+	for i := 0; i < 100 && nc == nil; i++ {
+		nc, _ = nats.Connect(url)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if nc == nil {
+		log.Fatal("nats-server did not start")
+	}
+	var servers []*server.Server
+	cfgNoTrain := cfg
+	cfgNoTrain.TrainEvery = 0
+	for i := 0; i < shards; i++ {
+		sv, err := server.New(cfgNoTrain)
+		if err != nil {
+			log.Fatal(err)
+		}
+		c, _ := nats.Connect(url)
+		if _, err := shard.ServeShard(c, "load", i, sv, nil); err != nil {
+			log.Fatal(err)
+		}
+		servers = append(servers, sv)
+	}
+	tsv, err := server.New(cfgNoTrain)
+	if err != nil {
+		log.Fatal(err)
+	}
+	tc, _ := nats.Connect(url)
+	if _, err := shard.ServeTrainer(tc, "load", tsv, nil); err != nil {
+		log.Fatal(err)
+	}
+	r, err := shard.NewRouter(nc, "load", shards, 2*time.Second, true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(cfg.TrainEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				r.Train()
+			}
+		}
+	}()
+	return &shardTarget{r: r}, func() {
+		close(stop)
+		cmd.Process.Kill()
+		cmd.Wait()
+		fmt.Fprintln(os.Stderr, "cluster stopped")
+	}
+}

@@ -1,0 +1,232 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+const dim = 8
+
+func vec(rng *rand.Rand) []float32 {
+	v := make([]float32, dim)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+type client struct {
+	t     *testing.T
+	url   string
+	token string
+}
+
+// do sends body (JSON-encoded unless []byte) and decodes the JSON answer into out.
+func (c *client) do(method, path string, body any, out any) int {
+	c.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		rd = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, c.url+path, rd)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if _, ok := body.([]byte); ok {
+		req.Header.Set("Content-Type", BinaryVectors)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			c.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func start(t *testing.T, cfg Config) (*Server, *client) {
+	t.Helper()
+	if cfg.Dim == 0 {
+		cfg.Dim = dim
+	}
+	sv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(sv.Handler())
+	t.Cleanup(func() { ts.Close(); sv.Close() })
+	return sv, &client{t: t, url: ts.URL, token: cfg.Token}
+}
+
+func items(rng *rand.Rand, prefix string, n int) []Item {
+	out := make([]Item, n)
+	for i := range out {
+		out[i] = Item{ID: fmt.Sprintf("%s%d", prefix, i), Vector: vec(rng)}
+	}
+	return out
+}
+
+// TestRoutes: add (JSON and binary, idempotent), get, search, feedback, train, update, delete,
+// stats and metrics.
+func TestRoutes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	sv, c := start(t, Config{Dir: t.TempDir()})
+	its := items(rng, "v", 300)
+	var ar AddResult
+	if code := c.do("POST", "/v1/vectors", map[string]any{"vectors": its[:200]}, &ar); code != 200 || ar.Added != 200 {
+		t.Fatalf("add: %d %+v", code, ar)
+	}
+	if code := c.do("POST", "/v1/vectors", EncodeBinary(nil, its[150:]), &ar); code != 200 || ar.Added != 100 || ar.Existing != 50 {
+		t.Fatalf("binary add with 50 retried: %d %+v", code, ar)
+	}
+	var got Item
+	if code := c.do("GET", "/v1/vectors/v7", nil, &got); code != 200 || len(got.Vector) != dim {
+		t.Fatalf("get: %d %+v", code, got)
+	}
+	var sr SearchResponse
+	if code := c.do("POST", "/v1/search", SearchRequest{Vector: its[5].Vector, K: 5}, &sr); code != 200 || len(sr.Results) != 5 || sr.Results[0].ID != "v5" {
+		t.Fatalf("search: %d %+v", code, sr)
+	}
+	for i := 0; i < 40; i++ {
+		q := SearchRequest{Vector: its[i].Vector, K: 10, Exclude: []string{its[i].ID}}
+		c.do("POST", "/v1/search", q, &sr)
+		fr := FeedbackRequest{Query: q, EventID: fmt.Sprint("e", i)}
+		for j, h := range sr.Results {
+			fr.Shown, fr.Relevant = append(fr.Shown, h.ID), append(fr.Relevant, j%2 == 0)
+		}
+		for retry := 0; retry < 2; retry++ {
+			var out map[string]bool
+			if code := c.do("POST", "/v1/feedback", fr, &out); code != 202 || out["duplicate"] != (retry == 1) {
+				t.Fatalf("feedback %d (retry %d): %d %v", i, retry, code, out)
+			}
+		}
+	}
+	var tr struct {
+		Steps        int
+		ModelVersion int64 `json:"model_version"`
+	}
+	if code := c.do("POST", "/v1/train", nil, &tr); code != 200 || tr.Steps == 0 || tr.ModelVersion == 0 {
+		t.Fatalf("train: %d %+v", code, tr)
+	}
+	if code := c.do("PUT", "/v1/vectors/v5", map[string]any{"vector": its[6].Vector}, nil); code != 200 {
+		t.Fatalf("put: %d", code)
+	}
+	if code := c.do("PUT", "/v1/vectors/new", map[string]any{"vector": its[6].Vector}, nil); code != 201 {
+		t.Fatalf("put of a new id: %d", code)
+	}
+	if code := c.do("DELETE", "/v1/vectors/v6", nil, nil); code != 200 {
+		t.Fatalf("delete: %d", code)
+	}
+	c.do("POST", "/v1/search", SearchRequest{Vector: its[6].Vector, K: 3, Mode: "plain"}, &sr)
+	if sr.Results[0].ID != "v5" && sr.Results[0].ID != "new" || sr.ModelVersion != tr.ModelVersion {
+		t.Fatalf("search after put and delete: %+v", sr)
+	}
+	var st Stats
+	c.do("GET", "/v1/stats", nil, &st)
+	if st.Live != 300 || st.TotalEvents != 40 || st.Deleted != 1 {
+		t.Fatalf("stats: %+v", st)
+	}
+	resp, err := http.Get(c.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`gognn_request_duration_seconds_bucket{route="POST /v1/search",le="+Inf"}`, "gognn_index_vectors 300", "gognn_model_version " + fmt.Sprint(tr.ModelVersion), "gognn_qps"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	// A snapshot, then a server started from it answers the same.
+	if code := c.do("POST", "/v1/snapshot", nil, nil); code != 200 {
+		t.Fatalf("snapshot: %d", code)
+	}
+	sv2, c2 := start(t, Config{Dir: sv.cfg.Dir})
+	var sr2 SearchResponse
+	q := SearchRequest{Vector: its[9].Vector, K: 10}
+	c.do("POST", "/v1/search", q, &sr)
+	c2.do("POST", "/v1/search", q, &sr2)
+	if fmt.Sprint(sr) != fmt.Sprint(sr2) || sv2.Stats().Live != 300 {
+		t.Fatalf("restarted from the snapshot: %+v, want %+v", sr2, sr)
+	}
+}
+
+// TestBadRequests: each bad request is a clear 4xx and leaves the index as it was.
+func TestBadRequests(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	sv, c := start(t, Config{Token: "s3cret", MaxBody: 1 << 16, MaxBatch: 100})
+	its := items(rng, "v", 50)
+	if code := c.do("POST", "/v1/vectors", map[string]any{"vectors": its}, nil); code != 200 {
+		t.Fatal(code)
+	}
+	nan := vec(rng)
+	nan[3] = float32(math.NaN())
+	q := SearchRequest{Vector: its[0].Vector, K: 10}
+	wrongDim := Item{ID: "x", Vector: its[0].Vector[:dim-1]}
+	cases := []struct {
+		name, method, path string
+		body               any
+		code               int
+		want               string
+	}{
+		{"malformed JSON", "POST", "/v1/vectors", `{"vectors": [`, 400, "malformed JSON"},
+		{"unknown field", "POST", "/v1/search", `{"vector": [1], "kk": 3}`, 400, "unknown field"},
+		{"wrong dimension", "POST", "/v1/vectors", map[string]any{"vectors": []Item{wrongDim}}, 400, "dimension 7"},
+		{"NaN in binary", "POST", "/v1/vectors", EncodeBinary(nil, []Item{{ID: "n", Vector: nan}}), 400, "NaN"},
+		{"binary wrong dimension", "POST", "/v1/vectors", EncodeBinary(nil, []Item{wrongDim}), 400, "dimension 7"},
+		{"binary truncated", "POST", "/v1/vectors", EncodeBinary(nil, its[:2])[:40], 400, "truncated"},
+		{"zero vector", "POST", "/v1/search", SearchRequest{Vector: make([]float32, dim)}, 400, "zero vector"},
+		{"huge body", "POST", "/v1/vectors", map[string]any{"vectors": items(rng, "h", 2000)}, 413, "larger than"},
+		{"batch too large", "POST", "/v1/vectors", EncodeBinary(nil, items(rng, "b", 101)), 413, "count 101"},
+		{"k too large", "POST", "/v1/search", SearchRequest{Vector: q.Vector, K: 5000}, 400, "k = 5000"},
+		{"ef too large", "POST", "/v1/search", SearchRequest{Vector: q.Vector, K: 10, Ef: 1 << 20}, 400, "ef = 1048576"},
+		{"bad mode", "POST", "/v1/search", SearchRequest{Vector: q.Vector, Mode: "fast"}, 400, "mode"},
+		{"duplicate ids", "POST", "/v1/vectors", map[string]any{"vectors": []Item{its[0], its[0]}}, 400, "listed twice"},
+		{"id with another vector", "POST", "/v1/vectors", map[string]any{"vectors": []Item{{ID: "v1", Vector: its[2].Vector}}}, 409, "exists"},
+		{"unknown id delete", "DELETE", "/v1/vectors/nope", nil, 404, "nope"},
+		{"unknown id get", "GET", "/v1/vectors/nope", nil, 404, "nope"},
+		{"unknown shown id", "POST", "/v1/feedback", FeedbackRequest{Query: q, Shown: []string{"nope"}, Relevant: []bool{true}}, 404, "nope"},
+		{"judgements mismatch", "POST", "/v1/feedback", FeedbackRequest{Query: q, Shown: []string{"v1"}}, 400, "judgements"},
+	}
+	for _, tc := range cases {
+		var out map[string]string
+		if code := c.do(tc.method, tc.path, tc.body, &out); code != tc.code || !strings.Contains(out["error"], tc.want) {
+			t.Errorf("%s: %d %q, want %d with %q", tc.name, code, out["error"], tc.code, tc.want)
+		}
+	}
+	wrong := &client{t: t, url: c.url, token: "wrong"}
+	var out map[string]string
+	if code := wrong.do("POST", "/v1/vectors", map[string]any{"vectors": items(rng, "w", 3)}, &out); code != 401 || !strings.Contains(out["error"], "token") {
+		t.Errorf("wrong token: %d %v", code, out)
+	}
+	none := &client{t: t, url: c.url}
+	if code := none.do("DELETE", "/v1/vectors/v1", nil, &out); code != 401 {
+		t.Errorf("no token: %d", code)
+	}
+	if resp, err := http.Get(c.url + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("healthz without token: %v %v", resp, err)
+	}
+	if st := sv.Stats(); st.Live != 50 || st.Len != 50 || st.TotalEvents != 0 {
+		t.Errorf("bad requests changed the index: %+v", st)
+	}
+}
