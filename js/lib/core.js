@@ -182,7 +182,7 @@
       const learn = opts.learn === undefined ? metric === 'cosine' : !!opts.learn;
       const seed = opts.seed === undefined ? 0 : opts.seed;
       if (!(typeof seed === 'bigint' || (Number.isInteger(seed) && seed >= 0))) throw new Error(`gognn: seed = ${seed}: want a non-negative integer`);
-      const r = check(await this.transport(new Request(Op.createIndex, 30).u32(dim).u8(Metric[metric]).u8(learn ? 1 : 0)
+      const r = check(await this.transport(new Request(Op.createIndex, 26).u32(dim).u8(Metric[metric]).u8(learn ? 1 : 0)
         .u32(count(opts.M, 'M')).u32(count(opts.efConstruction, 'efConstruction')).u64(seed)
         .u32(count(opts.candidates, 'candidates')).done()));
       return new Index(this, r.u32(), dim, learn);
