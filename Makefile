@@ -88,13 +88,16 @@ js:
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(JS_DIST)/
 	$(GO) run ./js/fixture -out js/test/fixtures
 
-# The package's tests in Node against the native engine and both wasm builds, and the Go tests
-# of the packages that run under js/wasm (with Go's go_js_wasm_exec, which needs node too).
-WASM_TEST_PKGS = ./graph ./hnsw ./engine ./vecio
+# The package's tests in Node against the native engine and both wasm builds; the Go tests of
+# packages under js/wasm (Go's go_js_wasm_exec runs them in node; engine's cover hnsw and search
+# there; hnsw's own take over 10 minutes under wasm); the demo page in headless Chromium, 200
+# feedback rounds (Debian's chromium and chromium-driver).
+WASM_TEST_PKGS = ./graph ./engine ./vecio
 js-test:
 	@if ! command -v node >/dev/null; then echo "js-test: SKIPPED: node is not installed (apt-get install nodejs)"; exit 0; fi; \
 	set -e; $(MAKE) js; cd js && node --test test/; cd ..; \
-	GOOS=js GOARCH=wasm $(GO) test -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" $(WASM_TEST_PKGS)
+	GOOS=js GOARCH=wasm $(GO) test -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" $(WASM_TEST_PKGS); \
+	GOGNN_WEB_TEST=1 $(GO) test -count=1 -run TestChromium ./experiments/web
 
 # Native engine, wasm and hnswlib-node (npm, pinned by js/bench/package-lock.json) from Node on
 # 10,000 x 128 clustered vectors: results/js/results.json.
