@@ -118,8 +118,8 @@ async function hnswlibBackend() {
   const ix = new HierarchicalNSW('l2', DIM);
   ix.initIndex(N, 16, 200, 1);
   // The binding takes plain arrays; convert outside the timings (its searches get them ready).
-  const rows = (v) => Array.from({ length: v.length / DIM }, (_, i) => Array.from(v.subarray(i * DIM, (i + 1) * DIM)));
-  const dataRows = rows(DATA), queryRows = rows(QUERIES);
+  const toRows = (v) => Array.from({ length: v.length / DIM }, (_, i) => Array.from(v.subarray(i * DIM, (i + 1) * DIM)));
+  const dataRows = toRows(DATA), queryRows = toRows(QUERIES);
   const t0 = now();
   for (let i = 0; i < N; i++) ix.addPoint(dataRows[i], i);
   const buildS = (now() - t0) / 1000;
