@@ -3,9 +3,9 @@ GO       ?= go
 # Packages that start goroutines run under the race detector too.
 RACE_PKGS = ./graph/... ./ops/... ./blas/... ./hnsw/... ./vecio/... ./search/... ./dist/...
 
-.PHONY: test fmt-check vet staticcheck unit race noasm asm-check notebooks-check demo bench asm notebooks plots reproduce test-mpi
+.PHONY: test fmt-check vet staticcheck unit race noasm asm-check notebooks-check demo bench asm notebooks plots reproduce test-mpi js js-test js-bench
 
-test: fmt-check vet staticcheck unit race noasm asm-check notebooks-check
+test: fmt-check vet staticcheck unit race noasm asm-check notebooks-check js-test
 test: test-mpi
 
 fmt-check:
@@ -118,3 +118,34 @@ test-mpi:
 	mpirun --allow-run-as-root --oversubscribe -np 2 $(MPI_TEST_BIN) -test.run 'MPI'; \
 	$(MPI_TEST_BIN) -test.run 'Launch'; \
 	echo "test-mpi: ok (2 ranks)"
+
+# The JavaScript package (js/): the full wasm build, the serving build without the training stack
+# (tag gognn_serve, no Gorgonia), the native engine for this platform, Go's wasm_exec.js, and the
+# fixtures with which the tests compare Node to Go.
+JS_DIST  = js/dist
+JS_ENGINE = $(JS_DIST)/gognn-engine-$(shell $(GO) env GOOS)-$(subst amd64,x64,$(shell $(GO) env GOARCH))
+js:
+	mkdir -p $(JS_DIST)
+	GOOS=js GOARCH=wasm $(GO) build -ldflags=-s -o $(JS_DIST)/gognn.wasm ./cmd/gognn-wasm
+	GOOS=js GOARCH=wasm $(GO) build -ldflags=-s -tags gognn_serve -o $(JS_DIST)/gognn-serve.wasm ./cmd/gognn-wasm
+	CGO_ENABLED=0 $(GO) build -ldflags=-s -o $(JS_ENGINE) ./cmd/gognn-engine
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(JS_DIST)/
+	$(GO) run ./js/fixture -out js/test/fixtures
+
+# The package's tests in Node against the native engine and both wasm builds; the Go tests of
+# packages under js/wasm (Go's go_js_wasm_exec runs them in node; engine's cover hnsw and search
+# there; hnsw's own take over 10 minutes under wasm); the demo page in headless Chromium, 200
+# feedback rounds (Debian's chromium and chromium-driver).
+WASM_TEST_PKGS = ./graph ./engine ./vecio
+js-test:
+	@if ! command -v node >/dev/null; then echo "js-test: SKIPPED: node is not installed (apt-get install nodejs)"; exit 0; fi; \
+	set -e; $(MAKE) js; cd js && node --test test/; cd ..; \
+	GOOS=js GOARCH=wasm $(GO) test -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" $(WASM_TEST_PKGS); \
+	GOGNN_WEB_TEST=1 $(GO) test -count=1 -run TestChromium ./experiments/web
+
+# Native engine, wasm and hnswlib-node (npm, pinned by js/bench/package-lock.json) from Node on
+# 10,000 x 128 clustered vectors: results/js/results.json.
+js-bench: js
+	cd js/bench && npm ci --no-audit --no-fund
+	mkdir -p results/js
+	node js/bench/bench.js -out results/js/results.json

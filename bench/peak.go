@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"runtime/debug"
 	"strings"
-	"syscall"
 )
 
 // RunChild is the body of the process PeakRSS measures: it generates the inputs of cfg, returns
@@ -71,11 +70,11 @@ func PeakRSS(exe string, args ...string) (float64, error) {
 			}
 		}
 	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok || ru == nil {
+	mb, ok := maxRSS(cmd.ProcessState)
+	if !ok {
 		return 0, fmt.Errorf("bench: no resource usage for the child on this system")
 	}
-	return float64(ru.Maxrss) * 1024 / 1e6, nil // Linux reports kilobytes
+	return mb, nil
 }
 
 // Footprint returns the bytes a forward op cannot avoid holding: its input features, its

@@ -9,10 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"gorgonia.org/tensor"
-
 	"github.com/gnnlab/gognn/hnsw"
-	"github.com/gnnlab/gognn/nn"
 	"github.com/gnnlab/gognn/ops/asm"
 )
 
@@ -34,7 +31,7 @@ type Index struct {
 	// Training state: used and changed only with trainMu held. Train, Add and Save hold it, and
 	// only they change the serving state below (under mu), so they may read it without mu.
 	trainMu sync.Mutex
-	base    *nn.Context
+	base    *trainContext
 	params  []*param
 	adamT   int64
 	steps   atomic.Int64 // adamT, for Stats
@@ -136,7 +133,7 @@ func newIndex(ix *hnsw.Index, cfg Config) (*Index, error) {
 	if s.nbrs, err = layer0(ix); err != nil {
 		return nil, err
 	}
-	if s.base, err = nn.NewContext(tensor.Float32, cfg.Seed); err != nil {
+	if s.base, err = newTrainContext(cfg.Seed); err != nil {
 		return nil, err
 	}
 	if s.params, err = newParams(s.base, s.dim, cfg.Hidden); err != nil {

@@ -1,3 +1,5 @@
+//go:build !gognn_serve
+
 package search
 
 import (
@@ -18,13 +20,6 @@ import (
 type model struct {
 	hnsw, fb *nn.SAGEConv
 	out      *nn.Linear
-}
-
-// Parameter names, in the order buildModel creates them (and c.Params lists them).
-var paramNames = []string{
-	"sage_hnsw.lin_l.weight", "sage_hnsw.lin_l.bias", "sage_hnsw.lin_r.weight",
-	"sage_fb.lin_l.weight", "sage_fb.lin_l.bias",
-	"out.weight",
 }
 
 func buildModel(c *nn.Context, d, h int) (*model, error) {
@@ -81,13 +76,10 @@ func (m *model) forward(c *nn.Context, aH, aF *graph.CSR, x nn.Features, xDst *G
 	return nn.L2Normalize(out)
 }
 
-// param is one trained tensor with its Adam moments.
-type param struct {
-	Name  string
-	Shape []int
-	Data  []float32 // the nn.Context store's tensor, updated in place
-	M, V  []float32
-}
+// trainContext holds the parameters and random source of the training graphs.
+type trainContext = nn.Context
+
+func newTrainContext(seed uint64) (*trainContext, error) { return nn.NewContext(tensor.Float32, seed) }
 
 // newParams builds the model once in base, sets the output projection to zero (so the initial
 // embedding is the normalised input and re-ranking starts as plain cosine similarity) and
@@ -112,12 +104,6 @@ func newParams(base *nn.Context, d, h int) ([]*param, error) {
 		ps = append(ps, p)
 	}
 	return ps, nil
-}
-
-// snapshot copies the current parameters into an immutable weights value for serving.
-func snapshot(ps []*param, d, h int) *weights {
-	cp := func(i int) []float32 { return append([]float32(nil), ps[i].Data...) }
-	return &weights{D: d, H: h, HNSW: cp(0), HNSWB: cp(1), Root: cp(2), FB: cp(3), FBB: cp(4), Out: cp(5)}
 }
 
 // Adam's constants (Kingma & Ba 2015), as in torch.optim.Adam.
