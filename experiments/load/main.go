@@ -24,7 +24,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -326,7 +325,7 @@ func startSharded(cfg server.Config, shards int) (*shardTarget, func()) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	cmd := exec.Command("nats-server", "-a", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive a failed run
+	dieWithParent(cmd) // never outlive a failed run
 	if err := cmd.Start(); err != nil {
 		log.Fatalf("nats-server (Debian package nats-server): %v", err)
 	}
