@@ -1,22 +1,148 @@
 package models
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+	"strings"
 
-// Published returns the architecture and training setting of a model's paper for a citation
-// graph with in features and classes classes:
-//
-//	gcn: 16 hidden, dropout 0.5, Adam lr 0.01, weight decay 5e-4 (first layer), 200 epochs,
-//	     Kipf & Welling's early stopping with window 10
-//	gat: 8 heads x 8 hidden, 1 output head, dropout 0.6, Adam lr 0.005, weight decay 5e-4,
-//	     up to 1000 epochs with patience 100
-func Published(name string, in, classes int) (Architecture, TrainConfig, error) {
-	switch name {
-	case "gcn":
-		return Architecture{Model: "gcn", In: in, Hidden: 16, Classes: classes, Dropout: 0.5},
-			TrainConfig{Epochs: 200, LearningRate: 0.01, WeightDecay: 5e-4, Window: 10}, nil
-	case "gat":
-		return Architecture{Model: "gat", In: in, Hidden: 8, Heads: 8, Classes: classes, OutHeads: 1, Dropout: 0.6},
-			TrainConfig{Epochs: 1000, LearningRate: 0.005, WeightDecay: 5e-4, Patience: 100}, nil
-	}
-	return Architecture{}, TrainConfig{}, fmt.Errorf("models: no published setting for %q (have gcn, gat)", name)
+	"github.com/gnnlab/gognn/nn"
+)
+
+// Setting is a paper's published configuration for the Planetoid public split (Cora, CiteSeer,
+// PubMed; Yang et al. 2016): the architecture, the training, and the propagation constants that
+// Architecture does not hold.
+type Setting struct {
+	Arch  Architecture
+	Train TrainConfig
+	// K is the number of propagation steps (sgc, appnp).
+	K int
+	// Layers is the number of convolution layers (gcnii).
+	Layers int
+	// Alpha is the teleport probability (appnp) or the initial-residual strength (gcnii).
+	Alpha float64
+	// Lambda sets GCNII's identity mapping, beta_l = log(Lambda/l + 1).
+	Lambda float64
+	// ConvDecay is GCNII's weight decay of its convolutions; Train.WeightDecay is that of its
+	// dense layers.
+	ConvDecay float64
+	// Source says where the numbers come from.
+	Source string
 }
+
+// settings are the published settings by model name.
+var settings = map[string]func(in, classes int) Setting{
+	"gcn": func(in, classes int) Setting {
+		return Setting{
+			Arch:   Architecture{Model: "gcn", In: in, Hidden: 16, Classes: classes, Dropout: 0.5},
+			Train:  TrainConfig{Epochs: 200, LearningRate: 0.01, WeightDecay: 5e-4, Window: 10},
+			Source: "Kipf & Welling, ICLR 2017, section 5.2",
+		}
+	},
+	"gat": func(in, classes int) Setting {
+		return Setting{
+			Arch:   Architecture{Model: "gat", In: in, Hidden: 8, Heads: 8, Classes: classes, OutHeads: 1, Dropout: 0.6},
+			Train:  TrainConfig{Epochs: 1000, LearningRate: 0.005, WeightDecay: 5e-4, Patience: 100},
+			Source: "Velickovic et al., ICLR 2018, section 3.3",
+		}
+	},
+	"sgc": func(in, classes int) Setting {
+		return Setting{
+			Arch:  Architecture{Model: "sgc", In: in, Classes: classes},
+			Train: TrainConfig{Epochs: 100, LearningRate: 0.2, WeightDecay: 5e-6},
+			K:     2,
+			Source: "Wu et al., ICML 2019, section 4.1 (K=2, Adam lr 0.2, 100 epochs, weight decay tuned " +
+				"per data set with hyperopt in [1e-10, 1e-4]); the decay 5e-6 is that of the SGC " +
+				"reproduction in DGL (examples/pytorch/sgc), the authors' tuned value being a pickle " +
+				"(github.com/Tiiiger/SGC, SGC-tuning/cora.txt)",
+		}
+	},
+	"appnp": func(in, classes int) Setting {
+		return Setting{
+			Arch: Architecture{Model: "appnp", In: in, Hidden: 64, Classes: classes, Dropout: 0.5},
+			// The paper stops on validation accuracy and loss with patience 100 (ByAccuracy is
+			// the accuracy with the loss breaking ties).
+			Train: TrainConfig{Epochs: 10000, LearningRate: 0.01, WeightDecay: 5e-3, Patience: 100, ByAccuracy: true},
+			K:     10, Alpha: 0.1,
+			Source: "Klicpera et al., ICLR 2019, section 6 (hidden 64, dropout 0.5, L2 5e-3 on the first " +
+				"layer, lr 0.01, K=10, alpha 0.1, patience 100, at most 10000 epochs); " +
+				"github.com/klicperajo/ppnp",
+		}
+	},
+	"gcnii": func(in, classes int) Setting {
+		return Setting{
+			Arch:   Architecture{Model: "gcnii", In: in, Hidden: 64, Classes: classes, Dropout: 0.6},
+			Train:  TrainConfig{Epochs: 1500, LearningRate: 0.01, WeightDecay: 5e-4, Patience: 100},
+			Layers: 64, Alpha: 0.1, Lambda: 0.5, ConvDecay: 0.01,
+			Source: "Chen et al., ICML 2020, section 6.1, Cora (64 layers, hidden 64, alpha 0.1, lambda 0.5, " +
+				"dropout 0.6, lr 0.01, weight decay 0.01 on convolutions and 5e-4 on dense layers, " +
+				"patience 100 on validation loss, at most 1500 epochs); github.com/chennnM/GCNII train.py",
+		}
+	},
+}
+
+// PublishedNames returns the models with a published setting, sorted.
+func PublishedNames() []string {
+	names := make([]string, 0, len(settings))
+	for n := range settings {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// PublishedSetting returns the setting of a model's paper for a citation graph with in
+// features and classes classes; see Setting.Source of each for the reference:
+//
+//	gcn:   16 hidden, dropout 0.5, Adam lr 0.01, weight decay 5e-4 (first layer), 200 epochs,
+//	       Kipf & Welling's early stopping with window 10
+//	gat:   8 heads x 8 hidden, 1 output head, dropout 0.6, Adam lr 0.005, weight decay 5e-4,
+//	       up to 1000 epochs with patience 100
+//	sgc:   K = 2, Adam lr 0.2, weight decay 5e-6, 100 epochs, no dropout, no early stopping
+//	appnp: MLP 64 hidden without biases, dropout 0.5, K = 10, alpha 0.1, Adam lr 0.01,
+//	       weight decay 5e-3 on the first layer, up to 10000 epochs with patience 100
+//	gcnii: 64 layers of width 64, alpha 0.1, lambda 0.5, dropout 0.6, Adam lr 0.01, weight
+//	       decay 0.01 (convolutions) and 5e-4 (dense layers), up to 1500 epochs with patience 100
+func PublishedSetting(name string, in, classes int) (Setting, error) {
+	f, ok := settings[name]
+	if !ok {
+		return Setting{}, fmt.Errorf("models: no published setting for %q (have %s)", name, strings.Join(PublishedNames(), ", "))
+	}
+	return f(in, classes), nil
+}
+
+// Published returns the architecture and training of PublishedSetting. For the models that
+// Build does not make (sgc, appnp, gcnii), use PublishedSetting and BuildPublished.
+func Published(name string, in, classes int) (Architecture, TrainConfig, error) {
+	s, err := PublishedSetting(name, in, classes)
+	return s.Arch, s.Train, err
+}
+
+// BuildPublished adds the model of setting s to the context's graph, with fresh parameters (or
+// the context's stored ones of the same names and shapes).
+func BuildPublished(c *nn.Context, s Setting) (Model, error) {
+	a := s.Arch
+	switch a.Model {
+	case "sgc":
+		return NewSGC(c, a.In, a.Classes, s.K)
+	case "appnp":
+		return NewAPPNP(c, a.In, a.Hidden, a.Classes, s.K, s.Alpha, a.Dropout)
+	case "gcnii":
+		return NewGCNII(c, a.In, a.Hidden, a.Classes, s.Layers, s.Alpha, s.Lambda, a.Dropout)
+	}
+	return Build(c, a)
+}
+
+// PublishedDecays returns the weight decays of m's paper beyond Decayed and Train.WeightDecay:
+// GCNII's decay of its convolutions.
+func PublishedDecays(m Model, s Setting) []Decay {
+	if g, ok := m.(*GCNII); ok {
+		return []Decay{{Params: g.Convs(), WeightDecay: s.ConvDecay}}
+	}
+	return nil
+}
+
+var (
+	_ Model = (*SGC)(nil)
+	_ Model = (*APPNP)(nil)
+	_ Model = (*GCNII)(nil)
+)

@@ -63,6 +63,16 @@ type Task struct {
 	Labels    []int   // per node
 	Train     []int   // nodes whose labels train the model
 	Val, Test []int   // nodes for early stopping and for the final score
+
+	// Decays give parameters a weight decay of their own in place of TrainConfig.WeightDecay
+	// (GCNII decays its convolutions and its dense layers differently).
+	Decays []Decay
+}
+
+// Decay is a weight decay for a set of parameters.
+type Decay struct {
+	Params      G.Nodes
+	WeightDecay float64
 }
 
 // History is what training recorded, per epoch and at the end.
@@ -98,20 +108,36 @@ func Train(c *nn.Context, task Task, cfg TrainConfig) (*History, error) {
 	eval := NewEvaluator(c, logProbs)
 	defer eval.Close()
 
-	decayed := map[*G.Node]bool{}
+	// One Adam solver per weight decay, each stepping its parameters in Params order.
+	decayOf := map[*G.Node]float64{}
 	for _, n := range task.Decayed {
-		decayed[n] = true
+		decayOf[n] = cfg.WeightDecay
 	}
-	var withDecay, without G.Nodes
-	for _, n := range task.Params {
-		if decayed[n] {
-			withDecay = append(withDecay, n)
-		} else {
-			without = append(without, n)
+	for _, d := range task.Decays {
+		for _, n := range d.Params {
+			decayOf[n] = d.WeightDecay
 		}
 	}
-	solverDecay := G.NewAdamSolver(G.WithLearnRate(cfg.LearningRate), G.WithL2Reg(cfg.WeightDecay))
-	solver := G.NewAdamSolver(G.WithLearnRate(cfg.LearningRate))
+	type group struct {
+		params G.Nodes
+		solver G.Solver
+	}
+	var groups []*group
+	byDecay := map[float64]*group{}
+	for _, n := range task.Params {
+		wd := decayOf[n]
+		g := byDecay[wd]
+		if g == nil {
+			opts := []G.SolverOpt{G.WithLearnRate(cfg.LearningRate)}
+			if wd != 0 {
+				opts = append(opts, G.WithL2Reg(wd))
+			}
+			g = &group{solver: G.NewAdamSolver(opts...)}
+			byDecay[wd] = g
+			groups = append(groups, g)
+		}
+		g.params = append(g.params, n)
+	}
 
 	step := func() (float64, error) {
 		c.SetTraining(true)
@@ -138,13 +164,8 @@ func Train(c *nn.Context, task Task, cfg TrainConfig) (*History, error) {
 		if math.IsNaN(trainLoss) || math.IsInf(trainLoss, 0) {
 			return nil, fmt.Errorf("models: training loss is %v at epoch %d", trainLoss, epoch)
 		}
-		if len(withDecay) > 0 {
-			if err := solverDecay.Step(G.NodesToValueGrads(withDecay)); err != nil {
-				return nil, err
-			}
-		}
-		if len(without) > 0 {
-			if err := solver.Step(G.NodesToValueGrads(without)); err != nil {
+		for _, g := range groups {
+			if err := g.solver.Step(G.NodesToValueGrads(g.params)); err != nil {
 				return nil, err
 			}
 		}
