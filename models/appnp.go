@@ -13,7 +13,8 @@ import (
 //
 //	H = relu(dropout(X) W1) ;   logits = APPNP_K,alpha(dropout(H) W2)
 //
-// with weight decay (the paper's L2 regularisation 5e-3) on W1 only.
+// with the same dropout rate on the entries of the propagation matrix at every step
+// (nn.APPNP.EdgeDropout), as the authors' TensorFlow code, and with weight decay (the paper's L2 regularisation 5e-3) on W1 only.
 type APPNP struct {
 	L1, L2  *nn.Linear
 	Prop    *nn.APPNP
@@ -30,7 +31,7 @@ func NewAPPNP(c *nn.Context, in, hidden, classes, k int, alpha, dropout float64)
 	if err != nil {
 		return nil, err
 	}
-	prop, err := nn.NewAPPNP(k, alpha)
+	prop, err := nn.NewAPPNP(c, k, alpha, dropout)
 	if err != nil {
 		return nil, err
 	}
