@@ -25,31 +25,35 @@ import (
 // X0 reaches the layer through its Initial field, which must be set before Forward: the layer
 // keeps the one-argument Forward(a, x) of every layer. GCNII, the stack, sets it for each of its
 // layers to the stack's input, which is how the paper wires it. The output is computed as
-// S ((1-beta) I + beta W) with S = (1-alpha) P X + alpha X0: one (Dim, Dim) matrix built per
-// run instead of a second pass over the nodes for the identity term. The graph must be square,
-// unweighted and without self-loops (ops.GCNPropagate); P is computed on the fly.
+//
+//	X' = (P X + alpha/(1-alpha) X0) M,   M = (1-alpha) ((1-beta) I + beta W)
+//
+// the same value with the scalings folded into one (Dim, Dim) matrix built per run, so the
+// nodes are passed over once for the propagation, once for the sum and once for the product;
+// alpha/(1-alpha) X0 is built once per stack. The graph must be square, unweighted and without
+// self-loops (ops.GCNPropagate); P is computed on the fly.
 type GCNIIConv struct {
 	Dim          int
 	Alpha, Beta  float64
 	W            *G.Node
 	Initial      *G.Node // X0, (nodes, Dim): set before Forward
 	scaledFor    *G.Node // Initial for which scaled was built
-	scaled       *G.Node // alpha X0, shared by every layer of a stack
-	mixed        *G.Node // (1-beta) I + beta W
-	identityPart *G.Node // (1-beta) I
+	scaled       *G.Node // alpha/(1-alpha) X0, shared by every layer of a stack
+	mixed        *G.Node // M
+	identityPart *G.Node // (1-alpha) (1-beta) I
 }
 
 // GCNIIBeta returns the identity-mapping strength of layer l (from 1): log(lambda/l + 1).
 func GCNIIBeta(lambda float64, l int) float64 { return math.Log(lambda/float64(l) + 1) }
 
 // NewGCNIIConv adds layer l (counted from 1) of a GCNII stack of width dim to the context's
-// graph, with beta = GCNIIBeta(lambda, l).
+// graph, with beta = GCNIIBeta(lambda, l), 0 <= alpha < 1 and lambda > 0.
 func NewGCNIIConv(c *Context, name string, dim, l int, alpha, lambda float64) (*GCNIIConv, error) {
 	if dim <= 0 || l <= 0 {
 		return nil, fmt.Errorf("nn: GCNII layer %q of width %d at depth %d: both must be positive", name, dim, l)
 	}
-	if !(alpha >= 0 && alpha <= 1) || !(lambda > 0) {
-		return nil, fmt.Errorf("nn: GCNII layer %q with alpha %v and lambda %v: want 0 <= alpha <= 1 and lambda > 0", name, alpha, lambda)
+	if !(alpha >= 0 && alpha < 1) || !(lambda > 0) {
+		return nil, fmt.Errorf("nn: GCNII layer %q with alpha %v and lambda %v: want 0 <= alpha < 1 and lambda > 0", name, alpha, lambda)
 	}
 	bound := 1 / math.Sqrt(float64(dim))
 	rng := c.shared.rng
@@ -74,7 +78,7 @@ func (l *GCNIIConv) Forward(a *graph.CSR, x *G.Node) (*G.Node, error) {
 	}
 	g := x.Graph()
 	if l.scaledFor != l.Initial || l.scaled == nil || l.scaled.Graph() != g {
-		s, err := G.Mul(l.Initial, scalarLike(x.Dtype(), l.Alpha))
+		s, err := G.Mul(l.Initial, scalarLike(x.Dtype(), l.Alpha/(1-l.Alpha)))
 		if err != nil {
 			return nil, err
 		}
@@ -83,12 +87,12 @@ func (l *GCNIIConv) Forward(a *graph.CSR, x *G.Node) (*G.Node, error) {
 	if l.mixed == nil || l.mixed.Graph() != g {
 		eye := tensor.New(tensor.WithShape(l.Dim, l.Dim), tensor.Of(x.Dtype()))
 		for i := 0; i < l.Dim; i++ {
-			if err := eye.SetAt(castTo(x.Dtype(), 1-l.Beta), i, i); err != nil {
+			if err := eye.SetAt(castTo(x.Dtype(), (1-l.Alpha)*(1-l.Beta)), i, i); err != nil {
 				return nil, err
 			}
 		}
 		l.identityPart = G.NewTensor(g, x.Dtype(), 2, G.WithShape(l.Dim, l.Dim), G.WithValue(eye), G.WithName(l.W.Name()+".identity"))
-		bw, err := G.Mul(l.W, scalarLike(x.Dtype(), l.Beta))
+		bw, err := G.Mul(l.W, scalarLike(x.Dtype(), (1-l.Alpha)*l.Beta))
 		if err != nil {
 			return nil, err
 		}
@@ -98,9 +102,6 @@ func (l *GCNIIConv) Forward(a *graph.CSR, x *G.Node) (*G.Node, error) {
 	}
 	px, err := ops.GCNPropagate(a, x, nil)
 	if err != nil {
-		return nil, err
-	}
-	if px, err = G.Mul(px, scalarLike(x.Dtype(), 1-l.Alpha)); err != nil {
 		return nil, err
 	}
 	support, err := G.Add(px, l.scaled)

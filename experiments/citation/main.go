@@ -2,7 +2,7 @@
 // PubMed) with the published hyper-parameters, once per seed, and prints test accuracy against
 // the papers' values.
 //
-//	go run ./experiments/citation -model gcn -dataset cora -seeds 10 [-data DIR] [-epochs N] [-out DIR] [-save FILE]
+//	go run ./experiments/citation -model gcn -dataset cora -seeds 10 [-parallel P] [-data DIR] [-epochs N] [-out DIR] [-save FILE]
 //	go run ./experiments/citation -load FILE -dataset cora [-data DIR]
 //
 // It writes <out>/results.json and <out>/<dataset>-<model>.png (training loss and validation
@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/plot/vg"
 	G "gorgonia.org/gorgonia"
@@ -43,6 +44,7 @@ type Result struct {
 	MsPerEpoch  float64 `json:"ms_per_epoch"`
 	Epochs      float64 `json:"epochs"`
 	Paper       float64 `json:"paper_test_acc"`
+	Parallel    int     `json:"parallel,omitempty"` // seeds trained at once: MsPerEpoch shares the cores
 }
 
 // paper holds published test accuracies on the public split: GCN from Kipf & Welling 2017,
@@ -80,13 +82,14 @@ var setups = map[string]setup{
 
 func main() {
 	var (
-		fl      expenv.Flags
-		model   = flag.String("model", "gcn", "model: gcn, gat, sgc, appnp, gcnii, sage (mean aggregator) or sage-lstm (sampled mini-batches), or all")
-		dataset = flag.String("dataset", "cora", "data set: cora, citeseer or pubmed")
-		seeds   = flag.Int("seeds", 10, "runs, with seeds seed, seed+1, ...")
-		epochs  = flag.Int("epochs", 0, "maximum training epochs (default: the paper's, 200 for gcn, 1000 with patience 100 for gat)")
-		save    = flag.String("save", "", "write the first seed's trained model (gcn or gat) to this file, fp32")
-		load    = flag.String("load", "", "evaluate the model saved in this file on -dataset instead of training")
+		fl       expenv.Flags
+		model    = flag.String("model", "gcn", "model: gcn, gat, sgc, appnp, gcnii, sage (mean aggregator) or sage-lstm (sampled mini-batches), or all")
+		dataset  = flag.String("dataset", "cora", "data set: cora, citeseer or pubmed")
+		seeds    = flag.Int("seeds", 10, "runs, with seeds seed, seed+1, ...")
+		parallel = flag.Int("parallel", 1, "seeds trained at once (ms/epoch then counts the sharing of the cores)")
+		epochs   = flag.Int("epochs", 0, "maximum training epochs (default: the paper's, 200 for gcn, 1000 with patience 100 for gat)")
+		save     = flag.String("save", "", "write the first seed's trained model (gcn or gat) to this file, fp32")
+		load     = flag.String("load", "", "evaluate the model saved in this file on -dataset instead of training")
 	)
 	fl.Register(flag.CommandLine, filepath.Join("results", "citation"))
 	flag.Parse()
@@ -94,7 +97,7 @@ func main() {
 	if *load != "" {
 		err = runLoad(fl, *load, *dataset)
 	} else {
-		err = run(fl, *model, *dataset, *seeds, *epochs, *save)
+		err = run(fl, *model, *dataset, *seeds, *epochs, *save, *parallel)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "citation:", err)
@@ -105,9 +108,9 @@ func main() {
 // modelNames is the order of -model all.
 var modelNames = []string{"gcn", "gat", "sgc", "appnp", "gcnii", "sage", "sage-lstm"}
 
-func run(fl expenv.Flags, model, dataset string, seeds, epochs int, save string) error {
-	if seeds < 1 || epochs < 0 {
-		return errors.New("-seeds must be at least 1 and -epochs not negative")
+func run(fl expenv.Flags, model, dataset string, seeds, epochs int, save string, parallel int) error {
+	if seeds < 1 || epochs < 0 || parallel < 1 {
+		return errors.New("-seeds and -parallel must be at least 1 and -epochs not negative")
 	}
 	if save != "" && model != "gcn" && model != "gat" {
 		return fmt.Errorf("-save works with -model gcn or gat, not %q", model)
@@ -130,7 +133,7 @@ func run(fl expenv.Flags, model, dataset string, seeds, epochs int, save string)
 
 	var results []Result
 	for _, name := range names {
-		r, first, err := runModel(fl, name, ds, feats, seeds, epochs, save)
+		r, first, err := runModel(fl, name, ds, feats, seeds, epochs, save, parallel)
 		if err != nil {
 			return err
 		}
@@ -154,31 +157,53 @@ func run(fl expenv.Flags, model, dataset string, seeds, epochs int, save string)
 	return nil
 }
 
-func runModel(fl expenv.Flags, model string, ds *datasets.Planetoid, feats *datasets.SparseMatrix, seeds, epochs int, save string) (Result, *models.History, error) {
-	var test, val, ms, eps []float64
-	var first *models.History
+func runModel(fl expenv.Flags, model string, ds *datasets.Planetoid, feats *datasets.SparseMatrix, seeds, epochs int, save string, parallel int) (Result, *models.History, error) {
+	// Seeds train concurrently, parallel at a time, each in a context and model of its own;
+	// the results are gathered in seed order, so they do not depend on parallel.
+	hs := make([]*models.History, seeds)
+	errs := make([]error, seeds)
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
 	for s := 0; s < seeds; s++ {
-		h, err := trainOnce(model, ds, feats, fl.Seed+uint64(s), epochs, save)
-		if err != nil {
-			return Result{}, nil, fmt.Errorf("%s seed %d: %w", model, fl.Seed+uint64(s), err)
+		seed := fl.Seed + uint64(s)
+		path := ""
+		if s == 0 {
+			path = save
 		}
-		if first == nil {
-			first = h
-			if save != "" {
-				fmt.Printf("  %s seed %d: saved to %s\n", model, fl.Seed+uint64(s), save)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			h, err := trainOnce(model, ds, feats, seed, epochs, path)
+			hs[seed-fl.Seed], errs[seed-fl.Seed] = h, err
+			if err == nil {
+				mu.Lock()
+				fmt.Printf("  %s seed %d: test %.4f  val %.4f  epochs %d  %.2f ms/epoch\n", model, seed, h.TestAcc, h.ValAccFinal, h.Epochs, h.MsPerEpoch)
+				if path != "" {
+					fmt.Printf("  %s seed %d: saved to %s\n", model, seed, path)
+				}
+				mu.Unlock()
 			}
-			save = ""
+		}()
+	}
+	wg.Wait()
+	var test, val, ms, eps []float64
+	for s, h := range hs {
+		if errs[s] != nil {
+			return Result{}, nil, fmt.Errorf("%s seed %d: %w", model, fl.Seed+uint64(s), errs[s])
 		}
 		test, val = append(test, h.TestAcc), append(val, h.ValAccFinal)
 		ms, eps = append(ms, h.MsPerEpoch), append(eps, float64(h.Epochs))
-		fmt.Printf("  %s seed %d: test %.4f  val %.4f  epochs %d  %.2f ms/epoch\n", model, fl.Seed+uint64(s), h.TestAcc, h.ValAccFinal, h.Epochs, h.MsPerEpoch)
 	}
+	first := hs[0]
 	mean, std := expenv.MeanStd(test)
 	vmean, _ := expenv.MeanStd(val)
 	msMean, _ := expenv.MeanStd(ms)
 	epMean, _ := expenv.MeanStd(eps)
 	return Result{Dataset: ds.Name, Model: model, Seeds: seeds, TestAccMean: mean, TestAccStd: std, ValAccMean: vmean,
-		MsPerEpoch: msMean, Epochs: epMean, Paper: paper[model][ds.Name]}, first, nil
+		MsPerEpoch: msMean, Epochs: epMean, Paper: paper[model][ds.Name], Parallel: parallel}, first, nil
 }
 
 // plotHistory writes the first seed's loss and validation accuracy curves.
