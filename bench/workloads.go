@@ -102,7 +102,7 @@ func Build(in *Inputs, op string) (*Workload, error) {
 	case "gcn_forward":
 		var l *nn.GCNConv
 		if l, err = nn.NewGCNConv(c, "gcn", cfg.F, cfg.Hidden); err == nil {
-			out, err = l.Forward(a, nn.Dense{X: x})
+			out, err = l.Forward(a, x)
 		}
 		w.FLOPs = gcnFLOPs(n, e, f, hid)
 	case "gat_forward":
@@ -113,7 +113,7 @@ func Build(in *Inputs, op string) (*Workload, error) {
 		var l *nn.GATConv
 		l, err = nn.NewGATConv(c, "gat", nn.GATConfig{In: cfg.F, Out: cfg.Hidden / heads, Heads: heads, Concat: true, NegativeSlope: 0.2})
 		if err == nil {
-			out, err = l.Forward(c, a, nn.Dense{X: x})
+			out, err = l.Forward(a, x)
 		}
 		e1 := e + n
 		w.FLOPs = 2*n*f*hid + 4*n*hid + 6*e1*heads + 2*e1*hid + n*hid
@@ -179,14 +179,14 @@ func sage2(c *nn.Context, in *Inputs, x *G.Node, out int) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := l1.Forward(c, in.Graph, nn.Dense{X: x})
+	h, err := l1.Forward(in.Graph, x)
 	if err != nil {
 		return nil, err
 	}
 	if h, err = nn.ReLU(h); err != nil {
 		return nil, err
 	}
-	return l2.Forward(c, in.Graph, nn.Dense{X: h})
+	return l2.Forward(in.Graph, h)
 }
 
 // gcn2 is GCN in -> Hidden, ReLU, GCN Hidden -> Classes.
@@ -199,14 +199,14 @@ func gcn2(c *nn.Context, in *Inputs, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := l1.Forward(in.Graph, nn.Dense{X: x})
+	h, err := l1.Forward(in.Graph, x)
 	if err != nil {
 		return nil, err
 	}
 	if h, err = nn.ReLU(h); err != nil {
 		return nil, err
 	}
-	return l2.Forward(in.Graph, nn.Dense{X: h})
+	return l2.Forward(in.Graph, h)
 }
 
 // gcnFLOPs counts x W (n x in times in x out), propagation over e edges plus n self-loops, bias.

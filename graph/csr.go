@@ -16,15 +16,21 @@ import (
 //
 // Edges are sorted by destination and, within a row, by source; edge e keeps its position for
 // the life of the graph, so per-edge tensors (attention scores, learned edge weights) are indexed
-// by it. A CSR is immutable once built and safe for concurrent use.
+// by it. Edge attributes, when present (EdgeAttr), are an (E, dim) matrix in the same order. A
+// CSR is immutable once built and safe for concurrent use.
 type CSR struct {
 	NumSrc, NumDst int
 	RowPtr         []int
 	ColIdx         []int32
 	Weights        []float32
 
+	attr    []float32 // (E, attrDim) row-major edge attributes; attrDim 0 when none
+	attrDim int
+
 	transposeOnce sync.Once
 	transpose     *Transposed
+	meanOnce      sync.Once
+	mean          *CSR
 }
 
 // NumEdges returns the number of edges.
@@ -80,6 +86,11 @@ func (g *CSR) Validate() error {
 	if g.Weights != nil && len(g.Weights) != len(g.ColIdx) {
 		return fmt.Errorf("graph: %d weights for %d edges", len(g.Weights), len(g.ColIdx))
 	}
+	if g.attrDim > 0 {
+		if err := checkAttr(len(g.ColIdx), g.attr, g.attrDim); err != nil {
+			return err
+		}
+	}
 	for i := 0; i < g.NumDst; i++ {
 		lo, hi := g.RowPtr[i], g.RowPtr[i+1]
 		if hi < lo || hi > len(g.ColIdx) {
@@ -101,8 +112,8 @@ func (g *CSR) Validate() error {
 	return nil
 }
 
-// WithWeights returns a graph with the same edges and the given per-edge weights (in edge
-// order). The structure is shared, not copied.
+// WithWeights returns a graph with the same edges (and edge attributes) and the given per-edge
+// weights (in edge order). The structure is shared, not copied.
 func (g *CSR) WithWeights(w []float32) (*CSR, error) {
 	if len(w) != len(g.ColIdx) {
 		return nil, fmt.Errorf("graph: %d weights for %d edges", len(w), len(g.ColIdx))
@@ -112,7 +123,7 @@ func (g *CSR) WithWeights(w []float32) (*CSR, error) {
 			return nil, fmt.Errorf("graph: weight of edge %d is %v, want a finite number", e, v)
 		}
 	}
-	return &CSR{NumSrc: g.NumSrc, NumDst: g.NumDst, RowPtr: g.RowPtr, ColIdx: g.ColIdx, Weights: w}, nil
+	return &CSR{NumSrc: g.NumSrc, NumDst: g.NumDst, RowPtr: g.RowPtr, ColIdx: g.ColIdx, Weights: w, attr: g.attr, attrDim: g.attrDim}, nil
 }
 
 // Dst returns the destination of every edge, in edge order (the COO row index).
@@ -128,6 +139,9 @@ func (g *CSR) Dst() []int32 {
 
 // String describes the graph's size.
 func (g *CSR) String() string {
+	if g.attrDim > 0 {
+		return fmt.Sprintf("CSR(%d src, %d dst, %d edges, weighted=%t, edge attributes of width %d)", g.NumSrc, g.NumDst, len(g.ColIdx), g.Weights != nil, g.attrDim)
+	}
 	return fmt.Sprintf("CSR(%d src, %d dst, %d edges, weighted=%t)", g.NumSrc, g.NumDst, len(g.ColIdx), g.Weights != nil)
 }
 

@@ -9,10 +9,13 @@ import (
 // blocks: a bipartite graph from NumSrc local source nodes to NumDst local destination nodes,
 // where the destinations are also the first NumDst sources (seed nodes first), so a layer finds
 // each destination's own features at the same local index. SrcIDs[k] is the original id of local
-// source k.
+// source k. EdgeIDs[e] is the position in the sampled graph of block edge e, so per-edge data
+// of the full graph can be gathered for the block; the block's graph carries the sampled edges'
+// attributes already when the full graph has them.
 type Block struct {
-	Graph  *CSR
-	SrcIDs []int32
+	Graph   *CSR
+	SrcIDs  []int32
+	EdgeIDs []int32
 }
 
 // DstIDs returns the original ids of the block's destinations.
@@ -47,7 +50,7 @@ func (g *CSR) Sample(seeds []int, fanouts []int, rng *rand.Rand) ([]Block, error
 	for hop, fan := range fanouts {
 		src := append([]int32(nil), frontier...)
 		rowPtr := make([]int, len(frontier)+1)
-		var col []int32
+		var col, eids []int32
 		for i, v := range frontier {
 			lo, hi := g.RowPtr[v], g.RowPtr[v+1]
 			deg := hi - lo
@@ -76,14 +79,16 @@ func (g *CSR) Sample(seeds []int, fanouts []int, rng *rand.Rand) ([]Block, error
 					src = append(src, u)
 				}
 				col = append(col, l)
+				eids = append(eids, int32(e))
 			}
-			sortInt32(col[rowPtr[i]:])
+			sortRowWithPerm(col[rowPtr[i]:], eids[rowPtr[i]:])
 			rowPtr[i+1] = len(col)
 		}
-		blocks[len(fanouts)-1-hop] = Block{
-			Graph:  &CSR{NumSrc: len(src), NumDst: len(frontier), RowPtr: rowPtr, ColIdx: col},
-			SrcIDs: src,
+		b := &CSR{NumSrc: len(src), NumDst: len(frontier), RowPtr: rowPtr, ColIdx: col}
+		if g.attrDim > 0 {
+			b.attr, b.attrDim = permuteRows(g.attr, g.attrDim, eids), g.attrDim
 		}
+		blocks[len(fanouts)-1-hop] = Block{Graph: b, SrcIDs: src, EdgeIDs: eids}
 		frontier = src
 	}
 	return blocks, nil
@@ -97,15 +102,20 @@ func (g *CSR) FullBlocks(layers int) []Block {
 	for i := range ids {
 		ids[i] = int32(i)
 	}
+	eids := make([]int32, g.NumEdges())
+	for e := range eids {
+		eids[e] = int32(e)
+	}
 	b := make([]Block, layers)
 	for k := range b {
-		b[k] = Block{Graph: g, SrcIDs: ids}
+		b[k] = Block{Graph: g, SrcIDs: ids, EdgeIDs: eids}
 	}
 	return b
 }
 
 // Subgraph returns the subgraph induced by nodes (edges whose both ends are in nodes), with node
-// k of the result being nodes[k]: the training graph of an inductive experiment.
+// k of the result being nodes[k]: the training graph of an inductive experiment. Weights and
+// edge attributes of the kept edges come along.
 func (g *CSR) Subgraph(nodes []int) (*CSR, error) {
 	if g.NumSrc != g.NumDst {
 		return nil, fmt.Errorf("graph: subgraph of a bipartite graph")
@@ -124,34 +134,27 @@ func (g *CSR) Subgraph(nodes []int) (*CSR, error) {
 		local[v] = int32(k)
 	}
 	rowPtr := make([]int, len(nodes)+1)
-	var col []int32
-	var w []float32
+	var col, eids []int32
 	for k, v := range nodes {
 		for e := g.RowPtr[v]; e < g.RowPtr[v+1]; e++ {
 			if l := local[g.ColIdx[e]]; l >= 0 {
 				col = append(col, l)
-				if g.Weights != nil {
-					w = append(w, g.Weights[e])
-				}
+				eids = append(eids, int32(e))
 			}
 		}
 		// Local ids follow the order of nodes, so re-sort the row.
-		row := col[rowPtr[k]:]
-		if g.Weights == nil {
-			sortInt32(row)
-		} else {
-			sortWithWeights(row, w[rowPtr[k]:])
-		}
+		sortRowWithPerm(col[rowPtr[k]:], eids[rowPtr[k]:])
 		rowPtr[k+1] = len(col)
 	}
-	return &CSR{NumSrc: len(nodes), NumDst: len(nodes), RowPtr: rowPtr, ColIdx: col, Weights: w}, nil
-}
-
-func sortWithWeights(s []int32, w []float32) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-			w[j], w[j-1] = w[j-1], w[j]
+	sub := &CSR{NumSrc: len(nodes), NumDst: len(nodes), RowPtr: rowPtr, ColIdx: col}
+	if g.Weights != nil {
+		sub.Weights = make([]float32, len(eids))
+		for t, e := range eids {
+			sub.Weights[t] = g.Weights[e]
 		}
 	}
+	if g.attrDim > 0 {
+		sub.attr, sub.attrDim = permuteRows(g.attr, g.attrDim, eids), g.attrDim
+	}
+	return sub, nil
 }

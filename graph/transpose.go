@@ -12,7 +12,7 @@ type Transposed struct {
 
 // Transpose returns the reverse graph, computed once and cached: the graph is immutable, and
 // every backward pass of every layer on it needs the same reversal. The returned graph carries the
-// original weights permuted into its edge order.
+// original weights and edge attributes permuted into its edge order.
 func (g *CSR) Transpose() *Transposed {
 	g.transposeOnce.Do(func() { g.transpose = g.buildTranspose() })
 	return g.transpose
@@ -48,8 +48,12 @@ func (g *CSR) buildTranspose() *Transposed {
 			w[t] = g.Weights[e]
 		}
 	}
+	var attr []float32
+	if g.attrDim > 0 {
+		attr = permuteRows(g.attr, g.attrDim, edge)
+	}
 	return &Transposed{
-		Graph: &CSR{NumSrc: g.NumDst, NumDst: g.NumSrc, RowPtr: rowPtr, ColIdx: col, Weights: w},
+		Graph: &CSR{NumSrc: g.NumDst, NumDst: g.NumSrc, RowPtr: rowPtr, ColIdx: col, Weights: w, attr: attr, attrDim: g.attrDim},
 		Edge:  edge,
 	}
 }

@@ -27,9 +27,11 @@ type DeepGCN struct {
 	Convs    []*nn.GCNConv
 	Stem     *nn.LayerNorm // the first layer's norm, residual stacks of depth > 2 only
 	Norms    []*nn.LayerNorm
-	Skips    []*nn.Residual
+	Skips    []*nn.Residual // residual stacks: the skip connection around hidden block l+2, l = 0 .. Depth-3
 	Residual bool
 	Dropout  float64
+
+	c *nn.Context
 }
 
 // BranchGain is the initial LayerNorm gain of a residual branch of DeepGCN.
@@ -40,7 +42,10 @@ func NewDeepGCN(c *nn.Context, in, hidden, classes, depth int, residual bool, dr
 	if depth < 2 {
 		return nil, fmt.Errorf("models: GCN stack of depth %d: want at least 2", depth)
 	}
-	m := &DeepGCN{Residual: residual, Dropout: dropout}
+	if _, err := nn.NewDropout(c, dropout); err != nil {
+		return nil, err
+	}
+	m := &DeepGCN{Residual: residual, Dropout: dropout, c: c}
 	for l := 0; l < depth; l++ {
 		din, dout := hidden, hidden
 		if l == 0 {
@@ -65,59 +70,70 @@ func NewDeepGCN(c *nn.Context, in, hidden, classes, depth int, residual bool, dr
 				return nil, err
 			}
 			m.Norms = append(m.Norms, ln)
+			skip, err := nn.NewResidual(c, fmt.Sprintf("res%d", l+1), hidden, hidden, deepBlock{m, l})
+			if err != nil {
+				return nil, err
+			}
+			m.Skips = append(m.Skips, skip)
 		}
 	}
 	return m, nil
 }
 
-// Forward returns the logits, shape (nodes, classes).
-func (m *DeepGCN) Forward(c *nn.Context, a *graph.CSR, x nn.Features) (*G.Node, error) {
-	x, err := x.Dropout(c, m.Dropout)
+// deepBlock is hidden block l of a DeepGCN: relu, dropout, GCN layer l and, in a residual
+// stack, its LayerNorm. It reads the model's fields when it runs.
+type deepBlock struct {
+	m *DeepGCN
+	l int
+}
+
+func (b deepBlock) Forward(a *graph.CSR, x *G.Node) (*G.Node, error) {
+	drop, err := nn.NewDropout(b.m.c, b.m.Dropout)
 	if err != nil {
 		return nil, err
 	}
-	h, err := m.Convs[0].Forward(a, x)
+	s := nn.Sequential{nn.Func(nn.ReLU), drop, b.m.Convs[b.l]}
+	if b.m.Residual && b.l < len(b.m.Convs)-1 {
+		s = append(s, b.m.Norms[b.l-1])
+	}
+	return s.Forward(a, x)
+}
+
+func (b deepBlock) ReadsGraph() bool { return true }
+
+// Layers returns the model as a stack: dropout, the first GCN layer (and its norm), then each
+// block, residual or not.
+func (m *DeepGCN) Layers() (nn.Sequential, error) {
+	drop, err := nn.NewDropout(m.c, m.Dropout)
 	if err != nil {
 		return nil, err
 	}
+	s := nn.Sequential{drop, m.Convs[0]}
 	if m.Stem != nil {
-		if h, err = m.Stem.Forward(h); err != nil {
-			return nil, err
-		}
+		s = append(s, m.Stem)
 	}
 	last := len(m.Convs) - 1
 	for l := 1; l <= last; l++ {
-		conv := m.Convs[l]
-		block := func(f nn.Features) (*G.Node, error) {
-			z, err := nn.ReLU(f.(nn.Dense).X)
-			if err != nil {
-				return nil, err
-			}
-			zf, err := nn.Dense{X: z}.Dropout(c, m.Dropout)
-			if err != nil {
-				return nil, err
-			}
-			out, err := conv.Forward(a, zf)
-			if err != nil || !m.Residual || l == last {
-				return out, err
-			}
-			return m.Norms[l-1].Forward(out)
-		}
 		if m.Residual && l < last {
-			skip, err := nn.NewResidual(c, fmt.Sprintf("res%d", l+1), conv.Lin.In, conv.Lin.Out, block)
-			if err != nil {
-				return nil, err
-			}
-			m.Skips = append(m.Skips, skip)
-			h, err = skip.Forward(nn.Dense{X: h})
+			s = append(s, m.Skips[l-1])
 		} else {
-			h, err = block(nn.Dense{X: h})
-		}
-		if err != nil {
-			return nil, err
+			s = append(s, deepBlock{m, l})
 		}
 	}
-	return h, nil
+	return s, nil
+}
+
+// Forward returns the logits, shape (nodes, classes). c must be the context the model was
+// built in.
+func (m *DeepGCN) Forward(c *nn.Context, a *graph.CSR, x nn.Features) (*G.Node, error) {
+	if c != m.c {
+		return nil, fmt.Errorf("models: DeepGCN run in another context than it was built in: build the model in each context")
+	}
+	s, err := m.Layers()
+	if err != nil {
+		return nil, err
+	}
+	return s.ForwardFeatures(a, x)
 }
 
 // Learnables returns every parameter.

@@ -20,37 +20,38 @@ type GAT struct {
 	Dropout      float64
 }
 
-// NewGAT adds a GAT's parameters to the context's graph.
-func NewGAT(c *nn.Context, in, hidden, heads, classes, outHeads int, dropout float64) (*GAT, error) {
-	c1, err := nn.NewGATConv(c, "gat1", nn.GATConfig{In: in, Out: hidden, Heads: heads, Concat: true, NegativeSlope: 0.2, Dropout: dropout})
+// NewGAT adds a GAT's parameters to the context's graph, with arch.In input features,
+// arch.Heads heads of arch.Hidden features (concatenated), arch.OutHeads output heads of
+// arch.Classes (averaged) and dropout arch.Dropout; arch.Model is not read. The attention's
+// LeakyReLU has the paper's slope 0.2.
+func NewGAT(c *nn.Context, arch Architecture) (*GAT, error) {
+	c1, err := nn.NewGATConv(c, "gat1", nn.GATConfig{In: arch.In, Out: arch.Hidden, Heads: arch.Heads, Concat: true, Dropout: arch.Dropout})
 	if err != nil {
 		return nil, err
 	}
-	c2, err := nn.NewGATConv(c, "gat2", nn.GATConfig{In: heads * hidden, Out: classes, Heads: outHeads, Concat: false, NegativeSlope: 0.2, Dropout: dropout})
+	c2, err := nn.NewGATConv(c, "gat2", nn.GATConfig{In: arch.Heads * arch.Hidden, Out: arch.Classes, Heads: arch.OutHeads, Concat: false, Dropout: arch.Dropout})
 	if err != nil {
 		return nil, err
 	}
-	return &GAT{Conv1: c1, Conv2: c2, Dropout: dropout}, nil
+	return &GAT{Conv1: c1, Conv2: c2, Dropout: arch.Dropout}, nil
+}
+
+// Layers returns the model as a stack: dropout, GAT, ELU, dropout, GAT.
+func (m *GAT) Layers(c *nn.Context) (nn.Sequential, error) {
+	drop, err := nn.NewDropout(c, m.Dropout)
+	if err != nil {
+		return nil, err
+	}
+	return nn.Sequential{drop, m.Conv1, nn.Func(nn.ELU), drop, m.Conv2}, nil
 }
 
 // Forward returns the logits, shape (nodes, classes).
 func (m *GAT) Forward(c *nn.Context, a *graph.CSR, x nn.Features) (*G.Node, error) {
-	x, err := x.Dropout(c, m.Dropout)
+	s, err := m.Layers(c)
 	if err != nil {
 		return nil, err
 	}
-	h, err := m.Conv1.Forward(c, a, x)
-	if err != nil {
-		return nil, err
-	}
-	if h, err = nn.ELU(h); err != nil {
-		return nil, err
-	}
-	hf, err := nn.Dense{X: h}.Dropout(c, m.Dropout)
-	if err != nil {
-		return nil, err
-	}
-	return m.Conv2.Forward(c, a, hf)
+	return s.ForwardFeatures(a, x)
 }
 
 // Learnables returns every parameter.

@@ -31,24 +31,22 @@ func NewGCN(c *nn.Context, in, hidden, classes int, dropout float64) (*GCN, erro
 	return &GCN{Conv1: c1, Conv2: c2, Dropout: dropout}, nil
 }
 
+// Layers returns the model as a stack: dropout, GCN, ReLU, dropout, GCN.
+func (m *GCN) Layers(c *nn.Context) (nn.Sequential, error) {
+	drop, err := nn.NewDropout(c, m.Dropout)
+	if err != nil {
+		return nil, err
+	}
+	return nn.Sequential{drop, m.Conv1, nn.Func(nn.ReLU), drop, m.Conv2}, nil
+}
+
 // Forward returns the logits, shape (nodes, classes).
 func (m *GCN) Forward(c *nn.Context, a *graph.CSR, x nn.Features) (*G.Node, error) {
-	x, err := x.Dropout(c, m.Dropout)
+	s, err := m.Layers(c)
 	if err != nil {
 		return nil, err
 	}
-	h, err := m.Conv1.Forward(a, x)
-	if err != nil {
-		return nil, err
-	}
-	if h, err = nn.ReLU(h); err != nil {
-		return nil, err
-	}
-	hf, err := nn.Dense{X: h}.Dropout(c, m.Dropout)
-	if err != nil {
-		return nil, err
-	}
-	return m.Conv2.Forward(a, hf)
+	return s.ForwardFeatures(a, x)
 }
 
 // Learnables returns every parameter.

@@ -42,22 +42,20 @@ func (m *SAGE) Forward(c *nn.Context, blocks []graph.Block, x nn.Features) (*G.N
 	if len(blocks) != 2 {
 		return nil, fmt.Errorf("models: SAGE has 2 layers, got %d blocks", len(blocks))
 	}
-	x, err := x.Dropout(c, m.Dropout)
+	s, err := m.Layers(c)
 	if err != nil {
 		return nil, err
 	}
-	h, err := m.Conv1.Forward(c, blocks[0].Graph, x)
+	return s.ForwardBlocks(blocks, x)
+}
+
+// Layers returns the model as a stack: dropout, SAGE, ReLU, dropout, SAGE.
+func (m *SAGE) Layers(c *nn.Context) (nn.Sequential, error) {
+	drop, err := nn.NewDropout(c, m.Dropout)
 	if err != nil {
 		return nil, err
 	}
-	if h, err = nn.ReLU(h); err != nil {
-		return nil, err
-	}
-	hf, err := nn.Dense{X: h}.Dropout(c, m.Dropout)
-	if err != nil {
-		return nil, err
-	}
-	return m.Conv2.Forward(c, blocks[1].Graph, hf)
+	return nn.Sequential{drop, m.Conv1, nn.Func(nn.ReLU), drop, m.Conv2}, nil
 }
 
 // Learnables returns every parameter.

@@ -82,7 +82,7 @@ func Build(c *nn.Context, arch Architecture) (Model, error) {
 	}
 	switch arch.Model {
 	case "gat":
-		return NewGAT(c, arch.In, arch.Hidden, arch.Heads, arch.Classes, arch.OutHeads, arch.Dropout)
+		return NewGAT(c, arch)
 	case "sage":
 		m, err := NewSAGE(c, arch.In, arch.Hidden, arch.Classes, nn.Aggregator(arch.Aggr), arch.Dropout)
 		if err != nil {

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
@@ -87,47 +86,6 @@ func (c *Context) uniqueName(name string) string {
 	}
 	return fmt.Sprintf("%s_%d", name, k)
 }
-
-// param returns a learnable node of the given shape bound to the stored tensor of that name, or,
-// the first time (or when a model is rebuilt with another size), to a new tensor initialised by
-// fill.
-func (c *Context) param(name string, shape tensor.Shape, fill func(i int) float64) *G.Node {
-	name = c.uniqueName(name)
-	v, ok := c.shared.store[name]
-	if !ok || !v.Shape().Eq(shape) {
-		v = newFilled(c.Dtype, shape, fill)
-		c.shared.store[name] = v
-	}
-	n := G.NewTensor(c.Graph, c.Dtype, len(shape), G.WithShape(shape...), G.WithValue(v), G.WithName(name))
-	c.params = append(c.params, n)
-	return n
-}
-
-func newFilled(dt tensor.Dtype, shape tensor.Shape, fill func(i int) float64) *tensor.Dense {
-	v := tensor.New(tensor.WithShape(shape...), tensor.Of(dt))
-	n := shape.TotalSize()
-	if dt == tensor.Float32 {
-		d := v.Float32s()
-		for i := 0; i < n; i++ {
-			d[i] = float32(fill(i))
-		}
-	} else {
-		d := v.Float64s()
-		for i := 0; i < n; i++ {
-			d[i] = fill(i)
-		}
-	}
-	return v
-}
-
-// glorot returns a fill function for Glorot/Xavier uniform initialisation, U(-a, a) with
-// a = sqrt(6 / (fanIn + fanOut)), as PyTorch Geometric's glorot.
-func (c *Context) glorot(fanIn, fanOut int) func(int) float64 {
-	a := math.Sqrt(6 / float64(fanIn+fanOut))
-	return func(int) float64 { return (c.shared.rng.Float64()*2 - 1) * a }
-}
-
-func zeros(int) float64 { return 0 }
 
 // Constant adds a non-learnable node holding v (input features, targets, masks).
 func (c *Context) Constant(name string, v *tensor.Dense) *G.Node {

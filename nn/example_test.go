@@ -18,7 +18,7 @@ func ExampleGATConv_NodeAttention() {
 	c, _ := nn.NewContext(tensor.Float64, 1)
 	gat, _ := nn.NewGATConv(c, "gat", nn.GATConfig{In: 2, Out: 2, Heads: 1, NegativeSlope: 0.2})
 	x := c.Constant("x", tensor.New(tensor.WithShape(4, 2), tensor.WithBacking([]float64{1, 0, 0, 1, 2, 2, -1, 0})))
-	if _, err := gat.Forward(c, a, nn.Dense{X: x}); err != nil {
+	if _, err := gat.Forward(a, x); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -16,11 +16,29 @@ type GATConfig struct {
 	Heads   int
 	// Concat joins the heads' outputs (width Heads*Out); otherwise they are averaged (width
 	// Out), as in the output layer of Velickovic et al.
-	Concat        bool
-	NegativeSlope float64 // of the LeakyReLU on attention logits; the paper uses 0.2
+	Concat bool
+	// NegativeSlope is the slope of the LeakyReLU on the attention logits; 0 means the paper's
+	// DefaultNegativeSlope (0.2). ZeroSlope asks for slope 0 (a plain ReLU) explicitly.
+	NegativeSlope float64
+	ZeroSlope     bool
 	Dropout       float64 // on the attention coefficients, in training mode
 	// NoSelfLoops leaves the graph as given; by default every node also attends to itself.
 	NoSelfLoops bool
+}
+
+// DefaultNegativeSlope is the LeakyReLU slope of GAT's attention logits when the config leaves
+// it at zero, the value of Velickovic et al. and Brody et al.
+const DefaultNegativeSlope = 0.2
+
+// slope returns the LeakyReLU slope a config asks for.
+func slope(negativeSlope float64, zero bool) float64 {
+	switch {
+	case zero:
+		return 0
+	case negativeSlope == 0:
+		return DefaultNegativeSlope
+	}
+	return negativeSlope
 }
 
 // GATConv is the multi-head graph attention layer of Velickovic et al. (ICLR 2018):
@@ -31,7 +49,9 @@ type GATConfig struct {
 // over the in-neighbours j of i (and i itself unless NoSelfLoops). W is a linear map to
 // Heads*Out features, a_src and a_dst hold Heads vectors of Out. After a forward pass the
 // attention coefficients are in the node Attention() (shape (E, Heads) over the edges of
-// Graph()): read them with ReadAttention to see which neighbours a node attended to.
+// Graph()): read them with NodeAttention to see which neighbours a node attended to. The graph
+// with self-loops is derived on the first Forward over a graph and cached (graphs are
+// immutable, see graph.CSR).
 type GATConv struct {
 	Cfg              GATConfig
 	Lin              *Linear
@@ -39,45 +59,58 @@ type GATConv struct {
 	Bias             *G.Node
 	headMask, meanOf *G.Node // constants: block-diagonal head mask, head-averaging matrix
 
-	cachedFor, graph *graph.CSR
-	alpha            *G.Node
+	c     *Context
+	loops derived[*graph.CSR]
+	attention
 }
+
+var _ interface {
+	GraphLayer
+	FeaturesLayer
+} = (*GATConv)(nil)
 
 // NewGATConv adds a GAT layer's parameters to the context's graph.
 func NewGATConv(c *Context, name string, cfg GATConfig) (*GATConv, error) {
 	if cfg.Heads < 1 {
 		return nil, fmt.Errorf("nn: GAT layer %q with %d heads: want at least 1", name, cfg.Heads)
 	}
-	if cfg.NegativeSlope < 0 {
-		return nil, fmt.Errorf("nn: GAT layer %q: negative slope %v must be >= 0", name, cfg.NegativeSlope)
+	if !(cfg.NegativeSlope >= 0) {
+		return nil, fmt.Errorf("nn: GAT layer %q: negative slope %v must be >= 0 (0 means %v; set ZeroSlope for 0)", name, cfg.NegativeSlope, DefaultNegativeSlope)
 	}
+	cfg.NegativeSlope = slope(cfg.NegativeSlope, cfg.ZeroSlope)
 	hf := cfg.Heads * cfg.Out
 	lin, err := NewLinear(c, name+".lin", cfg.In, hf, false)
 	if err != nil {
 		return nil, err
 	}
-	l := &GATConv{Cfg: cfg, Lin: lin}
-	l.AttSrc = c.param(name+".att_src", tensor.Shape{hf, 1}, c.glorot(cfg.Heads, cfg.Out))
-	l.AttDst = c.param(name+".att_dst", tensor.Shape{hf, 1}, c.glorot(cfg.Heads, cfg.Out))
+	l := &GATConv{Cfg: cfg, Lin: lin, c: c}
+	l.AttSrc = c.param(name+".att_src", tensor.Shape{hf, 1}, GlorotFans(cfg.Heads, cfg.Out))
+	l.AttDst = c.param(name+".att_dst", tensor.Shape{hf, 1}, GlorotFans(cfg.Heads, cfg.Out))
 	width := cfg.Out
 	if cfg.Concat {
 		width = hf
 	}
-	l.Bias = c.param(name+".bias", tensor.Shape{width}, zeros)
+	l.Bias = c.param(name+".bias", tensor.Shape{width}, Zeros)
 
-	// mask[h*Out+f][h] = 1 turns an attention vector into a block-diagonal (Heads*Out, Heads)
-	// matrix, so one matmul gives every node's score for every head.
-	mask := tensor.New(tensor.WithShape(hf, cfg.Heads), tensor.Of(c.Dtype))
-	mean := tensor.New(tensor.WithShape(hf, cfg.Out), tensor.Of(c.Dtype))
-	for h := 0; h < cfg.Heads; h++ {
-		for f := 0; f < cfg.Out; f++ {
-			setAt(mask, (h*cfg.Out+f)*cfg.Heads+h, 1)
-			setAt(mean, (h*cfg.Out+f)*cfg.Out+f, 1/float64(cfg.Heads))
+	l.headMask, l.meanOf = headMatrices(c, name, cfg.Heads, cfg.Out)
+	return l, nil
+}
+
+// headMatrices returns two constants for layers with heads of out features: the (heads*out,
+// heads) mask with mask[h*out+f][h] = 1, which turns a per-head vector into a block-diagonal
+// matrix so that one matmul gives every row's score for every head, and the (heads*out, out)
+// matrix that averages the heads.
+func headMatrices(c *Context, name string, heads, out int) (mask, mean *G.Node) {
+	hf := heads * out
+	m := tensor.New(tensor.WithShape(hf, heads), tensor.Of(c.Dtype))
+	avg := tensor.New(tensor.WithShape(hf, out), tensor.Of(c.Dtype))
+	for h := 0; h < heads; h++ {
+		for f := 0; f < out; f++ {
+			setAt(m, (h*out+f)*heads+h, 1)
+			setAt(avg, (h*out+f)*out+f, 1/float64(heads))
 		}
 	}
-	l.headMask = c.Constant(name+".head_mask", mask)
-	l.meanOf = c.Constant(name+".head_mean", mean)
-	return l, nil
+	return c.Constant(name+".head_mask", m), c.Constant(name+".head_mean", avg)
 }
 
 func setAt(t *tensor.Dense, i int, v float64) {
@@ -88,87 +121,84 @@ func setAt(t *tensor.Dense, i int, v float64) {
 	}
 }
 
-// Forward applies the layer to node features x of a.NumDst nodes.
-func (l *GATConv) Forward(c *Context, a *graph.CSR, x Features) (*G.Node, error) {
-	if l.cachedFor != a {
-		g := a
-		if !l.Cfg.NoSelfLoops {
-			var err error
-			if g, err = a.AddSelfLoops(1); err != nil {
-				return nil, fmt.Errorf("nn: GAT: %w", err)
-			}
+// Forward applies the layer to the features x (a.NumDst, In) of the nodes of the square graph a.
+func (l *GATConv) Forward(a *graph.CSR, x *G.Node) (*G.Node, error) {
+	return l.ForwardFeatures(a, Dense{x})
+}
+
+// ReadsGraph reports true: the layer attends over the graph.
+func (l *GATConv) ReadsGraph() bool { return true }
+
+// ForwardFeatures applies the layer to node features x, dense or sparse, of a.NumDst nodes.
+func (l *GATConv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
+	g, err := l.loops.get(a, func(a *graph.CSR) (*graph.CSR, error) {
+		if l.Cfg.NoSelfLoops {
+			return a, nil
 		}
-		l.cachedFor, l.graph = a, g
+		g, err := a.AddSelfLoops(1)
+		if err != nil {
+			return nil, fmt.Errorf("nn: GAT: %w", err)
+		}
+		return g, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	h, err := l.Lin.Apply(x) // (N, Heads*Out)
 	if err != nil {
 		return nil, err
 	}
-	score := func(att *G.Node) (*G.Node, error) {
-		blocks, err := G.BroadcastHadamardProd(att, l.headMask, []byte{1}, nil)
-		if err != nil {
-			return nil, err
-		}
-		return G.Mul(h, blocks) // (N, Heads)
-	}
-	src, err := score(l.AttSrc)
+	src, err := headScores(h, l.AttSrc, l.headMask)
 	if err != nil {
 		return nil, err
 	}
-	dst, err := score(l.AttDst)
+	dst, err := headScores(h, l.AttDst, l.headMask)
 	if err != nil {
 		return nil, err
 	}
 	// Edge logits, LeakyReLU and the softmax over each node's in-edges in one op, with no
 	// per-edge intermediates.
-	if l.alpha, err = ops.GATSoftmax(l.graph, src, dst, l.Cfg.NegativeSlope); err != nil {
-		return nil, err
-	}
-	alpha, err := c.Dropout(l.alpha, l.Cfg.Dropout)
+	alpha0, err := ops.GATSoftmax(g, src, dst, l.Cfg.NegativeSlope)
 	if err != nil {
 		return nil, err
 	}
-	out, err := ops.EdgeWeightedAggregate(l.graph, h, alpha)
+	l.attention = attention{graph: g, alpha: alpha0}
+	alpha, err := l.c.Dropout(alpha0, l.Cfg.Dropout)
 	if err != nil {
 		return nil, err
 	}
-	if !l.Cfg.Concat && l.Cfg.Heads > 1 {
-		if out, err = G.Mul(out, l.meanOf); err != nil {
+	out, err := ops.EdgeWeightedAggregate(g, h, alpha)
+	if err != nil {
+		return nil, err
+	}
+	return combineHeads(out, l.Cfg.Concat, l.Cfg.Heads, l.meanOf, l.Bias)
+}
+
+// headScores returns v (rows, heads*out) times the block-diagonal matrix of the per-head
+// vectors att (heads*out, 1): column h is the dot product of row block h with head h's vector.
+func headScores(v, att, mask *G.Node) (*G.Node, error) {
+	blocks, err := G.BroadcastHadamardProd(att, mask, []byte{1}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return G.Mul(v, blocks)
+}
+
+// combineHeads averages the heads of out (rows, heads*out) unless concat, and adds the bias.
+func combineHeads(out *G.Node, concat bool, heads int, mean, bias *G.Node) (*G.Node, error) {
+	if !concat && heads > 1 {
+		var err error
+		if out, err = G.Mul(out, mean); err != nil {
 			return nil, err
 		}
 	}
-	return AddBias(out, l.Bias)
+	if bias == nil {
+		return out, nil
+	}
+	return AddBias(out, bias)
 }
 
 // Learnables returns the layer's parameters.
 func (l *GATConv) Learnables() G.Nodes {
 	return append(l.Lin.Learnables(), l.AttSrc, l.AttDst, l.Bias)
-}
-
-// Graph returns the graph the attention is defined on (with self-loops unless NoSelfLoops),
-// after the first Forward.
-func (l *GATConv) Graph() *graph.CSR { return l.graph }
-
-// Attention returns the node of the attention coefficients before dropout, shape (E, Heads)
-// in Graph()'s edge order, after the first Forward.
-func (l *GATConv) Attention() *G.Node { return l.alpha }
-
-// NodeAttention returns, for node i, the neighbours it attends to and their coefficients per
-// head, from a value of Attention() read after a run (see gorgonia.Read).
-func (l *GATConv) NodeAttention(alpha G.Value, i int) (src []int32, weights [][]float64, err error) {
-	if l.graph == nil {
-		return nil, nil, fmt.Errorf("nn: GAT attention read before the first Forward")
-	}
-	if i < 0 || i >= l.graph.NumDst {
-		return nil, nil, fmt.Errorf("nn: GAT attention of node %d: out of range [0, %d)", i, l.graph.NumDst)
-	}
-	rows, err := Rows(alpha)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(rows) != l.graph.NumEdges() {
-		return nil, nil, fmt.Errorf("nn: GAT attention value has %d rows, the graph %d edges", len(rows), l.graph.NumEdges())
-	}
-	lo, hi := l.graph.RowPtr[i], l.graph.RowPtr[i+1]
-	return l.graph.ColIdx[lo:hi:hi], rows[lo:hi:hi], nil
 }

@@ -12,16 +12,15 @@ import (
 //	X' = D^-1/2 (A+I) D^-1/2 X W + b
 //
 // with W of shape (in, out), Glorot-initialised, and b of shape (out). X W is computed first and
-// then propagated, which is cheaper when out < in (as PyTorch Geometric's GCNConv does). The
-// normalised graph is computed on first use of a graph and cached, so pass the same *graph.CSR
-// every time.
+// then propagated, which is cheaper when out < in (as PyTorch Geometric's GCNConv does). A
+// square unweighted graph without self-loops is propagated by one fused op (ops.GCNPropagate)
+// that normalises on the fly; any other graph through its normalised copy, computed on the
+// first Forward over that graph and cached (graphs are immutable, see graph.CSR).
 type GCNConv struct {
 	Lin  *Linear
 	Bias *G.Node
 
-	cachedFor *graph.CSR
-	cached    *graph.CSR // the normalised graph, when the fused propagation does not apply
-	fused     bool
+	norm derived[*graph.CSR] // the normalised graph, nil when the fused propagation applies
 }
 
 // NewGCNConv adds a GCN layer's parameters to the context's graph.
@@ -30,11 +29,24 @@ func NewGCNConv(c *Context, name string, in, out int) (*GCNConv, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &GCNConv{Lin: lin, Bias: c.param(name+".bias", []int{out}, zeros)}, nil
+	return &GCNConv{Lin: lin, Bias: c.param(name+".bias", []int{out}, Zeros)}, nil
 }
 
-// Forward applies the layer to node features x (dense or sparse) of a.NumDst nodes.
-func (l *GCNConv) Forward(a *graph.CSR, x Features) (*G.Node, error) {
+var _ interface {
+	GraphLayer
+	FeaturesLayer
+} = (*GCNConv)(nil)
+
+// Forward applies the layer to the features x (a.NumDst, in) of the nodes of the square graph a.
+func (l *GCNConv) Forward(a *graph.CSR, x *G.Node) (*G.Node, error) {
+	return l.ForwardFeatures(a, Dense{x})
+}
+
+// ReadsGraph reports true: the layer propagates over the graph.
+func (l *GCNConv) ReadsGraph() bool { return true }
+
+// ForwardFeatures applies the layer to node features x, dense or sparse, of a.NumDst nodes.
+func (l *GCNConv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
 	xw, err := l.Lin.Apply(x)
 	if err != nil {
 		return nil, err
@@ -43,23 +55,19 @@ func (l *GCNConv) Forward(a *graph.CSR, x Features) (*G.Node, error) {
 }
 
 func (l *GCNConv) propagate(a *graph.CSR, xw *G.Node) (*G.Node, error) {
-	if l.cachedFor != a {
-		// A square unweighted graph without self-loops (the usual case) is propagated by one
-		// op that normalises on the fly and adds the bias; any other graph through its
-		// normalised copy.
-		l.cachedFor, l.cached, l.fused = a, nil, ops.GCNPropagateSupports(a) == nil
-		if !l.fused {
-			norm, err := a.GCNNorm()
-			if err != nil {
-				return nil, err
-			}
-			l.cached = norm
+	norm, err := l.norm.get(a, func(a *graph.CSR) (*graph.CSR, error) {
+		if ops.GCNPropagateSupports(a) == nil {
+			return nil, nil
 		}
+		return a.GCNNorm()
+	})
+	if err != nil {
+		return nil, err
 	}
-	if l.fused {
+	if norm == nil {
 		return ops.GCNPropagate(a, xw, l.Bias)
 	}
-	h, err := ops.WeightedAggregate(l.cached, xw)
+	h, err := ops.WeightedAggregate(norm, xw)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gnnlab/gognn/graph"
 )
 
 // LayerNorm normalises each row of a (n, F) matrix to zero mean and unit variance and applies a
@@ -33,13 +35,13 @@ func NewLayerNormGain(c *Context, name string, f int, gain float64) (*LayerNorm,
 	}
 	return &LayerNorm{
 		F: f, Eps: 1e-5,
-		Gain: c.param(name+".weight", tensor.Shape{f}, func(int) float64 { return gain }),
-		Bias: c.param(name+".bias", tensor.Shape{f}, zeros),
+		Gain: c.param(name+".weight", tensor.Shape{f}, Constant(gain)),
+		Bias: c.param(name+".bias", tensor.Shape{f}, Zeros),
 	}, nil
 }
 
-// Forward normalises x of shape (n, F).
-func (l *LayerNorm) Forward(x *G.Node) (*G.Node, error) {
+// Forward normalises x of shape (n, F); the graph is ignored.
+func (l *LayerNorm) Forward(_ *graph.CSR, x *G.Node) (*G.Node, error) {
 	s := x.Shape()
 	if len(s) != 2 || s[1] != l.F {
 		return nil, fmt.Errorf("nn: layer norm over %d features got shape %v", l.F, s)

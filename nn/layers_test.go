@@ -77,7 +77,7 @@ func TestGCNConvMatchesDenseFormula(t *testing.T) {
 	}
 	copy(l.Bias.Value().Data().([]float64), []float64{0.5, -0.25})
 	xn, x := randomInput(c, 4, 3)
-	out, err := l.Forward(a, Dense{xn})
+	out, err := l.Forward(a, xn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestGATConvMatchesDirectComputation(t *testing.T) {
 			t.Fatal(err)
 		}
 		xn, x := randomInput(c, 4, in)
-		y, err := l.Forward(c, a, Dense{xn})
+		y, err := l.Forward(a, xn)
 		if err != nil {
 			t.Fatal(err)
 		}

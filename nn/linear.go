@@ -6,8 +6,11 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/gnnlab/gognn/graph"
 	"github.com/gnnlab/gognn/ops"
 )
+
+var _ FeaturesLayer = (*Linear)(nil)
 
 // Linear is a dense layer, y = x W + b, with W of shape (in, out) initialised Glorot-uniform and b
 // of shape (out) initialised to zero (nil when built without bias).
@@ -23,15 +26,18 @@ func NewLinear(c *Context, name string, in, out int, bias bool) (*Linear, error)
 		return nil, fmt.Errorf("nn: linear layer %q with %d inputs and %d outputs: both must be positive", name, in, out)
 	}
 	l := &Linear{In: in, Out: out}
-	l.W = c.param(name+".weight", tensor.Shape{in, out}, c.glorot(in, out))
+	l.W = c.param(name+".weight", tensor.Shape{in, out}, Glorot)
 	if bias {
-		l.B = c.param(name+".bias", tensor.Shape{out}, zeros)
+		l.B = c.param(name+".bias", tensor.Shape{out}, Zeros)
 	}
 	return l, nil
 }
 
-// Forward returns x W + b for x of shape (n, In).
-func (l *Linear) Forward(x *G.Node) (*G.Node, error) { return l.Apply(Dense{x}) }
+// Forward returns x W + b for x of shape (n, In); the graph is ignored.
+func (l *Linear) Forward(_ *graph.CSR, x *G.Node) (*G.Node, error) { return l.Apply(Dense{x}) }
+
+// ForwardFeatures returns x W + b for dense or sparse x; the graph is ignored.
+func (l *Linear) ForwardFeatures(_ *graph.CSR, x Features) (*G.Node, error) { return l.Apply(x) }
 
 // Apply returns x W + b for dense or sparse features x with In columns.
 func (l *Linear) Apply(x Features) (*G.Node, error) {

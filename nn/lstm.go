@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 
 	G "gorgonia.org/gorgonia"
@@ -27,7 +28,14 @@ type LSTM struct {
 	// permutation of the neighbours so that it learns not to depend on their order. Set it on
 	// graphs built for training (one per mini-batch); evaluation uses the edge order.
 	Shuffle bool
+
+	c *Context
 }
+
+var _ GraphLayer = (*LSTM)(nil)
+
+// ReadsGraph reports true: the LSTM runs over each destination's neighbours.
+func (l *LSTM) ReadsGraph() bool { return true }
 
 // NewLSTM adds an LSTM's parameters to the context's graph.
 func NewLSTM(c *Context, name string, in, hidden int) (*LSTM, error) {
@@ -35,25 +43,31 @@ func NewLSTM(c *Context, name string, in, hidden int) (*LSTM, error) {
 		return nil, fmt.Errorf("nn: LSTM %q with %d inputs and %d hidden units: both must be positive", name, in, hidden)
 	}
 	k := 1 / math.Sqrt(float64(hidden))
-	u := func(int) float64 { return (c.Rand().Float64()*2 - 1) * k }
+	u := func(rng *rand.Rand, _ tensor.Shape, d []float64) {
+		for i := range d {
+			d[i] = (rng.Float64()*2 - 1) * k
+		}
+	}
+	forgetOne := func(rng *rand.Rand, s tensor.Shape, d []float64) {
+		u(rng, s, d)
+		for i := hidden; i < 2*hidden; i++ {
+			d[i]++ // the forget gate's bias starts at 1
+		}
+	}
 	return &LSTM{
-		In: in, Hidden: hidden,
+		In: in, Hidden: hidden, c: c,
 		Wx: c.param(name+".weight_ih", tensor.Shape{in, 4 * hidden}, u),
 		Wh: c.param(name+".weight_hh", tensor.Shape{hidden, 4 * hidden}, u),
-		B: c.param(name+".bias", tensor.Shape{4 * hidden}, func(i int) float64 {
-			if i >= hidden && i < 2*hidden {
-				return 1 + u(i)
-			}
-			return u(i)
-		}),
+		B:  c.param(name+".bias", tensor.Shape{4 * hidden}, forgetOne),
 	}, nil
 }
 
 // Learnables returns the LSTM's parameters.
 func (l *LSTM) Learnables() G.Nodes { return G.Nodes{l.Wx, l.Wh, l.B} }
 
-// Neighbours runs the LSTM over each destination's in-neighbour features p (rows: a.NumSrc
-// sources) in edge order (ascending source id, a defined order the result depends on) and returns
+// Forward runs the LSTM over each destination's in-neighbour features p (rows: a.NumSrc
+// sources) in edge order (or, with Shuffle, in an order drawn when the graph is built; the
+// result depends on the order) and returns
 // the hidden state after each destination's last neighbour, shape (a.NumDst, Hidden), zeros for
 // a node without in-edges.
 //
@@ -63,7 +77,8 @@ func (l *LSTM) Learnables() G.Nodes { return G.Nodes{l.Wx, l.Wh, l.B} }
 // step per edge rather than per destination per step of the longest sequence. The gathers into
 // and out of that order are sum aggregations over index graphs, so their gradients come from the
 // aggregation op.
-func (l *LSTM) Neighbours(c *Context, a *graph.CSR, p *G.Node) (*G.Node, error) {
+func (l *LSTM) Forward(a *graph.CSR, p *G.Node) (*G.Node, error) {
+	c := l.c
 	if s := p.Shape(); len(s) != 2 || s[0] != a.NumSrc || s[1] != l.In {
 		return nil, fmt.Errorf("nn: LSTM aggregation input has shape %v, want (%d, %d)", s, a.NumSrc, l.In)
 	}

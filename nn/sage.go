@@ -47,6 +47,11 @@ type SAGEConv struct {
 	Seq        *LSTM
 }
 
+var _ interface {
+	GraphLayer
+	FeaturesLayer
+} = (*SAGEConv)(nil)
+
 // NewSAGEConv adds a GraphSAGE layer's parameters to the context's graph.
 func NewSAGEConv(c *Context, name string, cfg SAGEConfig) (*SAGEConv, error) {
 	if cfg.PoolHidden == 0 {
@@ -86,7 +91,18 @@ func NewSAGEConv(c *Context, name string, cfg SAGEConfig) (*SAGEConv, error) {
 
 // Forward applies the layer over a (a graph, or a block's Graph) to the features x of its
 // a.NumSrc source nodes and returns the a.NumDst destinations' outputs.
-func (l *SAGEConv) Forward(c *Context, a *graph.CSR, x Features) (*G.Node, error) {
+func (l *SAGEConv) Forward(a *graph.CSR, x *G.Node) (*G.Node, error) {
+	return l.ForwardFeatures(a, Dense{x})
+}
+
+// ReadsGraph reports true: the layer aggregates over the graph.
+func (l *SAGEConv) ReadsGraph() bool { return true }
+
+// ForwardFeatures is Forward for dense or sparse features.
+func (l *SAGEConv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
+	if a == nil {
+		return nil, fmt.Errorf("nn: SAGE layer %s was given no graph", l.LinL.W.Name())
+	}
 	rows, cols := x.Shape()
 	if rows != a.NumSrc || cols != l.Cfg.In {
 		return nil, fmt.Errorf("nn: SAGE layer %s: input is %d x %d, want %d x %d", l.LinL.W.Name(), rows, cols, a.NumSrc, l.Cfg.In)
@@ -107,7 +123,7 @@ func (l *SAGEConv) Forward(c *Context, a *graph.CSR, x Features) (*G.Node, error
 		}
 		return L2Normalize(out)
 	}
-	neigh, err := l.neighbours(c, a, x)
+	neigh, err := l.neighbours(a, x)
 	if err != nil {
 		return nil, err
 	}
@@ -133,18 +149,20 @@ func (l *SAGEConv) Forward(c *Context, a *graph.CSR, x Features) (*G.Node, error
 	return out, nil
 }
 
-// fused reports whether Forward projects before aggregating and combines aggregation, root
-// and bias in ops.SAGEPropagate: mean and sum with a root weight, for sparse inputs or when the
-// projection does not widen the rows.
+// fused reports whether Forward combines aggregation, root and bias in ops.SAGEPropagate: mean
+// and sum with a root weight, when they project first.
 func (l *SAGEConv) fused(x Features) bool {
-	if l.Cfg.Aggr != MeanAggr && l.Cfg.Aggr != SumAggr || l.LinR == nil {
-		return false
-	}
+	return (l.Cfg.Aggr == MeanAggr || l.Cfg.Aggr == SumAggr) && l.LinR != nil && l.projectFirst(x)
+}
+
+// projectFirst reports whether mean and sum multiply by W_l before aggregating: for sparse
+// inputs, or when the projection does not widen the rows.
+func (l *SAGEConv) projectFirst(x Features) bool {
 	_, dense := x.(Dense)
 	return !dense || l.Cfg.In >= l.Cfg.Out
 }
 
-func (l *SAGEConv) neighbours(c *Context, a *graph.CSR, x Features) (*G.Node, error) {
+func (l *SAGEConv) neighbours(a *graph.CSR, x Features) (*G.Node, error) {
 	dense := func(f Features) (*G.Node, error) {
 		if d, ok := f.(Dense); ok {
 			return d.X, nil
@@ -157,8 +175,7 @@ func (l *SAGEConv) neighbours(c *Context, a *graph.CSR, x Features) (*G.Node, er
 		if l.Cfg.Aggr == SumAggr {
 			agg = ops.SumAggregate
 		}
-		_, isDense := x.(Dense)
-		if !isDense || l.Cfg.In > l.Cfg.Out {
+		if l.projectFirst(x) {
 			xw, err := x.Mul(l.LinL.W)
 			if err != nil {
 				return nil, err
@@ -177,7 +194,7 @@ func (l *SAGEConv) neighbours(c *Context, a *graph.CSR, x Features) (*G.Node, er
 		if err != nil {
 			return nil, err
 		}
-		return l.LinL.Forward(h)
+		return l.LinL.Forward(nil, h)
 	case MaxAggr:
 		p, err := l.Pool.Apply(x)
 		if err != nil {
@@ -190,17 +207,17 @@ func (l *SAGEConv) neighbours(c *Context, a *graph.CSR, x Features) (*G.Node, er
 		if err != nil {
 			return nil, err
 		}
-		return l.LinL.Forward(h)
+		return l.LinL.Forward(nil, h)
 	default: // LSTM
 		p, err := l.Pool.Apply(x)
 		if err != nil {
 			return nil, err
 		}
-		h, err := l.Seq.Neighbours(c, a, p)
+		h, err := l.Seq.Forward(a, p)
 		if err != nil {
 			return nil, err
 		}
-		return l.LinL.Forward(h)
+		return l.LinL.Forward(nil, h)
 	}
 }
 

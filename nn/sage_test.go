@@ -2,7 +2,6 @@ package nn
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -21,7 +20,7 @@ func TestSAGEConvMatchesDirectComputation(t *testing.T) {
 				t.Fatal(err)
 			}
 			xn, x := randomInput(c, 4, in)
-			y, err := l.Forward(c, a, Dense{xn})
+			y, err := l.Forward(a, xn)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,37 +125,37 @@ func TestLayerGradients(t *testing.T) {
 	layers := map[string]func(c *Context) (func(x *G.Node) (*G.Node, error), G.Nodes, error){
 		"gcn": func(c *Context) (func(x *G.Node) (*G.Node, error), G.Nodes, error) {
 			l, err := NewGCNConv(c, "gcn", 3, 2)
-			return func(x *G.Node) (*G.Node, error) { return l.Forward(a, Dense{x}) }, l.Learnables(), err
+			return func(x *G.Node) (*G.Node, error) { return l.Forward(a, x) }, l.Learnables(), err
 		},
 		"gat": func(c *Context) (func(x *G.Node) (*G.Node, error), G.Nodes, error) {
 			l, err := NewGATConv(c, "gat", GATConfig{In: 3, Out: 2, Heads: 2, Concat: true, NegativeSlope: 0.2})
-			return func(x *G.Node) (*G.Node, error) { return l.Forward(c, a, Dense{x}) }, l.Learnables(), err
+			return func(x *G.Node) (*G.Node, error) { return l.Forward(a, x) }, l.Learnables(), err
 		},
 		"sage-lstm": func(c *Context) (func(x *G.Node) (*G.Node, error), G.Nodes, error) {
 			l, err := NewSAGEConv(c, "sage", SAGEConfig{In: 3, Out: 2, Aggr: LSTMAggr, Normalize: true})
-			return func(x *G.Node) (*G.Node, error) { return l.Forward(c, a, Dense{x}) }, l.Learnables(), err
+			return func(x *G.Node) (*G.Node, error) { return l.Forward(a, x) }, l.Learnables(), err
 		},
 		"sage-max": func(c *Context) (func(x *G.Node) (*G.Node, error), G.Nodes, error) {
 			l, err := NewSAGEConv(c, "sage", SAGEConfig{In: 3, Out: 2, Aggr: MaxAggr})
-			return func(x *G.Node) (*G.Node, error) { return l.Forward(c, a, Dense{x}) }, l.Learnables(), err
+			return func(x *G.Node) (*G.Node, error) { return l.Forward(a, x) }, l.Learnables(), err
 		},
 		"layernorm-residual": func(c *Context) (func(x *G.Node) (*G.Node, error), G.Nodes, error) {
 			conv, err := NewGCNConv(c, "gcn", 3, 2)
 			if err != nil {
 				return nil, nil, err
 			}
-			r, err := NewResidual(c, "res", 3, 2, func(x Features) (*G.Node, error) { return conv.Forward(a, x) })
+			r, err := NewResidual(c, "res", 3, 2, conv)
 			if err != nil {
 				return nil, nil, err
 			}
 			ln, err := NewLayerNorm(c, "ln", 2)
 			return func(x *G.Node) (*G.Node, error) {
-				h, err := r.Forward(Dense{x})
+				h, err := r.Forward(a, x)
 				if err != nil {
 					return nil, err
 				}
-				return ln.Forward(h)
-			}, append(append(conv.Learnables(), r.Learnables()...), ln.Learnables()...), err
+				return ln.Forward(nil, h)
+			}, append(r.Learnables(), ln.Learnables()...), err
 		},
 	}
 	for name, mk := range layers {
@@ -171,46 +170,7 @@ func TestLayerGradients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rng := rand.New(rand.NewPCG(1, 1))
-			r := make([]float64, out.Shape().TotalSize())
-			for i := range r {
-				r[i] = rng.NormFloat64()
-			}
-			rn := c.Constant("r", tensor.New(tensor.WithShape(out.Shape()...), tensor.WithBacking(r)))
-			loss := G.Must(G.Sum(G.Must(G.HadamardProd(out, rn))))
-			if _, err := G.Grad(loss, params...); err != nil {
-				t.Fatal(err)
-			}
-			m := G.NewTapeMachine(c.Graph)
-			defer m.Close()
-			eval := func() float64 {
-				m.Reset()
-				if err := m.RunAll(); err != nil {
-					t.Fatal(err)
-				}
-				return loss.Value().Data().(float64)
-			}
-			eval()
-			for _, p := range params {
-				gv, err := p.Grad()
-				if err != nil {
-					t.Fatal(err)
-				}
-				analytic := append([]float64(nil), gv.Data().([]float64)...)
-				w := p.Value().Data().([]float64)
-				for k := 0; k < len(w) && k < 12; k++ {
-					old := w[k]
-					w[k] = old + 1e-6
-					up := eval()
-					w[k] = old - 1e-6
-					down := eval()
-					w[k] = old
-					num := (up - down) / 2e-6
-					if math.Abs(num-analytic[k]) > 1e-5*(1+math.Abs(num)) {
-						t.Errorf("%s[%d]: analytic %.8g, numeric %.8g", p.Name(), k, analytic[k], num)
-					}
-				}
-			}
+			gradCheck(t, c, out, params)
 		})
 	}
 }
@@ -224,11 +184,11 @@ func TestLayerNormAndResidualValues(t *testing.T) {
 	copy(ln.Gain.Value().Data().([]float64), []float64{1, 2, 0.5})
 	copy(ln.Bias.Value().Data().([]float64), []float64{0, 1, -1})
 	xn, x := randomInput(c, 2, 3)
-	res, err := NewResidual(c, "res", 3, 3, func(f Features) (*G.Node, error) { return ln.Forward(f.(Dense).X) })
+	res, err := NewResidual(c, "res", 3, 3, ln)
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, err := res.Forward(Dense{xn})
+	y, err := res.Forward(nil, xn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,8 +207,8 @@ func TestLayerNormAndResidualValues(t *testing.T) {
 		}
 	}
 	near(t, "residual(layernorm)", got, want)
-	if res.Learnables() != nil {
-		t.Error("an identity residual has parameters")
+	if got := res.Learnables(); len(got) != 2 || got[0] != ln.Gain || got[1] != ln.Bias {
+		t.Errorf("an identity residual around a layer norm has parameters %v, want the norm's two", got)
 	}
 	if _, err := NewLayerNorm(c, "bad", 0); err == nil {
 		t.Error("layer norm over 0 features accepted")

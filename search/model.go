@@ -55,11 +55,11 @@ func buildModel(c *nn.Context, d, h int) (*model, error) {
 // features of its aH.NumSrc sources (destinations first), xDst the destinations' features dense
 // for the residual, aH and aF the HNSW and feedback edges. It is weights.embed as a graph.
 func (m *model) forward(c *nn.Context, aH, aF *graph.CSR, x nn.Features, xDst *G.Node) (*G.Node, error) {
-	hh, err := m.hnsw.Forward(c, aH, x)
+	hh, err := m.hnsw.ForwardFeatures(aH, x)
 	if err != nil {
 		return nil, err
 	}
-	hf, err := m.fb.Forward(c, aF, x)
+	hf, err := m.fb.ForwardFeatures(aF, x)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (m *model) forward(c *nn.Context, aH, aF *graph.CSR, x nn.Features, xDst *G
 	if h, err = G.Rectify(h); err != nil {
 		return nil, err
 	}
-	r, err := m.out.Forward(h)
+	r, err := m.out.Forward(nil, h)
 	if err != nil {
 		return nil, err
 	}

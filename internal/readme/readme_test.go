@@ -33,7 +33,7 @@ func Example_gcn() {
 	x := c.Constant("x", randomFeatures(1000, 128))
 
 	gcn, _ := nn.NewGCNConv(c, "gcn", 128, 64)
-	h, _ := gcn.Forward(a, nn.Dense{X: x}) // D^-1/2 (A+I) D^-1/2 X W + b
+	h, _ := gcn.Forward(a, x) // D^-1/2 (A+I) D^-1/2 X W + b
 	loss := gorgonia.Must(gorgonia.Sum(h))
 	gorgonia.Grad(loss, gcn.Learnables()...) // backward through the sparse aggregation op
 
@@ -48,13 +48,34 @@ func Example_gcn() {
 	// output (1000, 64) weight gradient (128, 64)
 }
 
+func Example_sequential() {
+	a, _ := graph.Random(1000, 16, 1)
+	c, _ := nn.NewContext(tensor.Float32, 1)
+	x := c.Constant("x", randomFeatures(1000, 128))
+
+	drop, _ := nn.NewDropout(c, 0.5)
+	conv1, _ := nn.NewGCNConv(c, "conv1", 128, 16)
+	conv2, _ := nn.NewGCNConv(c, "conv2", 16, 7)
+	model := nn.Sequential{drop, conv1, nn.Func(nn.ReLU), drop, conv2}
+	logits, _ := model.Forward(a, x) // (1000, 7)
+
+	m := gorgonia.NewTapeMachine(c.Graph)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		panic(err)
+	}
+	fmt.Println("logits", logits.Shape(), "parameters", len(model.Learnables()))
+	// Output:
+	// logits (1000, 7) parameters 4
+}
+
 func Example_gat() {
 	a, _ := graph.Random(1000, 16, 1)
 	c, _ := nn.NewContext(tensor.Float32, 1)
 	x := c.Constant("x", randomFeatures(1000, 128))
 
-	gat, _ := nn.NewGATConv(c, "gat", nn.GATConfig{In: 128, Out: 8, Heads: 8, Concat: true, NegativeSlope: 0.2, Dropout: 0.1})
-	h, _ := gat.Forward(c, a, nn.Dense{X: x}) // (1000, 64): 8 heads of 8, concatenated
+	gat, _ := nn.NewGATConv(c, "gat", nn.GATConfig{In: 128, Out: 8, Heads: 8, Concat: true, Dropout: 0.1})
+	h, _ := gat.Forward(a, x) // (1000, 64): 8 heads of 8, concatenated
 	var alpha gorgonia.Value
 	gorgonia.Read(gat.Attention(), &alpha) // attention per edge and head, after a run
 

@@ -1,0 +1,284 @@
+package ops
+
+import (
+	"fmt"
+	"sync"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gnnlab/gognn/graph"
+)
+
+// A rowMap is what a gather/scatter pair shares: every item k (an edge, a selected row, a row of a
+// batch) belongs to one node rows[k] in [0, nodes). A gather copies node rows onto items; a
+// scatter reduces the items of each node. Its grouping lists, node by node, the items that
+// belong to the node, in increasing item order (a stable counting sort of rows): as a CSR
+// with NumDst = nodes, NumSrc = items and ColIdx[t] = the item in slot t, so scatters run as
+// gathers split by output row, never with atomics.
+//
+// A map is either fixed, from a graph (sources or destinations of its edges), or read at run
+// time from an index input, a 1-D tensor.Int node whose value may change between runs.
+type rowMap struct {
+	kind         string     // "src", "dst", "index" or "segment": in op names and errors
+	g            *graph.CSR // the graph of a fixed map, nil otherwise
+	nodes, items int
+	sorted       bool // the index input must be non-decreasing (segment vectors)
+
+	// Fixed maps compute their rows and grouping once, on first use.
+	makeRows  func() []int32
+	makeGroup func() *graph.CSR
+	rowsOnce  sync.Once
+	groupOnce sync.Once
+	rows      []int32
+	group     *graph.CSR
+}
+
+func (m *rowMap) fixed() bool { return m.makeRows != nil }
+
+// srcMap maps every edge of a to its source; its grouping is a's transpose.
+func srcMap(a *graph.CSR) *rowMap {
+	return &rowMap{kind: "src", g: a, nodes: a.NumSrc, items: a.NumEdges(),
+		makeRows: func() []int32 { return a.ColIdx },
+		makeGroup: func() *graph.CSR {
+			tr := a.Transpose()
+			return &graph.CSR{NumSrc: a.NumEdges(), NumDst: a.NumSrc, RowPtr: tr.Graph.RowPtr, ColIdx: tr.Edge}
+		}}
+}
+
+// dstMap maps every edge of a to its destination; its grouping is a's own rows.
+func dstMap(a *graph.CSR) *rowMap {
+	return &rowMap{kind: "dst", g: a, nodes: a.NumDst, items: a.NumEdges(),
+		makeRows: a.Dst,
+		makeGroup: func() *graph.CSR {
+			return &graph.CSR{NumSrc: a.NumEdges(), NumDst: a.NumDst, RowPtr: a.RowPtr, ColIdx: iota32(a.NumEdges())}
+		}}
+}
+
+// indexMap is a map read from an index input of the given length, values in [0, nodes).
+func indexMap(kind string, nodes, items int, sorted bool) *rowMap {
+	return &rowMap{kind: kind, nodes: nodes, items: items, sorted: sorted}
+}
+
+func (m *rowMap) String() string {
+	return fmt.Sprintf("%s(%p,%d,%d)", m.kind, m.g, m.nodes, m.items)
+}
+
+// mapScratch holds an op's per-run index buffers, reused between runs.
+type mapScratch struct {
+	rows     []int32
+	ptr      []int
+	perm     []int32
+	next     []int
+	grouping graph.CSR
+}
+
+// resolve returns the item -> node rows and, when group is true, the grouping, for one run.
+// vals[k] is the index input of a map that is not fixed.
+func (m *rowMap) resolve(op string, s *mapScratch, vals []G.Value, k int, group bool) ([]int32, *graph.CSR, error) {
+	if m.fixed() {
+		m.rowsOnce.Do(func() { m.rows = m.makeRows() })
+		var gr *graph.CSR
+		if group {
+			m.groupOnce.Do(func() { m.group = m.makeGroup() })
+			gr = m.group
+		}
+		return m.rows, gr, nil
+	}
+	idx, err := indexArg(op, vals, k, m.items)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cap(s.rows) < m.items {
+		s.rows = make([]int32, m.items)
+	}
+	rows := s.rows[:m.items]
+	what := "index"
+	if m.sorted {
+		what = "segment id"
+	}
+	for i, v := range idx {
+		if v < 0 || v >= m.nodes {
+			return nil, nil, fmt.Errorf("%s: %s %d at position %d is out of range [0, %d)", op, what, v, i, m.nodes)
+		}
+		if m.sorted && i > 0 && v < idx[i-1] {
+			return nil, nil, fmt.Errorf("%s: segment vector is not sorted: %d at position %d follows %d; sort the rows by segment (batches of graphs are built that way)", op, v, i, idx[i-1])
+		}
+		rows[i] = int32(v)
+	}
+	if !group {
+		return rows, nil, nil
+	}
+	return rows, s.groupRows(rows, m.nodes), nil
+}
+
+// groupRows builds the grouping of rows by a stable counting sort into the scratch buffers.
+func (s *mapScratch) groupRows(rows []int32, nodes int) *graph.CSR {
+	if cap(s.ptr) < nodes+1 {
+		s.ptr = make([]int, nodes+1)
+		s.next = make([]int, nodes)
+	}
+	if cap(s.perm) < len(rows) {
+		s.perm = make([]int32, len(rows))
+	}
+	ptr, next, perm := s.ptr[:nodes+1], s.next[:nodes], s.perm[:len(rows)]
+	clear(ptr)
+	for _, r := range rows {
+		ptr[r+1]++
+	}
+	for i := 0; i < nodes; i++ {
+		ptr[i+1] += ptr[i]
+	}
+	copy(next, ptr[:nodes])
+	for k, r := range rows {
+		perm[next[r]] = int32(k)
+		next[r]++
+	}
+	s.grouping = graph.CSR{NumSrc: len(rows), NumDst: nodes, RowPtr: ptr, ColIdx: perm}
+	return &s.grouping
+}
+
+var intVectorType = G.TensorType{Dims: 1, Of: tensor.Int}
+
+// indexArg returns input k as the []int of a 1-D tensor.Int of the given length.
+func indexArg(op string, vals []G.Value, k, length int) ([]int, error) {
+	if len(vals) <= k {
+		return nil, fmt.Errorf("%s: %d inputs, want %d", op, len(vals), k+1)
+	}
+	t, ok := vals[k].(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("%s: index input is %T, want a 1-D tensor.Int (see NewIndex)", op, vals[k])
+	}
+	if t.Dtype() != tensor.Int || t.Dims() != 1 {
+		return nil, fmt.Errorf("%s: index input has dtype %v and shape %v, want a 1-D tensor.Int (see NewIndex)", op, t.Dtype(), t.Shape())
+	}
+	if t.Shape()[0] != length {
+		return nil, fmt.Errorf("%s: index input has %d entries, want %d (its length is fixed when the graph is built)", op, t.Shape()[0], length)
+	}
+	if t.IsView() {
+		if m, ok := t.Materialize().(*tensor.Dense); ok {
+			t = m
+		}
+	}
+	return t.Ints(), nil
+}
+
+// checkIndexNode validates an index node at graph-building time and returns its length.
+func checkIndexNode(op, what string, idx *G.Node) (int, error) {
+	if idx == nil {
+		return 0, fmt.Errorf("ops: %s: nil %s node", op, what)
+	}
+	if idx.Dtype() != tensor.Int || idx.Dims() != 1 {
+		return 0, fmt.Errorf("ops: %s: %s has dtype %v and %d dimensions, want a 1-D tensor.Int vector (make it with NewIndex)", op, what, idx.Dtype(), idx.Dims())
+	}
+	return idx.Shape()[0], nil
+}
+
+// checkFeatureNode validates a (rows, F) float matrix node at graph-building time and returns
+// its shape; rows < 0 accepts any row count.
+func checkFeatureNode(op, what string, x *G.Node, rows int) (tensor.Shape, error) {
+	if x == nil {
+		return nil, fmt.Errorf("ops: %s: nil %s node", op, what)
+	}
+	if dt := x.Dtype(); dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, fmt.Errorf("ops: %s: %s has dtype %v, want float32 or float64", op, what, dt)
+	}
+	s := x.Shape()
+	if err := checkMatrix("ops: "+op, what, s, rows); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+var (
+	iotaMu  sync.Mutex
+	iotaBuf []int32
+)
+
+// iota32 returns 0, 1, ..., n-1 (shared and read-only).
+func iota32(n int) []int32 {
+	iotaMu.Lock()
+	defer iotaMu.Unlock()
+	if len(iotaBuf) < n {
+		b := make([]int32, max(n, 2*len(iotaBuf)))
+		for i := range b {
+			b[i] = int32(i)
+		}
+		iotaBuf = b
+	}
+	return iotaBuf[:n:n]
+}
+
+// gatherRows sets y[k] = x[rows[k]] (times scale[rows[k]] when scale is not nil), for rows of
+// the given width, in parallel over k.
+func gatherRows[T Float](rows []int32, x, y []T, width int, scale []T) {
+	k := kernelsFor[T]()
+	forChunks(len(rows), width, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r := int(rows[i])
+			yi := y[i*width : (i+1)*width]
+			copy(yi, x[r*width:(r+1)*width])
+			if scale != nil {
+				k.scale(scale[r], yi)
+			}
+		}
+	})
+}
+
+// sumGroups sets y[i] = sum of x[item] over the items of group row i (divided by their count
+// when mean is true), in parallel over i: every output row is one worker's, summed in item
+// order, so results do not depend on the number of workers. An empty row is zero.
+func sumGroups[T Float](gr *graph.CSR, x, y []T, width int, mean bool) {
+	k := kernelsFor[T]()
+	forRows(gr, width, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			e0, e1 := gr.RowPtr[i], gr.RowPtr[i+1]
+			yi := y[i*width : (i+1)*width]
+			k.gatherSum(yi, x, width, gr.ColIdx[e0:e1], nil)
+			if mean && e1-e0 > 1 {
+				k.scale(1/T(e1-e0), yi)
+			}
+		}
+	})
+}
+
+// inverseCounts returns 1/(number of items) per row of a grouping (0 for an empty row).
+func inverseCounts[T Float](gr *graph.CSR, buf []T) []T {
+	if cap(buf) < gr.NumDst {
+		buf = make([]T, gr.NumDst)
+	}
+	buf = buf[:gr.NumDst]
+	for i := range buf {
+		buf[i] = 0
+		if c := gr.RowPtr[i+1] - gr.RowPtr[i]; c > 0 {
+			buf[i] = 1 / T(c)
+		}
+	}
+	return buf
+}
+
+// maxGroupsBackward routes dy[i][f] to the item of group row i that attains the maximum in
+// column f (the first in item order on ties) and sets every other item's gradient to zero. Each
+// item belongs to one row, so the writes of different rows never meet.
+func maxGroupsBackward[T Float](gr *graph.CSR, x, dy, dx []T, width int) {
+	k := kernelsFor[T]()
+	forRows(gr, width, func(lo, hi int) {
+		ys := make([]T, width)
+		arg := make([]int32, width)
+		for i := lo; i < hi; i++ {
+			e0, e1 := gr.RowPtr[i], gr.RowPtr[i+1]
+			if e0 == e1 {
+				continue
+			}
+			items := gr.ColIdx[e0:e1]
+			k.gatherMax(ys, arg, x, width, items, int32(e0))
+			for _, it := range items {
+				clear(dx[int(it)*width : (int(it)+1)*width])
+			}
+			g := dy[i*width : (i+1)*width]
+			for f, t := range arg {
+				dx[int(gr.ColIdx[t])*width+f] = g[f]
+			}
+		}
+	})
+}

@@ -1,0 +1,241 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gnnlab/gognn/graph"
+)
+
+// ScatterSum returns out[i] = sum over the in-edges e of i of m[e]: edge rows (messages)
+// summed onto destinations, as scatter(m, edge_index[1], reduce="sum") in PyTorch Geometric. m
+// is (E, F) in a's edge order; out is (a.NumDst, F); a node without in-edges gets a zero row.
+// Each row is summed in edge order by one worker, so results do not depend on the number of
+// workers. The gradient is GatherDst of the output gradient.
+func ScatterSum(a *graph.CSR, m *G.Node) (*G.Node, error) {
+	return scatterEdges("ScatterSum", a, m, reduceSum)
+}
+
+// ScatterMean returns out[i] = (1/deg(i)) sum over the in-edges e of i of m[e], and a zero row
+// for a node without in-edges. The gradient is dm[e] = dout[i] / deg(i).
+func ScatterMean(a *graph.CSR, m *G.Node) (*G.Node, error) {
+	return scatterEdges("ScatterMean", a, m, reduceMean)
+}
+
+// ScatterMax returns out[i][f] = max over the in-edges e of i of m[e][f], and a zero row for a
+// node without in-edges. The gradient goes whole to the edge attaining the maximum; on ties, to
+// the first such edge in a's edge order (torch_scatter's scatter_max also routes the whole
+// gradient to one arg-max, while torch.scatter_reduce(reduce="amax"), which recent PyTorch
+// Geometric uses, splits it evenly among the tied edges). NaN counts as the maximum.
+func ScatterMax(a *graph.CSR, m *G.Node) (*G.Node, error) {
+	return scatterEdges("ScatterMax", a, m, reduceMax)
+}
+
+func scatterEdges(op string, a *graph.CSR, m *G.Node, r reduction) (*G.Node, error) {
+	if a == nil {
+		return nil, fmt.Errorf("ops: %s: nil graph", op)
+	}
+	if _, err := checkFeatureNode(op, "edge matrix m", m, a.NumEdges()); err != nil {
+		return nil, err
+	}
+	return G.ApplyOp(newScatter(dstMap(a), r), m)
+}
+
+// ScatterAdd returns the (n, F) matrix out[j] = sum over k with idx[k] = j of src[k], as
+// torch.zeros(n, F).index_add_(0, idx, src): the inverse of IndexSelect. src is (K, F); idx is a
+// 1-D tensor.Int node of length K whose value may change between runs (see IndexSelect); an
+// index outside [0, n) is an error of the run. Rows are summed in k order by one worker each
+// (after a counting sort of idx), so results do not depend on the number of workers. It is
+// differentiable in src (dsrc[k] = dout[idx[k]]), not in idx.
+func ScatterAdd(src, idx *G.Node, n int) (*G.Node, error) {
+	k, err := checkIndexNode("ScatterAdd", "idx", idx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := checkFeatureNode("ScatterAdd", "src", src, k); err != nil {
+		return nil, err
+	}
+	if n < 0 {
+		return nil, fmt.Errorf("ops: ScatterAdd: %d output rows; want n >= 0", n)
+	}
+	return G.ApplyOp(newScatter(indexMap("index", n, k, false), reduceSum), src, idx)
+}
+
+type reduction int
+
+const (
+	reduceSum reduction = iota
+	reduceMean
+	reduceMax
+)
+
+var reductionNames = [...]string{"sum", "mean", "max"}
+
+// scatterOp reduces the items of each node of a rowMap: y[i] = reduce over items k with
+// rows[k] = i of x[k].
+type scatterOp struct {
+	opBase
+	m       *rowMap
+	reduce  reduction
+	scratch mapScratch
+}
+
+var (
+	_ G.SDOp            = (*scatterOp)(nil)
+	_ G.UsePreallocDoer = (*scatterOp)(nil)
+)
+
+func newScatter(m *rowMap, r reduction) *scatterOp {
+	return &scatterOp{opBase: opBase{name: "scatter_" + reductionNames[r] + "_" + m.String(), g: m.g}, m: m, reduce: r}
+}
+
+func (o *scatterOp) Arity() int {
+	if o.m.fixed() {
+		return 1
+	}
+	return 2
+}
+
+func (o *scatterOp) Type() hm.Type {
+	if o.m.fixed() {
+		return hm.NewFnType(matrixType, matrixType)
+	}
+	return hm.NewFnType(matrixType, intVectorType, matrixType)
+}
+
+func (o *scatterOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(o.name, ns, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMatrix(o.name, "input", s, o.m.items); err != nil {
+		return nil, err
+	}
+	return tensor.Shape{o.m.nodes, s[1]}, nil
+}
+
+func (o *scatterOp) Do(vals ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, vals...) }
+
+func (o *scatterOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	x, err := denseArg(o.name, vals, 0, 2)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMatrix(o.name, "input", x.Shape(), o.m.items); err != nil {
+		return nil, err
+	}
+	width := x.Shape()[1]
+	_, gr, err := o.m.resolve(o.name, &o.scratch, vals, 1, true)
+	if err != nil {
+		return nil, err
+	}
+	y := o.output(prealloc, x.Dtype(), tensor.Shape{o.m.nodes, width}, x)
+	if x.Dtype() == tensor.Float32 {
+		scatterRows(o.reduce, gr, x.Float32s(), y.Float32s(), width)
+	} else {
+		scatterRows(o.reduce, gr, x.Float64s(), y.Float64s(), width)
+	}
+	return y, nil
+}
+
+func scatterRows[T Float](r reduction, gr *graph.CSR, x, y []T, width int) {
+	if r == reduceMax {
+		rowMax(gr, x, y, nil, width)
+		return
+	}
+	sumGroups(gr, x, y, width, r == reduceMean)
+}
+
+func (o *scatterOp) DiffWRT(n int) []bool { return diffFirst(n) }
+
+func (o *scatterOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	switch o.reduce {
+	case reduceMax:
+		args := append(G.Nodes{inputs[0], grad}, inputs[1:]...)
+		dx, err := G.ApplyOp(newScatterMaxGrad(o.m), args...)
+		if err != nil {
+			return nil, err
+		}
+		out := make(G.Nodes, len(inputs))
+		out[0] = dx
+		return out, nil
+	case reduceMean:
+		return adjoint(newGather(o.m, true), inputs, grad)
+	}
+	return adjoint(newGather(o.m, false), inputs, grad)
+}
+
+// scatterMaxGradOp computes dx from (x, dy[, idx]) for a max scatter, finding the arg-max items
+// again rather than keeping them from the forward pass, so the op holds no state between runs.
+type scatterMaxGradOp struct {
+	opBase
+	m       *rowMap
+	scratch mapScratch
+}
+
+var _ G.UsePreallocDoer = (*scatterMaxGradOp)(nil)
+
+func newScatterMaxGrad(m *rowMap) *scatterMaxGradOp {
+	return &scatterMaxGradOp{opBase: opBase{name: "scatter_max_grad_" + m.String(), g: m.g}, m: m}
+}
+
+func (o *scatterMaxGradOp) Arity() int {
+	if o.m.fixed() {
+		return 2
+	}
+	return 3
+}
+
+func (o *scatterMaxGradOp) Type() hm.Type {
+	if o.m.fixed() {
+		return hm.NewFnType(matrixType, matrixType, matrixType)
+	}
+	return hm.NewFnType(matrixType, matrixType, intVectorType, matrixType)
+}
+
+func (o *scatterMaxGradOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapeOf(o.name, ns, 0)
+	if err != nil {
+		return nil, err
+	}
+	return s.Clone(), nil
+}
+
+func (o *scatterMaxGradOp) Do(vals ...G.Value) (G.Value, error) {
+	return o.UsePreallocDo(nil, vals...)
+}
+
+func (o *scatterMaxGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	x, err := denseArg(o.name, vals, 0, 2)
+	if err != nil {
+		return nil, err
+	}
+	dy, err := denseArg(o.name, vals, 1, 2)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMatrix(o.name, "input", x.Shape(), o.m.items); err != nil {
+		return nil, err
+	}
+	width := x.Shape()[1]
+	if err := checkMatrix(o.name, "output gradient", dy.Shape(), o.m.nodes); err != nil {
+		return nil, err
+	}
+	if dy.Shape()[1] != width || dy.Dtype() != x.Dtype() {
+		return nil, shapeMismatch(o.name, x, dy)
+	}
+	_, gr, err := o.m.resolve(o.name, &o.scratch, vals, 2, true)
+	if err != nil {
+		return nil, err
+	}
+	dx := o.output(prealloc, x.Dtype(), x.Shape().Clone(), x, dy)
+	if x.Dtype() == tensor.Float32 {
+		maxGroupsBackward(gr, x.Float32s(), dy.Float32s(), dx.Float32s(), width)
+	} else {
+		maxGroupsBackward(gr, x.Float64s(), dy.Float64s(), dx.Float64s(), width)
+	}
+	return dx, nil
+}
