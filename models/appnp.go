@@ -54,7 +54,7 @@ func (m *APPNP) Forward(c *nn.Context, a *graph.CSR, x nn.Features) (*G.Node, er
 	if h, err = c.Dropout(h, m.Dropout); err != nil {
 		return nil, err
 	}
-	if h, err = m.L2.Forward(h); err != nil {
+	if h, err = m.L2.Forward(a, h); err != nil {
 		return nil, err
 	}
 	return m.Prop.Forward(a, h)

@@ -59,7 +59,7 @@ func (m *GCNII) Forward(c *nn.Context, a *graph.CSR, x nn.Features) (*G.Node, er
 	if h, err = c.Dropout(h, m.Dropout); err != nil {
 		return nil, err
 	}
-	return m.Out.Forward(h)
+	return m.Out.Forward(a, h)
 }
 
 // Learnables returns every parameter.

@@ -49,6 +49,15 @@ var settings = map[string]func(in, classes int) Setting{
 			Source: "Velickovic et al., ICLR 2018, section 3.3",
 		}
 	},
+	"gatv2": func(in, classes int) Setting {
+		return Setting{
+			Arch:  Architecture{Model: "gatv2", In: in, Hidden: 8, Heads: 8, Classes: classes, OutHeads: 1, Dropout: 0.6},
+			Train: TrainConfig{Epochs: 1000, LearningRate: 0.005, WeightDecay: 5e-4, Patience: 100},
+			Source: "Brody et al., ICLR 2022, replace GAT's layers and keep its setting; their paper " +
+				"reports no Planetoid public-split run, so this is GAT's (Velickovic et al., ICLR 2018, " +
+				"section 3.3) with GATv2 layers",
+		}
+	},
 	"sgc": func(in, classes int) Setting {
 		return Setting{
 			Arch:  Architecture{Model: "sgc", In: in, Classes: classes},
@@ -100,6 +109,7 @@ func PublishedNames() []string {
 //	       Kipf & Welling's early stopping with window 10
 //	gat:   8 heads x 8 hidden, 1 output head, dropout 0.6, Adam lr 0.005, weight decay 5e-4,
 //	       up to 1000 epochs with patience 100
+//	gatv2: GAT's setting with GATv2 layers
 //	sgc:   K = 2, Adam lr 0.2, weight decay 1.3e-5 (tuned for Cora), 100 epochs, no dropout,
 //	       no early stopping
 //	appnp: MLP 64 hidden without biases, dropout 0.5, K = 10, alpha 0.1, Adam lr 0.01,
@@ -115,7 +125,7 @@ func PublishedSetting(name string, in, classes int) (Setting, error) {
 }
 
 // Published returns the architecture and training of PublishedSetting. For the models that
-// Build does not make (sgc, appnp, gcnii), use PublishedSetting and BuildPublished.
+// Build does not make (sgc, appnp, gcnii, gatv2), use PublishedSetting and BuildPublished.
 func Published(name string, in, classes int) (Architecture, TrainConfig, error) {
 	s, err := PublishedSetting(name, in, classes)
 	return s.Arch, s.Train, err
@@ -132,6 +142,8 @@ func BuildPublished(c *nn.Context, s Setting) (Model, error) {
 		return NewAPPNP(c, a.In, a.Hidden, a.Classes, s.K, s.Alpha, a.Dropout)
 	case "gcnii":
 		return NewGCNII(c, a.In, a.Hidden, a.Classes, s.Layers, s.Alpha, s.Lambda, a.Dropout)
+	case "gatv2":
+		return NewGATv2(c, a)
 	}
 	return Build(c, a)
 }

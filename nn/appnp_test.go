@@ -88,7 +88,7 @@ func TestAPPNPGradients(t *testing.T) {
 			t.Fatal(err)
 		}
 		xn, _ := randomInput(c, 4, 3)
-		h, err := lin.Forward(xn)
+		h, err := lin.Forward(nil, xn)
 		if err != nil {
 			t.Fatal(err)
 		}

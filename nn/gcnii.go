@@ -56,8 +56,7 @@ func NewGCNIIConv(c *Context, name string, dim, l int, alpha, lambda float64) (*
 		return nil, fmt.Errorf("nn: GCNII layer %q with alpha %v and lambda %v: want 0 <= alpha < 1 and lambda > 0", name, alpha, lambda)
 	}
 	bound := 1 / math.Sqrt(float64(dim))
-	rng := c.shared.rng
-	w := c.param(name+".weight", tensor.Shape{dim, dim}, func(int) float64 { return (rng.Float64()*2 - 1) * bound })
+	w := c.param(name+".weight", tensor.Shape{dim, dim}, Uniform(-bound, bound))
 	return &GCNIIConv{Dim: dim, Alpha: alpha, Beta: GCNIIBeta(lambda, l), W: w}, nil
 }
 

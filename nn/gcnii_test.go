@@ -91,7 +91,7 @@ func TestGCNIIConvNeedsInitial(t *testing.T) {
 func TestGCNIIGradients(t *testing.T) {
 	a := tiny(t)
 	c, _ := NewContext(tensor.Float64, 8)
-	emb := c.param("emb", tensor.Shape{4, 3}, func(int) float64 { return c.Rand().NormFloat64() })
+	emb := c.param("emb", tensor.Shape{4, 3}, Normal(0, 1))
 	s, err := NewGCNII(c, "gcnii", 3, 3, 0.1, 0.5, 0.3)
 	if err != nil {
 		t.Fatal(err)

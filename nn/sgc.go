@@ -65,7 +65,7 @@ func (l *SGC) Forward(a *graph.CSR, x *G.Node) (*G.Node, error) {
 			return nil, err
 		}
 	}
-	return l.Lin.Forward(px)
+	return l.Lin.Forward(a, px)
 }
 
 // constant reports whether x is an input of fixed value: no op, a value, and not a parameter.

@@ -164,7 +164,7 @@ func TestSGCCachesThePropagation(t *testing.T) {
 		t.Error("a second Forward over the same graph and features propagated again")
 	}
 	// A parameter is not constant: it is propagated in the graph, never cached.
-	w := c.param("emb", tensor.Shape{4, 3}, zeros)
+	w := c.param("emb", tensor.Shape{4, 3}, Zeros)
 	if l.constant(w) {
 		t.Error("a parameter was taken for a constant input")
 	}
@@ -174,7 +174,7 @@ func TestSGCGradients(t *testing.T) {
 	a := tiny(t)
 	c, _ := NewContext(tensor.Float64, 6)
 	// An embedding table as input: the gradient flows through the in-graph propagation too.
-	emb := c.param("emb", tensor.Shape{4, 3}, func(int) float64 { return c.Rand().NormFloat64() })
+	emb := c.param("emb", tensor.Shape{4, 3}, Normal(0, 1))
 	l, err := NewSGC(c, "sgc", 3, 2, 2)
 	if err != nil {
 		t.Fatal(err)
