@@ -27,6 +27,10 @@ type TrainConfig struct {
 	// minimum long before the accuracy stops rising, as the model grows confident on the few
 	// nodes it gets wrong.
 	ByAccuracy bool
+	// PatienceOnEither restarts Patience whenever the validation accuracy or the validation
+	// loss reaches its best so far (ties included), as APPNP's authors stop; the parameters kept
+	// are still those of the best score.
+	PatienceOnEither bool
 }
 
 // bestTracker keeps the best validation score of early stopping.
@@ -35,10 +39,13 @@ type bestTracker struct {
 	loss  float64
 	acc   float64
 	since int
+
+	either          bool    // PatienceOnEither
+	minLoss, maxAcc float64 // the best of each score, for either
 }
 
 func newBestTracker(byAcc bool) *bestTracker {
-	return &bestTracker{byAcc: byAcc, loss: math.Inf(1), acc: math.Inf(-1)}
+	return &bestTracker{byAcc: byAcc, loss: math.Inf(1), acc: math.Inf(-1), minLoss: math.Inf(1), maxAcc: math.Inf(-1)}
 }
 
 // observe records one epoch's validation loss and accuracy and reports whether it is a new best.
@@ -46,6 +53,12 @@ func (b *bestTracker) observe(loss, acc float64) bool {
 	better := loss < b.loss
 	if b.byAcc {
 		better = acc > b.acc || (acc == b.acc && loss < b.loss)
+	}
+	if b.either {
+		if loss <= b.minLoss || acc >= b.maxAcc {
+			b.since = -1
+		}
+		b.minLoss, b.maxAcc = min(b.minLoss, loss), max(b.maxAcc, acc)
 	}
 	if better {
 		b.loss, b.acc, b.since = loss, acc, 0
@@ -154,6 +167,7 @@ func Train(c *nn.Context, task Task, cfg TrainConfig) (*History, error) {
 
 	h := &History{}
 	tracker := newBestTracker(cfg.ByAccuracy)
+	tracker.either = cfg.PatienceOnEither
 	var bestParams []G.Value
 	start := time.Now()
 	for epoch := 0; epoch < cfg.Epochs; epoch++ {
