@@ -86,7 +86,7 @@ func main() {
 	var (
 		fl       expenv.Flags
 		model    = flag.String("model", "gcn", "model: gcn, gat, gatv2, sgc, appnp, gcnii, sage (mean aggregator) or sage-lstm (sampled mini-batches), or all")
-		dataset  = flag.String("dataset", "cora", "data set: cora, citeseer or pubmed")
+		dataset  = flag.String("dataset", "cora", "data set: cora, citeseer or pubmed, or topics (a generated graph, see topicGraph)")
 		seeds    = flag.Int("seeds", 10, "runs, with seeds seed, seed+1, ...")
 		parallel = flag.Int("parallel", 1, "seeds trained at once (ms/epoch then counts the sharing of the cores)")
 		epochs   = flag.Int("epochs", 0, "maximum training epochs (default: the paper's, 200 for gcn, 1000 with patience 100 for gat)")
@@ -124,7 +124,7 @@ func run(fl expenv.Flags, model, dataset string, seeds, epochs int, save string,
 		return fmt.Errorf("unknown -model %q (have: %s, all)", model, strings.Join(modelNames, ", "))
 	}
 	env := expenv.Current(fl.Seed)
-	ds, err := datasets.LoadPlanetoid(dataset, datasets.Dir(datasets.DataDir(fl.Data)))
+	ds, err := loadDataset(fl, dataset)
 	if err != nil {
 		return err
 	}
@@ -261,6 +261,15 @@ func trainOnce(model string, ds *datasets.Planetoid, feats *datasets.SparseMatri
 		return h, err
 	}
 	return h, models.Save(save, arch, m.Learnables(), modelfile.FP32)
+}
+
+// loadDataset returns a Planetoid graph from the data directory, or the generated "topics"
+// graph.
+func loadDataset(fl expenv.Flags, name string) (*datasets.Planetoid, error) {
+	if name == "topics" {
+		return topicGraph()
+	}
+	return datasets.LoadPlanetoid(name, datasets.Dir(datasets.DataDir(fl.Data)))
 }
 
 // runLoad rebuilds the model saved at path, restores its weights and prints its test accuracy
