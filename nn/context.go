@@ -19,7 +19,7 @@ type Context struct {
 	Dtype tensor.Dtype
 
 	shared *shared
-	masks  []*dropoutMask
+	masks  []refresher
 	names  map[string]int
 	params G.Nodes
 }
@@ -29,6 +29,15 @@ type shared struct {
 	rng      *rand.Rand
 	training bool
 	store    map[string]*tensor.Dense
+	buffers  map[string]*tensor.Dense // non-learnable state by name: BatchNorm's running statistics
+	// pending runs at the start of the next Refresh of any context sharing this: what reads the
+	// values of the run in between (BatchNorm folding a training run's batch statistics).
+	pending []func() error
+}
+
+// refresher is state set before each run: dropout masks, BatchNorm's mode.
+type refresher interface {
+	refresh(rng *rand.Rand, training bool) error
 }
 
 // NewContext returns a context for a model of dtype float32 or float64 whose initial weights and
@@ -40,7 +49,7 @@ func NewContext(dt tensor.Dtype, seed uint64) (*Context, error) {
 	return &Context{
 		Graph:  G.NewGraph(),
 		Dtype:  dt,
-		shared: &shared{rng: rand.New(rand.NewPCG(seed, 0x5eed)), training: true, store: map[string]*tensor.Dense{}},
+		shared: &shared{rng: rand.New(rand.NewPCG(seed, 0x5eed)), training: true, store: map[string]*tensor.Dense{}, buffers: map[string]*tensor.Dense{}},
 		names:  map[string]int{},
 	}, nil
 }
@@ -66,8 +75,17 @@ func (c *Context) Training() bool { return c.shared.training }
 func (c *Context) Params() G.Nodes { return c.params }
 
 // Refresh sets every dropout mask for the next run: freshly drawn in training mode, all ones in
-// evaluation mode. Call it before each run of a machine over the context's graph.
+// evaluation mode; and BatchNorm layers to batch statistics in training mode and running ones in
+// evaluation mode, after folding the statistics of the last training run into the running ones.
+// Call it once before each run of a machine over the context's graph.
 func (c *Context) Refresh() error {
+	pending := c.shared.pending
+	c.shared.pending = nil
+	for _, f := range pending {
+		if err := f(); err != nil {
+			return err
+		}
+	}
 	for _, m := range c.masks {
 		if err := m.refresh(c.shared.rng, c.shared.training); err != nil {
 			return err

@@ -14,13 +14,16 @@ import (
 // anywhere in a composed layer is caught.
 func gradCheck(t *testing.T, c *Context, out *G.Node, params G.Nodes) {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(1, 1))
-	r := make([]float64, out.Shape().TotalSize())
-	for i := range r {
-		r[i] = rng.NormFloat64()
+	loss := out // a scalar is the loss itself
+	if !out.IsScalar() {
+		rng := rand.New(rand.NewPCG(1, 1))
+		r := make([]float64, out.Shape().TotalSize())
+		for i := range r {
+			r[i] = rng.NormFloat64()
+		}
+		rn := c.Constant("r", tensor.New(tensor.WithShape(out.Shape()...), tensor.WithBacking(r)))
+		loss = G.Must(G.Sum(G.Must(G.HadamardProd(out, rn))))
 	}
-	rn := c.Constant("r", tensor.New(tensor.WithShape(out.Shape()...), tensor.WithBacking(r)))
-	loss := G.Must(G.Sum(G.Must(G.HadamardProd(out, rn))))
 	if _, err := G.Grad(loss, params...); err != nil {
 		t.Fatal(err)
 	}

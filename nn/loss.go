@@ -111,3 +111,48 @@ func Accuracy(scores [][]float64, labels []int, nodes []int) float64 {
 	}
 	return float64(hit) / float64(len(nodes))
 }
+
+// BinaryCrossEntropy returns the mean binary cross-entropy of logits z (any shape; the
+// sigmoid is applied inside) against targets y in [0, 1], one per element in row-major order,
+// as torch's binary_cross_entropy_with_logits:
+//
+//	loss = mean_k  max(z_k, 0) - z_k y_k + log(1 + exp(-|z_k|))
+//
+// which equals -y log sigmoid(z) - (1-y) log(1 - sigmoid(z)) without overflow for large |z|.
+// Link prediction scores positive and negative pairs with it.
+func (c *Context) BinaryCrossEntropy(logits *G.Node, targets []float64) (*G.Node, error) {
+	n := logits.Shape().TotalSize()
+	if len(targets) != n {
+		return nil, fmt.Errorf("nn: binary cross-entropy: %d targets for %d logits", len(targets), n)
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("nn: binary cross-entropy over no logits")
+	}
+	for i, y := range targets {
+		if !(y >= 0 && y <= 1) {
+			return nil, fmt.Errorf("nn: binary cross-entropy: target %d is %v, want 0 <= y <= 1", i, y)
+		}
+	}
+	y := c.Constant("bce_target", newFrom(c.Dtype, logits.Shape().Clone(), append([]float64(nil), targets...)))
+	pos, err := ops.ReLU(logits)
+	if err != nil {
+		return nil, err
+	}
+	zy, err := G.HadamardProd(logits, y)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := G.Abs(logits)
+	if err != nil {
+		return nil, err
+	}
+	softplus, err := G.Log1p(G.Must(G.Exp(G.Must(G.Neg(abs)))))
+	if err != nil {
+		return nil, err
+	}
+	l, err := G.Add(G.Must(G.Sub(pos, zy)), softplus)
+	if err != nil {
+		return nil, err
+	}
+	return G.Mean(l)
+}
