@@ -102,3 +102,6 @@ func (l *APPNP) Forward(a *graph.CSR, h *G.Node) (*G.Node, error) {
 
 // Learnables returns nothing: the propagation has no parameters.
 func (l *APPNP) Learnables() G.Nodes { return nil }
+
+// ReadsGraph reports true.
+func (l *APPNP) ReadsGraph() bool { return true }

@@ -57,7 +57,7 @@ func TestAPPNPEdgeDropout(t *testing.T) {
 	}
 	got := run(t, c, out)
 	// The mask of the one step is the last dropout mask of the context.
-	mask := c.masks[len(c.masks)-1].value.Float64s()
+	mask := c.masks[len(c.masks)-1].(*dropoutMask).value.Float64s()
 	norm, _ := a.GCNNorm()
 	p := make([][]float64, 4)
 	for i := range p {
@@ -100,7 +100,7 @@ func TestAPPNPGradients(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkGradients(t, c, out, lin.Learnables())
+		gradCheck(t, c, out, lin.Learnables())
 	}
 }
 

@@ -203,3 +203,9 @@ func castTo(dt tensor.Dtype, v float64) any {
 	}
 	return v
 }
+
+// ReadsGraph reports true.
+func (l *GCNIIConv) ReadsGraph() bool { return true }
+
+// ReadsGraph reports true.
+func (s *GCNII) ReadsGraph() bool { return true }

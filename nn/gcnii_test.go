@@ -100,5 +100,5 @@ func TestGCNIIGradients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGradients(t, c, out, append(s.Learnables(), emb))
+	gradCheck(t, c, out, append(s.Learnables(), emb))
 }

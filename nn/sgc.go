@@ -130,3 +130,18 @@ func PropagateValue(a *graph.CSR, x G.Value, k int) (*tensor.Dense, error) {
 	// The op's output tensor is reused by its next run: keep a copy.
 	return out.Value().(*tensor.Dense).Clone().(*tensor.Dense), nil
 }
+
+// ReadsGraph reports true. SGC, APPNP and GCNII propagate over whole square graphs (K hops of
+// one graph), not over the per-hop blocks of a sampled mini-batch.
+func (l *SGC) ReadsGraph() bool { return true }
+
+var (
+	_ GraphLayer = (*SGC)(nil)
+	_ GraphLayer = (*APPNP)(nil)
+	_ GraphLayer = (*GCNIIConv)(nil)
+	_ GraphLayer = (*GCNII)(nil)
+	_ Learner    = (*SGC)(nil)
+	_ Learner    = (*APPNP)(nil)
+	_ Learner    = (*GCNIIConv)(nil)
+	_ Learner    = (*GCNII)(nil)
+)

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -52,56 +51,6 @@ func applyP(p [][]float64, x []float64, f int) []float64 {
 		flat = append(flat, row...)
 	}
 	return matmul(flat, n, n, x, f)
-}
-
-// checkGradients compares, by central finite differences, the gradient of sum(out * R) (R fixed
-// and random) with respect to each of params with the one gorgonia.Grad builds. Dropout masks
-// keep their values between the runs (no Refresh), so training-mode paths are checked too.
-func checkGradients(t *testing.T, c *Context, out *G.Node, params G.Nodes) {
-	t.Helper()
-	rng := rand.New(rand.NewPCG(1, 1))
-	r := make([]float64, out.Shape().TotalSize())
-	for i := range r {
-		r[i] = rng.NormFloat64()
-	}
-	rn := c.Constant("r", tensor.New(tensor.WithShape(out.Shape()...), tensor.WithBacking(r)))
-	loss := G.Must(G.Sum(G.Must(G.HadamardProd(out, rn))))
-	if _, err := G.Grad(loss, params...); err != nil {
-		t.Fatal(err)
-	}
-	m := G.NewTapeMachine(c.Graph)
-	defer m.Close()
-	if err := c.Refresh(); err != nil {
-		t.Fatal(err)
-	}
-	eval := func() float64 {
-		m.Reset()
-		if err := m.RunAll(); err != nil {
-			t.Fatal(err)
-		}
-		return loss.Value().Data().(float64)
-	}
-	eval()
-	for _, p := range params {
-		gv, err := p.Grad()
-		if err != nil {
-			t.Fatal(err)
-		}
-		analytic := append([]float64(nil), gv.Data().([]float64)...)
-		w := p.Value().Data().([]float64)
-		for k := 0; k < len(w) && k < 16; k++ {
-			old := w[k]
-			w[k] = old + 1e-6
-			up := eval()
-			w[k] = old - 1e-6
-			down := eval()
-			w[k] = old
-			num := (up - down) / 2e-6
-			if math.Abs(num-analytic[k]) > 1e-5*(1+math.Abs(num)) {
-				t.Errorf("%s[%d]: analytic %.8g, numeric %.8g", p.Name(), k, analytic[k], num)
-			}
-		}
-	}
 }
 
 // TestSGCMatchesDenseFormula checks P^K X W + b against the dense computation, for the cached
@@ -183,7 +132,7 @@ func TestSGCGradients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGradients(t, c, out, append(l.Learnables(), emb))
+	gradCheck(t, c, out, append(l.Learnables(), emb))
 }
 
 func TestSGCBadInput(t *testing.T) {
