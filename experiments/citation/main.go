@@ -175,9 +175,9 @@ func runModel(fl expenv.Flags, model string, ds *datasets.Planetoid, feats *data
 			path = save
 		}
 		wg.Add(1)
+		sem <- struct{}{} // seeds start in order, so a cut-short run has its first seeds
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
 			defer func() { <-sem }()
 			h, err := trainOnce(model, ds, feats, seed, epochs, path)
 			hs[seed-fl.Seed], errs[seed-fl.Seed] = h, err
