@@ -14,7 +14,8 @@ import (
 //	H = relu(dropout(X) W1) ;   logits = APPNP_K,alpha(dropout(H) W2)
 //
 // with the same dropout rate on the entries of the propagation matrix at every step
-// (nn.APPNP.EdgeDropout), as the authors' TensorFlow code, and with weight decay (the paper's L2 regularisation 5e-3) on W1 only.
+// (nn.APPNP.EdgeDropout), as the authors' TensorFlow code, and with weight decay (the paper's
+// L2 regularisation 5e-3) on W1 only.
 type APPNP struct {
 	L1, L2  *nn.Linear
 	Prop    *nn.APPNP
