@@ -28,6 +28,10 @@ type TrainConfig struct {
 	// minimum long before the accuracy stops rising, as the model grows confident on the few
 	// nodes it gets wrong.
 	ByAccuracy bool
+	// PatienceOnEither restarts Patience whenever the validation accuracy or the validation
+	// loss reaches its best so far (ties included), as APPNP's authors stop; the parameters kept
+	// are still those of the best score.
+	PatienceOnEither bool
 	// LRStep, when > 0, multiplies the learning rate by LRGamma every LRStep epochs (as
 	// torch.optim.lr_scheduler.StepLR; the GIN paper halves it every 50 epochs).
 	LRStep  int
@@ -48,10 +52,13 @@ type bestTracker struct {
 	loss  float64
 	acc   float64
 	since int
+
+	either          bool    // PatienceOnEither
+	minLoss, maxAcc float64 // the best of each score, for either
 }
 
 func newBestTracker(byAcc bool) *bestTracker {
-	return &bestTracker{byAcc: byAcc, loss: math.Inf(1), acc: math.Inf(-1)}
+	return &bestTracker{byAcc: byAcc, loss: math.Inf(1), acc: math.Inf(-1), minLoss: math.Inf(1), maxAcc: math.Inf(-1)}
 }
 
 // observe records one epoch's validation loss and accuracy and reports whether it is a new best.
@@ -59,6 +66,12 @@ func (b *bestTracker) observe(loss, acc float64) bool {
 	better := loss < b.loss
 	if b.byAcc {
 		better = acc > b.acc || (acc == b.acc && loss < b.loss)
+	}
+	if b.either {
+		if loss <= b.minLoss || acc >= b.maxAcc {
+			b.since = -1
+		}
+		b.minLoss, b.maxAcc = min(b.minLoss, loss), max(b.maxAcc, acc)
 	}
 	if better {
 		b.loss, b.acc, b.since = loss, acc, 0
@@ -76,6 +89,16 @@ type Task struct {
 	Labels    []int   // per node
 	Train     []int   // nodes whose labels train the model
 	Val, Test []int   // nodes for early stopping and for the final score
+
+	// Decays give parameters a weight decay of their own in place of TrainConfig.WeightDecay
+	// (GCNII decays its convolutions and its dense layers differently).
+	Decays []Decay
+}
+
+// Decay is a weight decay for a set of parameters.
+type Decay struct {
+	Params      G.Nodes
+	WeightDecay float64
 }
 
 // History is what training recorded, per epoch and at the end.
@@ -102,6 +125,14 @@ func Train(c *nn.Context, task Task, cfg TrainConfig) (*History, error) {
 		return nil, err
 	}
 	defer closeStep()
+	if len(task.Decays) > 0 {
+		p.Decays = map[string]float64{}
+		for _, d := range task.Decays {
+			for _, n := range d.Params {
+				p.Decays[n.Name()] = d.WeightDecay
+			}
+		}
+	}
 	// Evaluation needs only the forward pass: a machine over the subgraph that ends at the
 	// log-probabilities skips the loss and every gradient.
 	eval := NewEvaluator(c, logProbs)
@@ -174,6 +205,21 @@ type Problem struct {
 	// Decay reports whether a parameter gets weight decay (nil: none). DecayAll and DecayNodes
 	// make the usual ones.
 	Decay func(*G.Node) bool
+	// Decays, when not nil, give the named parameters a weight decay of their own in place of
+	// TrainConfig.WeightDecay and Decay (GCNII decays its convolutions and its dense layers
+	// differently). Names match across contexts from nn.Context.Next.
+	Decays map[string]float64
+}
+
+// decayOf is the weight decay of parameter n.
+func (p *Problem) decayOf(n *G.Node, wd float64) float64 {
+	if d, ok := p.Decays[n.Name()]; ok {
+		return d
+	}
+	if p.Decay != nil && p.Decay(n) {
+		return wd
+	}
+	return 0
 }
 
 // DecayAll applies weight decay to every parameter.
@@ -207,18 +253,23 @@ func Fit(p Problem, cfg TrainConfig) (*History, error) {
 	if cfg.LRStep < 0 || cfg.LRGamma < 0 {
 		return nil, fmt.Errorf("models: learning-rate schedule every %d epochs by %v: want >= 0", cfg.LRStep, cfg.LRGamma)
 	}
-	withDecay, without := NewAdam(cfg.LearningRate, cfg.WeightDecay), NewAdam(cfg.LearningRate, 0)
+	// One Adam per weight decay, created in the order the decays first appear, each stepping
+	// its parameters in the order of the step's gradients.
+	var groups []*decayGroup
+	group := map[float64]*decayGroup{}
 	h := &History{}
 	tracker := newBestTracker(cfg.ByAccuracy)
+	tracker.either = cfg.PatienceOnEither
 	var bestParams []G.Value
-	var dec, plain G.Nodes
 	start := time.Now()
 	for epoch := 0; epoch < cfg.Epochs; epoch++ {
 		lr := cfg.LearningRate
 		if cfg.LRStep > 0 && cfg.LRGamma > 0 {
 			lr *= math.Pow(cfg.LRGamma, float64(epoch/cfg.LRStep))
 		}
-		withDecay.LearningRate, without.LearningRate = lr, lr
+		for _, g := range groups {
+			g.adam.LearningRate = lr
+		}
 		batches := 1
 		if p.Epoch != nil {
 			var err error
@@ -240,22 +291,24 @@ func Fit(p Problem, cfg TrainConfig) (*History, error) {
 			if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
 				return nil, fmt.Errorf("models: training loss is %v at epoch %d", r.Loss, epoch)
 			}
-			dec, plain = dec[:0], plain[:0]
+			for _, g := range groups {
+				g.params = g.params[:0]
+			}
 			for _, n := range r.Grads {
-				if p.Decay != nil && p.Decay(n) {
-					dec = append(dec, n)
-				} else {
-					plain = append(plain, n)
+				wd := p.decayOf(n, cfg.WeightDecay)
+				g := group[wd]
+				if g == nil {
+					g = &decayGroup{adam: NewAdam(lr, wd)}
+					group[wd] = g
+					groups = append(groups, g)
 				}
+				g.params = append(g.params, n)
 			}
-			if len(dec) > 0 {
-				if err := withDecay.Step(dec); err != nil {
-					return nil, err
-				}
-			}
-			if len(plain) > 0 {
-				if err := without.Step(plain); err != nil {
-					return nil, err
+			for _, g := range groups {
+				if len(g.params) > 0 {
+					if err := g.adam.Step(g.params); err != nil {
+						return nil, err
+					}
 				}
 			}
 			w := r.Weight
@@ -397,4 +450,10 @@ func scalar(v G.Value) float64 {
 		return x
 	}
 	return math.NaN()
+}
+
+// decayGroup is the parameters of one weight decay and their optimiser.
+type decayGroup struct {
+	adam   *Adam
+	params G.Nodes
 }
