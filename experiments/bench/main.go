@@ -31,6 +31,7 @@ import (
 	"github.com/gnnlab/gognn/bench"
 	"github.com/gnnlab/gognn/bench/benchplot"
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/experiments/internal/progress"
 	"github.com/gnnlab/gognn/internal/atomicfile"
 )
 
@@ -82,6 +83,8 @@ func run(fl expenv.Flags, quick bool, n, deg, repeat, threads int, python string
 	rep.Notes = append(rep.Notes, fmt.Sprintf("Timed runs per row: %d after warm-up (2 warm-up runs; 1 at N = 1,000,000). Load average at start: %s (other jobs share the machine).", repeat, strings.TrimSpace(string(load))))
 	fmt.Println("machine:", env, "| BLAS:", blasName)
 	start := time.Now()
+	bar := progress.New("bench: measured rows", len(sizes)*len(ops))
+	defer bar.Done()
 	for _, size := range sizes {
 		cfg := bench.Config{N: size, Deg: deg, Seed: fl.Seed, Repeat: repeat, Ops: ops}
 		if size > 100000 {
@@ -108,6 +111,7 @@ func run(fl expenv.Flags, quick bool, n, deg, repeat, threads int, python string
 			fmt.Fprintf(os.Stderr, "N=%d %-16s p50 %9.2f ms  min %9.2f ms  %6.1f GFLOP/s  peak %6.0f MB  %5.0f allocs/run  (%.0fs)\n",
 				size, op, r.P50MS, r.MinMS, r.GFLOPS, r.PeakMB, r.AllocsPerRun, time.Since(start).Seconds())
 			rep.Results = append(rep.Results, r)
+			bar.Add(1) // after the timed runs, never inside them
 			if op == "gcn_forward" {
 				fp := bench.Footprint(cfg, op)
 				rep.Notes = append(rep.Notes, fmt.Sprintf("N=%d gcn_forward: peak %.0f MB = %.2fx the %.0f MB of its input, output, graph and weights.",

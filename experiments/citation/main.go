@@ -27,6 +27,7 @@ import (
 
 	"github.com/gnnlab/gognn/datasets"
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/experiments/internal/progress"
 	"github.com/gnnlab/gognn/graph"
 	"github.com/gnnlab/gognn/modelfile"
 	"github.com/gnnlab/gognn/models"
@@ -175,6 +176,7 @@ func runModel(fl expenv.Flags, model string, ds *datasets.Planetoid, feats *data
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
+	bar := progress.New("citation: "+model+" seeds", seeds)
 	for s := 0; s < seeds; s++ {
 		seed := fl.Seed + uint64(s)
 		path := ""
@@ -193,6 +195,7 @@ func runModel(fl expenv.Flags, model string, ds *datasets.Planetoid, feats *data
 			defer func() { <-sem }()
 			h, err := trainOnce(model, ds, feats, seed, epochs, path)
 			hs[seed-fl.Seed], errs[seed-fl.Seed] = h, err
+			bar.Add(1)
 			if err == nil {
 				mu.Lock()
 				fmt.Printf("  %s seed %d: test %.4f  val %.4f  epochs %d  %.2f ms/epoch\n", model, seed, h.TestAcc, h.ValAccFinal, h.Epochs, h.MsPerEpoch)
@@ -204,6 +207,7 @@ func runModel(fl expenv.Flags, model string, ds *datasets.Planetoid, feats *data
 		}()
 	}
 	wg.Wait()
+	bar.Done()
 	var test, val, ms, eps []float64
 	for s, h := range hs {
 		if h == nil && errs[s] == nil {
