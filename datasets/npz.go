@@ -175,7 +175,7 @@ func ParseNPZ(b []byte) (*NPZ, error) {
 	read := func(name string) (*npyArray, error) {
 		f, ok := entries[name+".npy"]
 		if !ok {
-			return nil, fmt.Errorf("no array %q: not an npz graph of Shchur et al.", name)
+			return nil, fmt.Errorf("no array %q: not an npz graph in the layout of Shchur et al. (2018)", name)
 		}
 		if f.UncompressedSize64 > maxNPZ {
 			return nil, fmt.Errorf("array %q: %d bytes, more than the %d accepted", name, f.UncompressedSize64, maxNPZ)

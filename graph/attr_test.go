@@ -261,7 +261,8 @@ func TestDerivedGraphsAreCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := g.MeanWeights()
-	if g.MeanWeights() != m || m.Transpose() != g.MeanWeights().Transpose() || g.Transpose() != g.Transpose() {
+	tr := g.Transpose()
+	if g.MeanWeights() != m || m.Transpose() != g.MeanWeights().Transpose() || g.Transpose() != tr {
 		t.Error("MeanWeights or Transpose rebuilt on a second call")
 	}
 }

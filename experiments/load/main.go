@@ -338,7 +338,6 @@ func startSharded(cfg server.Config, shards int) (*shardTarget, func()) {
 	if nc == nil {
 		log.Fatal("nats-server did not start")
 	}
-	var servers []*server.Server
 	cfgNoTrain := cfg
 	cfgNoTrain.TrainEvery = 0
 	for i := 0; i < shards; i++ {
@@ -350,7 +349,6 @@ func startSharded(cfg server.Config, shards int) (*shardTarget, func()) {
 		if _, err := shard.ServeShard(c, "load", i, sv, nil); err != nil {
 			log.Fatal(err)
 		}
-		servers = append(servers, sv)
 	}
 	tsv, err := server.New(cfgNoTrain)
 	if err != nil {

@@ -340,7 +340,7 @@ func inferTimes(evals []*models.Evaluator) ([]float64, error) {
 	for range inferRuns {
 		for i, e := range evals {
 			start := time.Now()
-			if _, err := e.Logits(); err != nil {
+			if _, err := e.Outputs(); err != nil {
 				return nil, err
 			}
 			times[i] = append(times[i], float64(time.Since(start).Nanoseconds())/1e6)
