@@ -38,14 +38,17 @@
 // # Communication, measured, and what changes with 8 or 64 machines
 //
 // The gradient all-reduce moves a fixed volume per step whatever the graph: each rank hands MPI
-// 4 bytes per parameter (GraphSAGE 1433 -> 64 -> 7 on Cora: 184,455 parameters, 0.74 MB), and a
-// ring all-reduce sends and receives about twice that per rank, independent of the number of
-// ranks. Measured with experiments/distributed (two ranks, partitioned with METIS): 0.84 MB
-// handed to the collectives per rank and step on Cora, of which 0.10 MB are fetched halo
-// features. On the generated 1,000,000-node graph (64 features, hidden 64, 16 classes: 9,296
-// parameters, 37 KB of gradients) the halo features dominate instead: every sampled remote
-// node costs 256 bytes, and METIS cuts 10.0% of the edges against contiguous ranges' 50.0%,
-// so five times fewer remote neighbours are sampled.
+// 4 bytes per parameter (plus a 24-byte header), and a ring all-reduce sends and receives about
+// twice that per rank whatever the number of ranks. Measured with experiments/distributed, two
+// ranks on one machine:
+//
+//   - Cora, GraphSAGE 1433 -> 64 -> 7 (184,391 parameters), replicated: 737,588 bytes per step
+//     and rank, all of it gradients; partitioned with METIS: about 0.84 MB, of which about
+//     0.10 MB are halo features fetched from the other rank.
+//   - the generated graph of 1,000,000 nodes and 16,000,000 edges (64 features, hidden 64, 16
+//     classes: 10,320 parameters, 41 KB of gradients), partitioned: 3.7 MB per step and rank
+//     with METIS, which cuts 10.0% of the edges, and 10.6 MB with contiguous ranges, which cut
+//     50.0%. Here the fetched features (256 bytes per sampled remote node) dominate.
 //
 // With 8 or 64 machines the gradient volume per rank stays the same while each rank's share of
 // a fixed global batch shrinks, so the all-reduce's share of a step grows: at some point a
