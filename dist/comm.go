@@ -176,33 +176,16 @@ func (m *member) exchange(part any, combine func(parts []any) (any, error)) (any
 func (m *member) Rank() int { return m.rank }
 func (m *member) Size() int { return m.g.size }
 
-func (m *member) AllReduceSum32(buf []float32) error {
-	res, err := m.exchange(buf, func(parts []any) (any, error) {
-		sum := make([]float32, len(buf))
-		for r, p := range parts {
-			b := p.([]float32)
-			if len(b) != len(sum) {
-				return nil, fmt.Errorf("dist: all-reduce of %d values on rank %d, %d on rank 0", len(b), r, len(sum))
-			}
-			for i, v := range b {
-				sum[i] += v
-			}
-		}
-		return sum, nil
-	})
-	if err != nil {
-		return err
-	}
-	copy(buf, res.([]float32))
-	m.stats.BytesSent += 4 * int64(len(buf))
-	return nil
-}
+func (m *member) AllReduceSum32(buf []float32) error { return allReduce(m, buf, 4) }
 
-func (m *member) AllReduceSum64(buf []float64) error {
+func (m *member) AllReduceSum64(buf []float64) error { return allReduce(m, buf, 8) }
+
+// allReduce sums every member's buf in rank order and gives each the sum.
+func allReduce[T float32 | float64](m *member, buf []T, size int64) error {
 	res, err := m.exchange(buf, func(parts []any) (any, error) {
-		sum := make([]float64, len(buf))
+		sum := make([]T, len(parts[0].([]T)))
 		for r, p := range parts {
-			b := p.([]float64)
+			b := p.([]T)
 			if len(b) != len(sum) {
 				return nil, fmt.Errorf("dist: all-reduce of %d values on rank %d, %d on rank 0", len(b), r, len(sum))
 			}
@@ -215,8 +198,8 @@ func (m *member) AllReduceSum64(buf []float64) error {
 	if err != nil {
 		return err
 	}
-	copy(buf, res.([]float64))
-	m.stats.BytesSent += 8 * int64(len(buf))
+	copy(buf, res.([]T))
+	m.stats.BytesSent += size * int64(len(buf))
 	return nil
 }
 
