@@ -36,6 +36,7 @@ import (
 	"github.com/gnnlab/gognn/dist"
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
 	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/modelfile"
 	"github.com/gnnlab/gognn/models"
 	"github.com/gnnlab/gognn/nn"
 )
@@ -87,6 +88,7 @@ func main() {
 		epochs      = flag.Int("epochs", 0, "training epochs (default: 200 with patience 50 on cora, 2 on synthetic)")
 		batch       = flag.Int("batch", 0, "global mini-batch size in seed nodes (default 32 on cora, 1024 on synthetic)")
 		cpuprofile  = flag.String("cpuprofile", "", "write rank 0's CPU profile to this file")
+		save        = flag.String("save", "", "rank 0 writes the first seed's trained model to this file (fp32; models.Load reads it)")
 	)
 	fl.Register(flag.CommandLine, filepath.Join("results", "distributed"))
 	flag.Parse()
@@ -114,6 +116,7 @@ func main() {
 		// Ranks on one machine share its cores.
 		runtime.GOMAXPROCS(max(1, runtime.NumCPU()/local))
 	}
+	savePath = *save
 	if err := run(comm, fl, *dataset, *n, *deg, *mode, *partitioner, *seeds, *epochs, *batch); err != nil {
 		fmt.Fprintf(os.Stderr, "distributed: rank %d: %v\n", comm.Rank(), err)
 		// The other ranks may be waiting in a collective this one will never join.
@@ -309,8 +312,32 @@ func rows(c *nn.Context, p *problem, ids []int32) nn.Dense {
 	return nn.Dense{X: c.Constant("x", tensor.New(tensor.WithShape(len(ids), p.dim), tensor.WithBacking(x)))}
 }
 
-// lastParams is the parameter count of the last model trained.
-var lastParams int
+// lastParams is the parameter count of the last model trained; savePath is -save, cleared
+// once the first seed's model is written.
+var (
+	lastParams int
+	savePath   string
+)
+
+// saveModel writes the trained weights in base's store to savePath on rank 0, once.
+func saveModel(comm dist.Comm, base *nn.Context, p *problem) error {
+	if savePath == "" || comm.Rank() != 0 {
+		return nil
+	}
+	path := savePath
+	savePath = ""
+	c := base.Next()
+	m, err := models.NewSAGE(c, p.dim, 64, p.classes, nn.MeanAggr, 0.5)
+	if err != nil {
+		return err
+	}
+	arch := models.Architecture{Model: "sage", In: p.dim, Hidden: 64, Classes: p.classes, Aggr: "mean", Dropout: 0.5}
+	if err := models.Save(path, arch, m.Learnables(), modelfile.FP32); err != nil {
+		return err
+	}
+	fmt.Printf("rank 0 wrote the trained model to %s\n", path)
+	return nil
+}
 
 func trainConfig(p *problem, epochs int) models.TrainConfig {
 	tc := models.TrainConfig{Epochs: epochs, LearningRate: 0.01, WeightDecay: 5e-4}
@@ -358,6 +385,9 @@ func trainReplicated(comm dist.Comm, p *problem, seed uint64, epochs, batch int)
 		return 0, 0, 0, err
 	}
 	lastParams = k.params
+	if err := saveModel(comm, base, p); err != nil {
+		return 0, 0, 0, err
+	}
 	return h.TestAcc, h.MsPerEpoch, float64(comm.Stats().BytesSent-before) / float64(max(1, k.steps)), nil
 }
 
@@ -443,6 +473,9 @@ func trainPartitioned(comm dist.Comm, p *problem, pt *dist.Part, seed uint64, ep
 	}
 	bps := float64(comm.Stats().BytesSent-before) / float64(max(1, k.steps))
 	lastParams = k.params
+	if err := saveModel(comm, base, p); err != nil {
+		return 0, 0, 0, err
+	}
 	v := []float64{0}
 	if comm.Rank() == 0 && !sampledTest {
 		if v[0], err = eval.Accuracy(p.labels, p.test); err != nil {
