@@ -64,7 +64,8 @@
 // whole and restarts: when a rank dies, mpirun ends every other rank and names the dead one; a
 // rank whose training returns an error calls Comm.Abort, which does the same, rather than
 // leaving its peers in a collective it will never join; and a collective that does not
-// complete within its bound returns an error as a last resort. A restarted run resumes from
-// the last model file that rank 0 wrote (models.Save): rank 0 restores it and BroadcastParams
-// gives every rank its weights (the optimiser's moments start again).
+// complete within its bound returns an error as a last resort. A run restarts from the last
+// model file rank 0 wrote (models.Save; experiments/distributed -save): rank 0 restores it
+// (models.Load, models.Restore) and BroadcastParams gives every rank its weights, while the
+// optimiser's moments start again. The experiment has no resume flag yet; these are the pieces.
 package dist
