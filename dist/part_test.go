@@ -174,7 +174,7 @@ func TestTrainPartitioned(t *testing.T) {
 			ec.SetTraining(false)
 			flat, dim := flatFeatures(feats)
 			var err error
-			if logits, err = build(ec, g.FullBlocks(2), denseOf(ec, flat, g.NumDst, dim)); err != nil {
+			if logits, err = build(ec, g.FullBlocks(2), nn.DenseRows(ec, flat, g.NumDst, dim)); err != nil {
 				return err
 			}
 			e := models.NewEvaluator(ec, logits)
@@ -193,7 +193,7 @@ func TestTrainPartitioned(t *testing.T) {
 		fc := base.Next()
 		blocks := g.FullBlocks(2)
 		flat, dim := flatFeatures(feats)
-		if _, err := build(fc, blocks, denseOf(fc, flat, g.NumDst, dim)); err != nil {
+		if _, err := build(fc, blocks, nn.DenseRows(fc, flat, g.NumDst, dim)); err != nil {
 			return err
 		}
 		for _, p := range fc.Params() {

@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/gnnlab/gognn/graph"
 	"github.com/gnnlab/gognn/models"
@@ -73,7 +72,7 @@ func TrainPartitioned(c Comm, base *nn.Context, pt *Part, build FeatureBuildFunc
 			return nil, err
 		}
 		x := make([]float32, len(blocks[0].SrcIDs)*pt.Dim)
-		if _, err := build(pc, blocks, denseOf(pc, x, len(blocks[0].SrcIDs), pt.Dim)); err != nil {
+		if _, err := build(pc, blocks, nn.DenseRows(pc, x, len(blocks[0].SrcIDs), pt.Dim)); err != nil {
 			return nil, err
 		}
 		params = pc.Params()
@@ -114,7 +113,7 @@ func TrainPartitioned(c Comm, base *nn.Context, pt *Part, build FeatureBuildFunc
 			}
 			sc := base.Next()
 			sc.SetTraining(true)
-			logits, err := build(sc, blocks, denseOf(sc, rows, len(blocks[0].SrcIDs), pt.Dim))
+			logits, err := build(sc, blocks, nn.DenseRows(sc, rows, len(blocks[0].SrcIDs), pt.Dim))
 			if err != nil {
 				return nil, nil, 0, err
 			}
@@ -151,21 +150,6 @@ func TrainPartitioned(c Comm, base *nn.Context, pt *Part, build FeatureBuildFunc
 		return after(r)
 	}
 	return models.Fit(p, tc)
-}
-
-// denseOf returns the rows as a constant node of c's dtype.
-func denseOf(c *nn.Context, rows []float32, n, dim int) nn.Dense {
-	var t *tensor.Dense
-	if c.Dtype == tensor.Float64 {
-		f := make([]float64, len(rows))
-		for i, v := range rows {
-			f[i] = float64(v)
-		}
-		t = tensor.New(tensor.WithShape(n, dim), tensor.WithBacking(f))
-	} else {
-		t = tensor.New(tensor.WithShape(n, dim), tensor.WithBacking(rows))
-	}
-	return nn.Dense{X: c.Constant("x", t)}
 }
 
 // fetcher assembles the feature rows of local nodes, asking the owners of halo nodes for

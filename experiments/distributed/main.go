@@ -305,11 +305,11 @@ func build(p *problem) dist.FeatureBuildFunc {
 
 // rows returns the feature rows of ids as a constant of c.
 func rows(c *nn.Context, p *problem, ids []int32) nn.Dense {
-	x := make([]float32, 0, len(ids)*p.dim)
-	for _, id := range ids {
-		x = append(x, p.feats[int(id)*p.dim:(int(id)+1)*p.dim]...)
+	x, err := (&nn.DenseTable{Rows: p.g.NumDst, Cols: p.dim, Values: p.feats}).Gather(c, ids)
+	if err != nil {
+		panic(err) // ids come from the problem's own graph, so they are in range
 	}
-	return nn.Dense{X: c.Constant("x", tensor.New(tensor.WithShape(len(ids), p.dim), tensor.WithBacking(x)))}
+	return x
 }
 
 // lastParams is the parameter count of the last model trained; savePath is -save, cleared
