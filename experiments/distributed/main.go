@@ -116,8 +116,7 @@ func main() {
 		// Ranks on one machine share its cores.
 		runtime.GOMAXPROCS(max(1, runtime.NumCPU()/local))
 	}
-	savePath = *save
-	if err := run(comm, fl, *dataset, *n, *deg, *mode, *partitioner, *seeds, *epochs, *batch); err != nil {
+	if err := run(comm, fl, *dataset, *n, *deg, *mode, *partitioner, *seeds, *epochs, *batch, *save); err != nil {
 		fmt.Fprintf(os.Stderr, "distributed: rank %d: %v\n", comm.Rank(), err)
 		// The other ranks may be waiting in a collective this one will never join.
 		comm.Abort(1)
@@ -129,7 +128,7 @@ func main() {
 	}
 }
 
-func run(comm dist.Comm, fl expenv.Flags, dataset string, n, deg int, mode, partitioner string, seeds, epochs, batch int) error {
+func run(comm dist.Comm, fl expenv.Flags, dataset string, n, deg int, mode, partitioner string, seeds, epochs, batch int, save string) error {
 	if seeds < 1 || epochs < 0 || batch < 0 {
 		return errors.New("-seeds must be at least 1, -epochs and -batch not negative")
 	}
@@ -198,34 +197,41 @@ func run(comm dist.Comm, fl expenv.Flags, dataset string, n, deg int, mode, part
 		fmt.Printf("edge cut into %d parts: METIS %d, contiguous %d of %d edges (%.1f s)\n", parts, row.MetisCut, row.ContiguousCut, p.g.NumEdges(), time.Since(t0).Seconds())
 	}
 
+	// Partitioned, the partitions are written and loaded once; every seed trains on them.
+	var pt *dist.Part
+	if mode == "partitioned" {
+		var err error
+		if pt, row.EdgeCut, row.EdgeCutFrac, err = partition(comm, p, books[partitioner], partitioner, fl.Out); err != nil {
+			return err
+		}
+		row.Partitioner = partitioner
+	}
 	var accs, epochMs, bytesPerStep []float64
 	for s := 0; s < seeds; s++ {
 		seed := fl.Seed + uint64(s)
-		var acc, ms, bps float64
+		path := ""
+		if s == 0 {
+			path = save // the first seed's model
+		}
+		var r seedResult
 		var err error
 		if mode == "replicated" {
-			acc, ms, bps, err = trainReplicated(comm, p, seed, epochs, batch)
+			r, err = trainReplicated(comm, p, seed, epochs, batch, path)
 		} else {
-			var pt *dist.Part
-			pt, row.EdgeCut, row.EdgeCutFrac, err = partition(comm, p, books[partitioner], partitioner, fl.Out)
-			if err != nil {
-				return err
-			}
-			row.Partitioner = partitioner
-			acc, ms, bps, err = trainPartitioned(comm, p, pt, seed, epochs, batch)
+			r, err = trainPartitioned(comm, p, pt, seed, epochs, batch, path)
 		}
 		if err != nil {
 			return err
 		}
-		accs, epochMs, bytesPerStep = append(accs, acc), append(epochMs, ms), append(bytesPerStep, bps)
+		accs, epochMs, bytesPerStep = append(accs, r.acc), append(epochMs, r.msPerEpoch), append(bytesPerStep, r.bytesPerStep)
+		row.Params = r.params
 		if root {
-			fmt.Printf("seed %d: test accuracy %.4f, %.1f ms/epoch, %.0f bytes per step per rank\n", seed, acc, ms, bps)
+			fmt.Printf("seed %d: test accuracy %.4f, %.1f ms/epoch, %.0f bytes per step per rank\n", seed, r.acc, r.msPerEpoch, r.bytesPerStep)
 		}
 	}
 	row.TestAccMean, row.TestAccStd = expenv.MeanStd(accs)
 	row.EpochMs, _ = expenv.MeanStd(epochMs)
 	row.BytesPerStep, _ = expenv.MeanStd(bytesPerStep)
-	row.Params = lastParams
 	if !root {
 		return nil
 	}
@@ -312,20 +318,18 @@ func rows(c *nn.Context, p *problem, ids []int32) nn.Dense {
 	return x
 }
 
-// lastParams is the parameter count of the last model trained; savePath is -save, cleared
-// once the first seed's model is written.
-var (
-	lastParams int
-	savePath   string
-)
+// seedResult is what one seed's training measured.
+type seedResult struct {
+	acc, msPerEpoch, bytesPerStep float64
+	params                        int // the model's parameter count
+}
 
-// saveModel writes the trained weights in base's store to savePath on rank 0, once.
-func saveModel(comm dist.Comm, base *nn.Context, p *problem) error {
-	if savePath == "" || comm.Rank() != 0 {
+// saveModel writes the trained weights in base's store to path on rank 0 (nothing when path is
+// empty).
+func saveModel(comm dist.Comm, base *nn.Context, p *problem, path string) error {
+	if path == "" || comm.Rank() != 0 {
 		return nil
 	}
-	path := savePath
-	savePath = ""
 	c := base.Next()
 	m, err := models.NewSAGE(c, p.dim, 64, p.classes, nn.MeanAggr, 0.5)
 	if err != nil {
@@ -360,10 +364,10 @@ func (k *counter) sync(r *models.StepResult) error {
 	return nil
 }
 
-func trainReplicated(comm dist.Comm, p *problem, seed uint64, epochs, batch int) (acc, msPerEpoch, bytesPerStep float64, err error) {
+func trainReplicated(comm dist.Comm, p *problem, seed uint64, epochs, batch int, save string) (seedResult, error) {
 	base, err := nn.NewContext(tensor.Float32, seed)
 	if err != nil {
-		return 0, 0, 0, err
+		return seedResult{}, err
 	}
 	fb := build(p)
 	task := models.SampledTask{Graph: p.g, Labels: p.labels, Train: p.train, Val: p.val, Test: p.test,
@@ -382,13 +386,12 @@ func trainReplicated(comm dist.Comm, p *problem, seed uint64, epochs, batch int)
 	before := comm.Stats().BytesSent
 	h, err := models.TrainSampled(base, task, cfg)
 	if err != nil {
-		return 0, 0, 0, err
+		return seedResult{}, err
 	}
-	lastParams = k.params
-	if err := saveModel(comm, base, p); err != nil {
-		return 0, 0, 0, err
+	if err := saveModel(comm, base, p, save); err != nil {
+		return seedResult{}, err
 	}
-	return h.TestAcc, h.MsPerEpoch, float64(comm.Stats().BytesSent-before) / float64(max(1, k.steps)), nil
+	return seedResult{acc: h.TestAcc, msPerEpoch: h.MsPerEpoch, bytesPerStep: float64(comm.Stats().BytesSent-before) / float64(max(1, k.steps)), params: k.params}, nil
 }
 
 // partition writes the partitions of book on rank 0 (in dir/parts), and every rank loads its
@@ -433,10 +436,10 @@ func partPath(dir, dataset, partitioner string, k, parts int) string {
 	return filepath.Join(dir, "parts", fmt.Sprintf("%s-%s-%d-of-%d.part", dataset, partitioner, k, parts))
 }
 
-func trainPartitioned(comm dist.Comm, p *problem, pt *dist.Part, seed uint64, epochs, batch int) (acc, msPerEpoch, bytesPerStep float64, err error) {
+func trainPartitioned(comm dist.Comm, p *problem, pt *dist.Part, seed uint64, epochs, batch int, save string) (seedResult, error) {
 	base, err := nn.NewContext(tensor.Float32, seed)
 	if err != nil {
-		return 0, 0, 0, err
+		return seedResult{}, err
 	}
 	fb := build(p)
 	// Rank 0 evaluates on the whole graph, which it holds to partition it. On the generated
@@ -454,7 +457,7 @@ func trainPartitioned(comm dist.Comm, p *problem, pt *dist.Part, seed uint64, ep
 		}
 		logits, err := fb(ec, p.g.FullBlocks(2), rows(ec, p, all))
 		if err != nil {
-			return 0, 0, 0, err
+			return seedResult{}, err
 		}
 		eval = models.NewEvaluator(ec, logits)
 		defer eval.Close()
@@ -469,31 +472,30 @@ func trainPartitioned(comm dist.Comm, p *problem, pt *dist.Part, seed uint64, ep
 	before := comm.Stats().BytesSent
 	h, err := dist.TrainPartitioned(comm, base, pt, fb, validate, dist.PartitionedConfig{TrainConfig: tc, Fanouts: []int{25, 10}, BatchSize: max(1, batch/comm.Size())})
 	if err != nil {
-		return 0, 0, 0, err
+		return seedResult{}, err
 	}
 	bps := float64(comm.Stats().BytesSent-before) / float64(max(1, k.steps))
-	lastParams = k.params
-	if err := saveModel(comm, base, p); err != nil {
-		return 0, 0, 0, err
+	if err := saveModel(comm, base, p, save); err != nil {
+		return seedResult{}, err
 	}
 	v := []float64{0}
 	if comm.Rank() == 0 && !sampledTest {
 		if v[0], err = eval.Accuracy(p.labels, p.test); err != nil {
-			return 0, 0, 0, err
+			return seedResult{}, err
 		}
 	}
 	if comm.Rank() == 0 && sampledTest {
 		if v[0], err = sampledAccuracy(base, p, fb, seed); err != nil {
-			return 0, 0, 0, err
+			return seedResult{}, err
 		}
 	}
 	if err := comm.AllReduceSum64(v); err != nil {
-		return 0, 0, 0, err
+		return seedResult{}, err
 	}
 	if math.IsNaN(v[0]) {
-		return 0, 0, 0, errors.New("test accuracy is NaN")
+		return seedResult{}, errors.New("test accuracy is NaN")
 	}
-	return v[0], h.MsPerEpoch, bps, nil
+	return seedResult{acc: v[0], msPerEpoch: h.MsPerEpoch, bytesPerStep: bps, params: k.params}, nil
 }
 
 // sampledAccuracy scores the test nodes on neighbourhoods sampled with the training fan-outs.
