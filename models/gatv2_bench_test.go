@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/gnnlab/gognn/blas"
 	"github.com/gnnlab/gognn/datasets"
 	"github.com/gnnlab/gognn/nn"
 )
@@ -77,6 +78,7 @@ func cpuTime() time.Duration {
 // (gatv2) and with general per-edge ops for the scores (gatv2general), with the paper's Cora
 // setting (8 heads x 8, dropout 0.6), alternating one epoch of each so that all see the same
 // machine load; it reports each one's wall and CPU milliseconds per epoch and the ratios to GAT.
+// All three multiply with the project's SGEMM (blas.Use), as experiments/citation does.
 // It needs the Planetoid files:
 //
 //	GNN_DATA=/work/shared/datasets go test ./models -run - -bench CoraEpochGATv2 -benchtime 50x
@@ -84,6 +86,7 @@ func BenchmarkCoraEpochGATv2(b *testing.B) {
 	if os.Getenv("GNN_DATA") == "" {
 		b.Skip("set GNN_DATA to the data directory (with planetoid/ind.cora.*)")
 	}
+	blas.Use() // the SGEMM the experiments train with (benchmarks run after every test)
 	ds, err := datasets.LoadPlanetoid("cora", datasets.Dir(datasets.DataDir("")))
 	if err != nil {
 		b.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/gnnlab/gognn/ops"
 )
@@ -36,28 +35,14 @@ func ELU(x *G.Node) (*G.Node, error) {
 	return G.Add(pos, r)
 }
 
-// LeakyReLU returns x for x >= 0 and slope*x otherwise (0 <= slope <= 1), as
-// slope*x + (1-slope)*relu(x): three passes, where gorgonia.LeakyRelu takes six.
+// LeakyReLU returns x for x >= 0 and slope*x otherwise (0 <= slope <= 1): ops.LeakyReLU, one
+// pass, where gorgonia.LeakyRelu takes six.
 func LeakyReLU(x *G.Node, slope float64) (*G.Node, error) {
 	if !(slope >= 0 && slope <= 1) {
 		return nil, fmt.Errorf("nn: LeakyReLU slope %v: want 0 <= slope <= 1", slope)
 	}
-	r, err := ops.ReLU(x)
-	if err != nil || slope == 0 {
-		return r, err
+	if slope == 0 {
+		return ops.ReLU(x)
 	}
-	scalar := func(v float64) *G.Node {
-		if x.Dtype() == tensor.Float32 {
-			return G.NewConstant(float32(v))
-		}
-		return G.NewConstant(v)
-	}
-	lin, err := G.Mul(scalar(slope), x)
-	if err != nil {
-		return nil, err
-	}
-	if r, err = G.Mul(scalar(1-slope), r); err != nil {
-		return nil, err
-	}
-	return G.Add(lin, r)
+	return ops.LeakyReLU(x, slope)
 }

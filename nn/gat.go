@@ -181,7 +181,7 @@ func headScores(v, att, mask *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return G.Mul(v, blocks)
+	return ops.MatMul(v, blocks)
 }
 
 // combineHeads averages the heads of out (rows, heads*out) unless concat, and adds the bias.

@@ -143,7 +143,7 @@ func (l *GATv2Conv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
 				return Message{}, err
 			}
 		}
-		score, err := l.score(e, s, xl, xr)
+		score, err := l.score(s)
 		return Message{Src: xl, Score: score}, err
 	})
 	if err != nil {
@@ -153,54 +153,12 @@ func (l *GATv2Conv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
 }
 
 // score returns a . LeakyReLU(s) per head, (E, Heads), for s = x_l[j] + x_r[i] [+ W_e e_ji].
-// LeakyReLU(v) = slope v + (1 - slope) relu(v), and a . (slope v) is linear, so without edge
-// attributes that part is slope (a . x_l[j] + a . x_r[i]): per-node scores added per edge, as
-// in GAT. Only a . relu(v) is computed on the (E, Heads*Out) rows, one pass fewer per edge
-// row in each direction.
-func (l *GATv2Conv) score(e *Edges, s, xl, xr *G.Node) (*G.Node, error) {
-	slope := l.Cfg.NegativeSlope
-	if l.LinEdge != nil || slope == 0 {
-		v, err := LeakyReLU(s, slope)
-		if err != nil {
-			return nil, err
-		}
-		return headScores(v, l.Att, l.headMask)
-	}
-	r, err := ReLU(s)
+func (l *GATv2Conv) score(s *G.Node) (*G.Node, error) {
+	v, err := LeakyReLU(s, l.Cfg.NegativeSlope)
 	if err != nil {
 		return nil, err
 	}
-	nonlin, err := headScores(r, l.Att, l.headMask)
-	if err != nil {
-		return nil, err
-	}
-	sl, err := headScores(xl, l.Att, l.headMask) // (N, Heads)
-	if err != nil {
-		return nil, err
-	}
-	sr, err := headScores(xr, l.Att, l.headMask)
-	if err != nil {
-		return nil, err
-	}
-	lin, err := e.SrcAddDst(sl, sr)
-	if err != nil {
-		return nil, err
-	}
-	k := func(v float64) *G.Node {
-		if s.Dtype() == tensor.Float32 {
-			return G.NewConstant(float32(v))
-		}
-		return G.NewConstant(v)
-	}
-	a, err := G.Mul(k(1-slope), nonlin)
-	if err != nil {
-		return nil, err
-	}
-	b, err := G.Mul(k(slope), lin)
-	if err != nil {
-		return nil, err
-	}
-	return G.Add(a, b)
+	return headScores(v, l.Att, l.headMask)
 }
 
 // Learnables returns the layer's parameters.

@@ -38,6 +38,11 @@ type rowMap struct {
 
 func (m *rowMap) fixed() bool { return m.makeRows != nil }
 
+// scattered reports whether a group's items lie scattered over the item list (edge sources, an
+// unsorted index) rather than next to each other (edge destinations, a segment vector): its
+// scatters sum by sweepSum.
+func (m *rowMap) scattered() bool { return m.kind == "src" || (!m.fixed() && !m.sorted) }
+
 // srcMap maps every edge of a to its source; its grouping is a's transpose.
 func srcMap(api string, a *graph.CSR) *rowMap {
 	return &rowMap{kind: "src", api: api, g: a, nodes: a.NumSrc, items: a.NumEdges(),
@@ -80,6 +85,7 @@ type mapScratch struct {
 	ptr      []int
 	perm     []int32
 	next     []int
+	counts   []int32
 	grouping graph.CSR
 }
 
@@ -272,6 +278,76 @@ func sumGroups[T Float](gr *graph.CSR, x, y []T, width int, mean bool) {
 			}
 		}
 	})
+}
+
+// sweepSum is sumGroups for maps whose items lie scattered over x (edge sources, an unsorted
+// index): reading x group by group would jump through all of it, one row at a time. Instead each
+// worker owns a range of output rows and reads the items in increasing order, adding those whose
+// row it owns, so x streams forward and only y, the smaller matrix, is written out of order. Every
+// row still sums its items in item order from zero, as sumGroups does, so the two agree bit for
+// bit and results do not depend on the number of workers. bounds, from ownerBounds, splits
+// [0, len(y)/width) among the workers; counts is scratch of one int32 per output row.
+func sweepSum[T Float](rows []int32, bounds []int, x, y []T, width int, mean bool, counts []int32) {
+	if width == 0 {
+		return
+	}
+	k := kernelsFor[T]()
+	sweep := func(lo, hi int) {
+		clear(y[lo*width : hi*width])
+		if mean {
+			clear(counts[lo:hi])
+		}
+		all := lo == 0 && hi == len(y)/width
+		for it, r := range rows {
+			if !all && (int(r) < lo || int(r) >= hi) {
+				continue
+			}
+			k.axpy(1, x[it*width:(it+1)*width], y[int(r)*width:(int(r)+1)*width])
+			if mean {
+				counts[r]++
+			}
+		}
+		if mean {
+			for i := lo; i < hi; i++ {
+				if c := counts[i]; c > 1 {
+					k.scale(1/T(c), y[i*width:(i+1)*width])
+				}
+			}
+		}
+	}
+	if len(bounds) <= 2 {
+		sweep(0, len(y)/width)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < len(bounds)-1; w++ {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			sweep(lo, hi)
+		}(bounds[w], bounds[w+1])
+	}
+	sweep(bounds[0], bounds[1])
+	wg.Wait()
+}
+
+// ownerBounds splits nodes output rows among the workers of a sweepSum over items rows of the
+// given width: by the grouping's item counts when gr is known, in equal ranges otherwise; one
+// range when the work is small.
+func ownerBounds(gr *graph.CSR, nodes, items, width int) []int {
+	w := workers()
+	if w == 1 || (items+nodes)*width < serialWork || nodes < 2 {
+		return []int{0, nodes}
+	}
+	if gr != nil {
+		return gr.Partition(w)
+	}
+	w = min(w, nodes)
+	b := make([]int, w+1)
+	for i := range b {
+		b[i] = nodes * i / w
+	}
+	return b
 }
 
 // inverseCounts returns 1/(number of items) per row of a grouping (0 for an empty row).

@@ -125,6 +125,9 @@ func (o *scatterOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 		return nil, err
 	}
 	width := x.Shape()[1]
+	if o.reduce != reduceMax && o.m.scattered() {
+		return o.sweep(op, prealloc, x, vals, width)
+	}
 	_, gr, err := o.m.resolve(op, &o.scratch, vals, 1, true)
 	if err != nil {
 		return nil, err
@@ -134,6 +137,30 @@ func (o *scatterOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 		scatterRows(o.reduce, gr, x.Float32s(), y.Float32s(), width)
 	} else {
 		scatterRows(o.reduce, gr, x.Float64s(), y.Float64s(), width)
+	}
+	return y, nil
+}
+
+// sweep runs a sum or mean scatter of a scattered map by sweepSum.
+func (o *scatterOp) sweep(op string, prealloc G.Value, x *tensor.Dense, vals []G.Value, width int) (G.Value, error) {
+	m := o.m
+	rows, gr, err := m.resolve(op, &o.scratch, vals, 1, m.fixed())
+	if err != nil {
+		return nil, err
+	}
+	bounds := ownerBounds(gr, m.nodes, m.items, width)
+	var counts []int32
+	if o.reduce == reduceMean {
+		if cap(o.scratch.counts) < m.nodes {
+			o.scratch.counts = make([]int32, m.nodes)
+		}
+		counts = o.scratch.counts[:m.nodes]
+	}
+	y := o.output(prealloc, x.Dtype(), tensor.Shape{m.nodes, width}, x)
+	if x.Dtype() == tensor.Float32 {
+		sweepSum(rows, bounds, x.Float32s(), y.Float32s(), width, o.reduce == reduceMean, counts)
+	} else {
+		sweepSum(rows, bounds, x.Float64s(), y.Float64s(), width, o.reduce == reduceMean, counts)
 	}
 	return y, nil
 }
