@@ -53,11 +53,11 @@ func slope(negativeSlope float64, zero bool) float64 {
 // with self-loops is derived on the first Forward over a graph and cached (graphs are
 // immutable, see graph.CSR).
 type GATConv struct {
-	Cfg              GATConfig
-	Lin              *Linear
-	AttSrc, AttDst   *G.Node // (Heads*Out, 1): head h's vector at rows h*Out .. (h+1)*Out-1
-	Bias             *G.Node
-	headMask, meanOf *G.Node // constants: block-diagonal head mask, head-averaging matrix
+	Cfg            GATConfig
+	Lin            *Linear
+	AttSrc, AttDst *G.Node // (Heads*Out, 1): head h's vector at rows h*Out .. (h+1)*Out-1
+	Bias           *G.Node
+	meanOf         *G.Node // constant: the head-averaging matrix
 
 	c     *Context
 	loops derived[*graph.CSR]
@@ -92,25 +92,32 @@ func NewGATConv(c *Context, name string, cfg GATConfig) (*GATConv, error) {
 	}
 	l.Bias = c.param(name+".bias", tensor.Shape{width}, Zeros)
 
-	l.headMask, l.meanOf = headMatrices(c, name, cfg.Heads, cfg.Out)
+	l.meanOf = headMean(c, name, cfg.Heads, cfg.Out)
 	return l, nil
 }
 
-// headMatrices returns two constants for layers with heads of out features: the (heads*out,
-// heads) mask with mask[h*out+f][h] = 1, which turns a per-head vector into a block-diagonal
-// matrix so that one matmul gives every row's score for every head, and the (heads*out, out)
-// matrix that averages the heads.
-func headMatrices(c *Context, name string, heads, out int) (mask, mean *G.Node) {
-	hf := heads * out
-	m := tensor.New(tensor.WithShape(hf, heads), tensor.Of(c.Dtype))
-	avg := tensor.New(tensor.WithShape(hf, out), tensor.Of(c.Dtype))
+// headMean returns the (heads*out, out) constant that averages the heads of a layer with heads
+// of out features.
+func headMean(c *Context, name string, heads, out int) *G.Node {
+	avg := tensor.New(tensor.WithShape(heads*out, out), tensor.Of(c.Dtype))
 	for h := 0; h < heads; h++ {
 		for f := 0; f < out; f++ {
-			setAt(m, (h*out+f)*heads+h, 1)
 			setAt(avg, (h*out+f)*out+f, 1/float64(heads))
 		}
 	}
-	return c.Constant(name+".head_mask", m), c.Constant(name+".head_mean", avg)
+	return c.Constant(name+".head_mean", avg)
+}
+
+// headMask returns the (heads*out, heads) constant with mask[h*out+f][h] = 1: a matrix product
+// with it sums each head's block of a row.
+func headMask(c *Context, name string, heads, out int) *G.Node {
+	m := tensor.New(tensor.WithShape(heads*out, heads), tensor.Of(c.Dtype))
+	for h := 0; h < heads; h++ {
+		for f := 0; f < out; f++ {
+			setAt(m, (h*out+f)*heads+h, 1)
+		}
+	}
+	return c.Constant(name+".head_mask", m)
 }
 
 func setAt(t *tensor.Dense, i int, v float64) {
@@ -148,11 +155,11 @@ func (l *GATConv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := headScores(h, l.AttSrc, l.headMask)
+	src, err := headScores(h, l.AttSrc, l.Cfg.Heads)
 	if err != nil {
 		return nil, err
 	}
-	dst, err := headScores(h, l.AttDst, l.headMask)
+	dst, err := headScores(h, l.AttDst, l.Cfg.Heads)
 	if err != nil {
 		return nil, err
 	}
@@ -174,15 +181,9 @@ func (l *GATConv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
 	return combineHeads(out, l.Cfg.Concat, l.Cfg.Heads, l.meanOf, l.Bias)
 }
 
-// headScores returns v (rows, heads*out) times the block-diagonal matrix of the per-head
-// vectors att (heads*out, 1): column h is the dot product of row block h with head h's vector.
-func headScores(v, att, mask *G.Node) (*G.Node, error) {
-	blocks, err := G.BroadcastHadamardProd(att, mask, []byte{1}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return ops.MatMul(v, blocks)
-}
+// headScores returns the (rows, heads) scores of v (rows, heads*out) with the per-head vectors
+// att (heads*out, 1): column h is the dot product of row block h with head h's vector.
+func headScores(v, att *G.Node, heads int) (*G.Node, error) { return ops.HeadDot(v, att, heads) }
 
 // combineHeads averages the heads of out (rows, heads*out) unless concat, and adds the bias.
 func combineHeads(out *G.Node, concat bool, heads int, mean, bias *G.Node) (*G.Node, error) {

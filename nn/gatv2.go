@@ -40,12 +40,12 @@ type GATv2Config struct {
 // turns it off; both paths are tested against each other). After a forward pass Attention,
 // Graph and NodeAttention read the coefficients as GATConv's do.
 type GATv2Conv struct {
-	Cfg              GATv2Config
-	LinL, LinR       *Linear // LinR == LinL with ShareWeights
-	LinEdge          *Linear // EdgeDim > 0 only
-	Att              *G.Node // (Heads*Out, 1): head h's vector at rows h*Out .. (h+1)*Out-1
-	Bias             *G.Node
-	headMask, meanOf *G.Node
+	Cfg        GATv2Config
+	LinL, LinR *Linear // LinR == LinL with ShareWeights
+	LinEdge    *Linear // EdgeDim > 0 only
+	Att        *G.Node // (Heads*Out, 1): head h's vector at rows h*Out .. (h+1)*Out-1
+	Bias       *G.Node
+	meanOf     *G.Node
 
 	mp *MessagePassing
 	*attention
@@ -91,7 +91,7 @@ func NewGATv2Conv(c *Context, name string, cfg GATv2Config) (*GATv2Conv, error) 
 		width = hf
 	}
 	l.Bias = c.param(name+".bias", tensor.Shape{width}, Zeros)
-	l.headMask, l.meanOf = headMatrices(c, name, cfg.Heads, cfg.Out)
+	l.meanOf = headMean(c, name, cfg.Heads, cfg.Out)
 	l.mp = &MessagePassing{Aggr: SoftmaxAggr, SelfLoops: !cfg.NoSelfLoops, AttentionDropout: cfg.Dropout, c: c}
 	l.attention = &l.mp.attention
 	return l, nil
@@ -158,7 +158,7 @@ func (l *GATv2Conv) score(s *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return headScores(v, l.Att, l.headMask)
+	return headScores(v, l.Att, l.Cfg.Heads)
 }
 
 // Learnables returns the layer's parameters.

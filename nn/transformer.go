@@ -95,7 +95,7 @@ func NewTransformerConv(c *Context, name string, cfg TransformerConfig) (*Transf
 	if cfg.Beta {
 		l.BetaW = c.param(name+".lin_beta", tensor.Shape{3 * width, 1}, Glorot)
 	}
-	l.headMask, l.meanOf = headMatrices(c, name, cfg.Heads, cfg.Out)
+	l.headMask, l.meanOf = headMask(c, name, cfg.Heads, cfg.Out), headMean(c, name, cfg.Heads, cfg.Out)
 	l.scale = c.Constant(name+".scale", newFrom(c.Dtype, tensor.Shape{1, 1}, []float64{1 / math.Sqrt(float64(cfg.Out))}))
 	l.mp = &MessagePassing{Aggr: SoftmaxAggr, AttentionDropout: cfg.Dropout, c: c}
 	l.attention = &l.mp.attention

@@ -4,7 +4,8 @@
 //
 //   - edge-level ops, the general message-passing path: GatherSrc and GatherDst (node rows onto
 //     edges), ScatterSum, ScatterMean and ScatterMax (edge rows onto destinations), EdgeSoftmax,
-//     EdgeScores and EdgeWeightedAggregate (attention-weighted sums);
+//     EdgeScores and EdgeWeightedAggregate (attention-weighted sums), and HeadDot (per-head dot
+//     products with attention vectors, the score of GAT-like layers);
 //   - index ops over an index input that may change between runs without rebuilding the graph
 //     (NewIndex, SetIndex): IndexSelect and its inverse ScatterAdd, and segment pooling for
 //     batched graphs, SegmentSum, SegmentMean and SegmentMax;
