@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
@@ -48,8 +49,9 @@ func (m *dropoutMask) refresh(rng *rand.Rand, training bool) error {
 }
 
 // fillMask sets each element to 1/(1-p) with probability 1-p and to 0 otherwise (all ones when
-// not training). Each 64-bit draw decides two elements by its 32-bit halves: the masks are a
-// large share of a small model's epoch.
+// not training). Each 64-bit draw decides two elements by its 32-bit halves, and the choice is
+// made on bits, without a branch (each one a coin toss): the masks are a large share of a small
+// model's epoch.
 func fillMask[T float32 | float64](d []T, p float64, rng *rand.Rand, training bool) {
 	if !training {
 		for i := range d {
@@ -57,18 +59,27 @@ func fillMask[T float32 | float64](d []T, p float64, rng *rand.Rand, training bo
 		}
 		return
 	}
-	keep := T(1 / (1 - p))
 	threshold := uint64(p * (1 << 32))
-	for i := 0; i < len(d); i += 2 {
-		r := rng.Uint64()
-		d[i] = 0
-		if r&0xffffffff >= threshold {
-			d[i] = keep
+	// keepBits(u) is all ones when the 32-bit draw u >= threshold (threshold-1-u < 0 as int64;
+	// for p = 0 every draw keeps), and zero otherwise.
+	keepBits := func(u uint64) uint64 { return uint64(int64(threshold-1-u) >> 63) }
+	switch d := any(d).(type) {
+	case []float32:
+		keep := uint64(math.Float32bits(float32(1 / (1 - p))))
+		for i := 0; i < len(d); i += 2 {
+			r := rng.Uint64()
+			d[i] = math.Float32frombits(uint32(keep & keepBits(r&0xffffffff)))
+			if i+1 < len(d) {
+				d[i+1] = math.Float32frombits(uint32(keep & keepBits(r>>32)))
+			}
 		}
-		if i+1 < len(d) {
-			d[i+1] = 0
-			if r>>32 >= threshold {
-				d[i+1] = keep
+	case []float64:
+		keep := math.Float64bits(1 / (1 - p))
+		for i := 0; i < len(d); i += 2 {
+			r := rng.Uint64()
+			d[i] = math.Float64frombits(keep & keepBits(r&0xffffffff))
+			if i+1 < len(d) {
+				d[i+1] = math.Float64frombits(keep & keepBits(r>>32))
 			}
 		}
 	}
