@@ -4,10 +4,8 @@ import (
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/gnnlab/gognn/graph"
-	"github.com/gnnlab/gognn/ops"
 )
 
 // APPNP is the propagation of Klicpera, Bojchevski and Günnemann, "Predict then Propagate: Graph
@@ -20,21 +18,20 @@ import (
 // H and the output are (nodes, F); the layer has no parameters. The paper's setting is K = 10,
 // alpha = 0.1 over a two-layer MLP of width 64 (models.APPNP).
 //
-// With EdgeDropout p > 0, each step in training mode uses its own copy of P whose entries
-// (self-loops included) are dropped with probability p and the rest scaled by 1/(1-p), as the
-// authors' code does with the model's dropout rate: the steps then run over the normalised
-// graph (graph.CSR.GCNNorm) with per-edge weights (ops.EdgeWeightedAggregate). Without it, P is
-// computed on the fly by ops.GCNPropagate, which needs a square, unweighted graph without
-// self-loops.
+// Each step P Z is a MessagePassing layer with GCNNorm whose message is the source row weighed
+// by P's entry. With EdgeDropout p > 0, each step in training mode uses its own copy of P whose
+// entries (self-loops included) are dropped with probability p and the rest scaled by 1/(1-p),
+// as the authors' code does with the model's dropout rate: the message reads the entries
+// (Edges.Weights), drops them and weighs by the result (ops.EdgeWeightedAggregate). Without it,
+// P is computed on the fly by ops.GCNPropagate.
 type APPNP struct {
 	K           int
 	Alpha       float64
 	EdgeDropout float64
 
 	c         *Context
-	normFor   *graph.CSR
-	norm      *graph.CSR // P as a weighted graph, for EdgeDropout
-	normValue *tensor.Dense
+	propagate *MessagePassing // P z
+	dropped   *MessagePassing // P z with P's entries dropped (EdgeDropout)
 }
 
 // NewAPPNP returns the propagation with k >= 1 steps, teleport probability 0 <= alpha <= 1 and
@@ -46,33 +43,35 @@ func NewAPPNP(c *Context, k int, alpha, edgeDropout float64) (*APPNP, error) {
 	if !(edgeDropout >= 0 && edgeDropout < 1) {
 		return nil, fmt.Errorf("nn: APPNP with edge dropout %v: want 0 <= p < 1", edgeDropout)
 	}
-	return &APPNP{K: k, Alpha: alpha, EdgeDropout: edgeDropout, c: c}, nil
+	l := &APPNP{K: k, Alpha: alpha, EdgeDropout: edgeDropout, c: c, propagate: gcnPropagation(c)}
+	l.dropped = &MessagePassing{Aggr: SumAggr, GCNNorm: true, c: c, Message: func(e *Edges) (Message, error) {
+		w, err := e.Weights()
+		if err != nil {
+			return Message{}, err
+		}
+		if w, err = l.c.Dropout(w, l.EdgeDropout); err != nil {
+			return Message{}, err
+		}
+		return Message{Src: e.X, Weight: w}, nil
+	}}
+	return l, nil
+}
+
+// gcnPropagation returns P x, P = D^-1/2 (A+I) D^-1/2 (Kipf and Welling), on the message-passing
+// API: the source rows weighed by the GCN normalisation and summed, which runs as
+// ops.GCNPropagate.
+func gcnPropagation(c *Context) *MessagePassing {
+	return &MessagePassing{Aggr: SumAggr, GCNNorm: true, c: c, Message: func(e *Edges) (Message, error) {
+		return Message{Src: e.X, GraphWeights: true}, nil
+	}}
 }
 
 // step returns P z, with P's entries dropped when EdgeDropout > 0.
 func (l *APPNP) step(a *graph.CSR, z *G.Node) (*G.Node, error) {
 	if l.EdgeDropout == 0 {
-		return ops.GCNPropagate(a, z, nil)
+		return l.propagate.Forward(a, z)
 	}
-	if l.normFor != a {
-		norm, err := a.GCNNorm()
-		if err != nil {
-			return nil, err
-		}
-		w := tensor.New(tensor.WithShape(norm.NumEdges()), tensor.Of(l.c.Dtype))
-		for e, v := range norm.Weights {
-			if err := w.SetAt(castTo(l.c.Dtype, float64(v)), e); err != nil {
-				return nil, err
-			}
-		}
-		l.normFor, l.norm, l.normValue = a, norm, w
-	}
-	w := l.c.Constant("appnp.edge_weights", l.normValue)
-	wd, err := l.c.Dropout(w, l.EdgeDropout)
-	if err != nil {
-		return nil, err
-	}
-	return ops.EdgeWeightedAggregate(l.norm, z, wd)
+	return l.dropped.Forward(a, z)
 }
 
 // Forward returns Z_K for the predictions h, a (a.NumDst, F) matrix.

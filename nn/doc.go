@@ -21,8 +21,9 @@
 // and edge attributes of every edge (Edges), an aggregation (sum, mean, max, softmax attention,
 // LSTM) and an update, as PyTorch Geometric's MessagePassing and DGL's update_all; it lowers
 // to the gather and scatter ops of package ops, and to their fused kernels where the message is
-// a plain or weighted source row. GATv2Conv, GINConv (and GINE), TransformerConv are written
-// on it.
+// a plain or weighted source row. With GCNNorm it runs over the GCN normalisation of the graph,
+// and the GCN message (source rows weighed by it, summed) is ops.GCNPropagate. GATv2Conv,
+// GINConv (and GINE), TransformerConv, SGC, APPNP and GCNII are written on it.
 //
 // # Runs
 //

@@ -31,16 +31,17 @@ import (
 // the same value with the scalings folded into one (Dim, Dim) matrix built per run, so the
 // nodes are passed over once for the propagation, once for the sum and once for the product;
 // alpha/(1-alpha) X0 is built once per stack. The graph must be square, unweighted and without
-// self-loops (ops.GCNPropagate); P is computed on the fly.
+// self-loops for P to be computed on the fly (a MessagePassing with GCNNorm, ops.GCNPropagate).
 type GCNIIConv struct {
 	Dim          int
 	Alpha, Beta  float64
 	W            *G.Node
-	Initial      *G.Node // X0, (nodes, Dim): set before Forward
-	scaledFor    *G.Node // Initial for which scaled was built
-	scaled       *G.Node // alpha/(1-alpha) X0, shared by every layer of a stack
-	mixed        *G.Node // M
-	identityPart *G.Node // (1-alpha) (1-beta) I
+	Initial      *G.Node         // X0, (nodes, Dim): set before Forward
+	scaledFor    *G.Node         // Initial for which scaled was built
+	scaled       *G.Node         // alpha/(1-alpha) X0, shared by every layer of a stack
+	mixed        *G.Node         // M
+	identityPart *G.Node         // (1-alpha) (1-beta) I
+	propagate    *MessagePassing // P x on the message-passing API, shared by a stack's layers
 }
 
 // GCNIIBeta returns the identity-mapping strength of layer l (from 1): log(lambda/l + 1).
@@ -57,7 +58,7 @@ func NewGCNIIConv(c *Context, name string, dim, l int, alpha, lambda float64) (*
 	}
 	bound := 1 / math.Sqrt(float64(dim))
 	w := c.param(name+".weight", tensor.Shape{dim, dim}, Uniform(-bound, bound))
-	return &GCNIIConv{Dim: dim, Alpha: alpha, Beta: GCNIIBeta(lambda, l), W: w}, nil
+	return &GCNIIConv{Dim: dim, Alpha: alpha, Beta: GCNIIBeta(lambda, l), W: w, propagate: gcnPropagation(c)}, nil
 }
 
 // Forward returns the layer's output for node features x of shape (a.NumDst, Dim), with
@@ -99,7 +100,7 @@ func (l *GCNIIConv) Forward(a *graph.CSR, x *G.Node) (*G.Node, error) {
 			return nil, err
 		}
 	}
-	px, err := ops.GCNPropagate(a, x, nil)
+	px, err := l.propagate.Forward(a, x)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +142,9 @@ func NewGCNII(c *Context, name string, dim, layers int, alpha, lambda, dropout f
 		conv, err := NewGCNIIConv(c, fmt.Sprintf("%s.conv%d", name, l), dim, l, alpha, lambda)
 		if err != nil {
 			return nil, err
+		}
+		if l > 1 {
+			conv.propagate = s.Convs[0].propagate // one normalised graph for the stack
 		}
 		s.Convs = append(s.Convs, conv)
 	}

@@ -40,10 +40,11 @@ func CopySrc(h *G.Node) Message { return Message{Src: h} }
 // Edges is what a message function reads: the graph the messages run on (with self-loops when
 // the layer adds them), the layer's input, and per-edge rows of any node matrix.
 type Edges struct {
-	Graph *graph.CSR
-	X     *G.Node // the layer's input, (Graph.NumSrc, F)
-	c     *Context
-	attr  *G.Node
+	Graph   *graph.CSR
+	X       *G.Node // the layer's input, (Graph.NumSrc, F)
+	c       *Context
+	attr    *G.Node
+	weights *G.Node
 }
 
 // Src returns the (E, F) source rows of h (Graph.NumSrc, F): row e is h[j] for edge e = j -> i
@@ -110,6 +111,27 @@ func (e *Edges) Root(h *G.Node) (*G.Node, error) {
 	return nil, fmt.Errorf("nn: message passing: node matrix with %d rows on a graph of %d sources and %d destinations", s[0], e.Graph.NumSrc, e.Graph.NumDst)
 }
 
+// Weights returns the graph's edge weights (graph.CSR.Weights) as an (E) constant in edge order:
+// with MessagePassing.GCNNorm, the normalisation's 1/sqrt(d_i d_j), for a message that changes
+// them (APPNP's dropout on the entries of P) before weighing Src by them.
+func (e *Edges) Weights() (*G.Node, error) {
+	if e.weights != nil {
+		return e.weights, nil
+	}
+	if e.Graph.Weights == nil {
+		return nil, fmt.Errorf("nn: the message reads edge weights but the graph has none: set MessagePassing.GCNNorm or pass a weighted graph")
+	}
+	if e.c == nil {
+		return nil, fmt.Errorf("nn: the message reads edge weights on a layer made without a Context (use NewMessagePassing)")
+	}
+	data := make([]float64, len(e.Graph.Weights))
+	for i, v := range e.Graph.Weights {
+		data[i] = float64(v)
+	}
+	e.weights = e.c.Constant("edge_weights", newFrom(e.c.Dtype, tensor.Shape{len(data)}, data))
+	return e.weights, nil
+}
+
 // Attr returns the graph's edge attributes as an (E, D) constant, in edge order (e_ji in
 // PyTorch Geometric's message).
 func (e *Edges) Attr() (*G.Node, error) {
@@ -143,7 +165,9 @@ func (e *Edges) Attr() (*G.Node, error) {
 // the message is a plain or weighted source row, with no per-edge rows at all:
 //
 //	Src                        sum, mean, max: ops.SumAggregate, MeanAggregate, MaxAggregate
-//	Src + GraphWeights         sum: ops.WeightedAggregate (GCN's kernel)
+//	Src + GraphWeights         sum: ops.WeightedAggregate (GCN's kernel); with GCNNorm, over a
+//	                           square unweighted graph without self-loops: ops.GCNPropagate,
+//	                           which normalises on the fly
 //	Src + Weight               sum: ops.EdgeWeightedAggregate
 //	Src + Score, SoftmaxAggr   ops.EdgeSoftmax, then ops.EdgeWeightedAggregate (GAT's kernels)
 //	Src, LSTMAggr              the LSTM over source rows (LSTM.Forward)
@@ -183,6 +207,12 @@ type MessagePassing struct {
 	// graph.CSR.AddSelfLoops.
 	SelfLoops bool
 	LoopFill  graph.AttrFill
+	// GCNNorm runs the layer over the graph's GCN normalisation (graph.CSR.GCNNorm, Kipf and
+	// Welling): a self-loop on every node and the weight 1/sqrt(d_i d_j) on edge j -> i, which
+	// messages read as GraphWeights or Edges.Weights. It adds the self-loops itself, so it
+	// goes without SelfLoops. The message GCN propagates, Src with GraphWeights summed, runs
+	// as ops.GCNPropagate without building the normalised graph's rows.
+	GCNNorm bool
 	// AttentionDropout is dropout on the softmax coefficients, in training mode.
 	AttentionDropout float64
 	// LSTM is the LSTMAggr aggregator, run over each destination's messages in edge order.
@@ -190,6 +220,7 @@ type MessagePassing struct {
 
 	c     *Context
 	loops derived[*graph.CSR]
+	norm  derived[*graph.CSR]
 	attention
 }
 
@@ -220,7 +251,13 @@ func (p *MessagePassing) Forward(a *graph.CSR, x *G.Node) (*G.Node, error) {
 // run is Forward with the given message function, for layers whose message closes over
 // nodes computed in their Forward.
 func (p *MessagePassing) run(a *graph.CSR, x *G.Node, message func(e *Edges) (Message, error)) (*G.Node, error) {
+	if p.GCNNorm && p.SelfLoops {
+		return nil, fmt.Errorf("nn: message passing with GCNNorm and SelfLoops: GCNNorm adds the self-loops itself; leave SelfLoops off")
+	}
 	g, err := p.loops.get(a, func(a *graph.CSR) (*graph.CSR, error) {
+		if p.GCNNorm {
+			return a.GCNNorm()
+		}
 		if !p.SelfLoops {
 			return a, nil
 		}
@@ -243,7 +280,11 @@ func (p *MessagePassing) run(a *graph.CSR, x *G.Node, message func(e *Edges) (Me
 	if err != nil {
 		return nil, err
 	}
-	out, err := p.aggregate(g, m)
+	var propagate *graph.CSR // a, when the GCN message can run as ops.GCNPropagate over it
+	if p.GCNNorm && ops.GCNPropagateSupports(a) == nil {
+		propagate = a
+	}
+	out, err := p.aggregate(g, m, propagate)
 	if err != nil {
 		return nil, err
 	}
@@ -253,8 +294,9 @@ func (p *MessagePassing) run(a *graph.CSR, x *G.Node, message func(e *Edges) (Me
 	return p.Update(e, out)
 }
 
-// aggregate lowers the message and the aggregation to ops.
-func (p *MessagePassing) aggregate(g *graph.CSR, m Message) (*G.Node, error) {
+// aggregate lowers the message and the aggregation to ops; propagate, when not nil, is the graph
+// whose GCN normalisation g is, for ops.GCNPropagate.
+func (p *MessagePassing) aggregate(g *graph.CSR, m Message, propagate *graph.CSR) (*G.Node, error) {
 	if (m.Src == nil) == (m.Value == nil) {
 		return nil, fmt.Errorf("nn: message passing: a message sets exactly one of Src and Value")
 	}
@@ -314,6 +356,8 @@ func (p *MessagePassing) aggregate(g *graph.CSR, m Message) (*G.Node, error) {
 	}
 	if m.Src != nil {
 		switch {
+		case m.GraphWeights && p.Aggr == SumAggr && propagate != nil:
+			return ops.GCNPropagate(propagate, m.Src, nil)
 		case m.GraphWeights && p.Aggr == SumAggr:
 			return ops.WeightedAggregate(g, m.Src)
 		case m.Weight != nil && p.Aggr == SumAggr:

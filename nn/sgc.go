@@ -7,7 +7,6 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gnnlab/gognn/graph"
-	"github.com/gnnlab/gognn/ops"
 )
 
 // SGC is the simple graph convolution of Wu, Souza, Zhang, Fifty, Yu and Weinberger,
@@ -98,11 +97,13 @@ func (l *SGC) precomputed(a *graph.CSR, x *G.Node) (*tensor.Dense, error) {
 func (l *SGC) Learnables() G.Nodes { return l.Lin.Learnables() }
 
 // Propagate returns P^K x in the graph of x, P = D^-1/2 (A+I) D^-1/2: k GCN propagations
-// (ops.GCNPropagate) without weights or bias.
+// without weights or bias, on the message-passing API (a MessagePassing with GCNNorm, which runs
+// as ops.GCNPropagate over a square, unweighted graph without self-loops).
 func Propagate(a *graph.CSR, x *G.Node, k int) (*G.Node, error) {
+	mp := gcnPropagation(nil)
 	for i := 0; i < k; i++ {
 		var err error
-		if x, err = ops.GCNPropagate(a, x, nil); err != nil {
+		if x, err = mp.Forward(a, x); err != nil {
 			return nil, err
 		}
 	}
