@@ -39,14 +39,8 @@ func gatv2(c *nn.Context, in *Inputs, x *G.Node) (*G.Node, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 7))
 	wl := c.Constant("gatv2_wl", glorotDense(rng, cfg.F, cfg.Hidden))
 	wr := c.Constant("gatv2_wr", glorotDense(rng, cfg.F, cfg.Hidden))
-	// The attention vectors, one of C per head, as the block-diagonal (H*C, H) matrix whose
-	// product with z sums each head's columns: one GEMM, no broadcast temporary.
-	att := glorotDense(rng, 1, cfg.Hidden).Float32s()
-	block := make([]float32, cfg.Hidden*H)
-	for k, v := range att {
-		block[k*H+k/C] = v
-	}
-	attBlock := c.Constant("gatv2_att", tensor.New(tensor.WithShape(cfg.Hidden, H), tensor.WithBacking(block)))
+	// The attention vectors, one of C per head, end to end (ops.HeadDot's layout).
+	att := c.Constant("gatv2_att", glorotDense(rng, cfg.Hidden, 1))
 	bias := c.Constant("gatv2_b", tensor.New(tensor.WithShape(cfg.Hidden), tensor.Of(tensor.Float32)))
 
 	xl, err := ops.MatMul(x, wl)
@@ -72,7 +66,7 @@ func gatv2(c *nn.Context, in *Inputs, x *G.Node) (*G.Node, error) {
 	if z, err = ops.LeakyReLU(z, 0.2); err != nil {
 		return nil, err
 	}
-	s, err := ops.MatMul(z, attBlock)
+	s, err := ops.HeadDot(z, att, H)
 	if err != nil {
 		return nil, err
 	}
@@ -87,8 +81,8 @@ func gatv2(c *nn.Context, in *Inputs, x *G.Node) (*G.Node, error) {
 	return ops.AddBias(out, bias)
 }
 
-// gatv2FLOPs counts the two projections, the per-edge add, LeakyReLU, the score (as the
-// useful 2 flops per element, not the block-diagonal product's), the softmax (max, exp, sum,
+// gatv2FLOPs counts the two projections, the per-edge add, LeakyReLU, the score (2 flops per
+// element), the softmax (max, exp, sum,
 // divide), the weighted sum and the bias; e counts self-loops.
 func gatv2FLOPs(n, e, f, hid float64) float64 {
 	return 4*n*f*hid + 5*e*hid + 5*e*gatv2Heads + 2*e*hid + n*hid
