@@ -40,7 +40,12 @@ func forRows(g *graph.CSR, width int, fn func(lo, hi int)) {
 		fn(0, g.NumDst)
 		return
 	}
-	bounds := g.Partition(w)
+	forBounds(g.Partition(w), fn)
+}
+
+// forBounds calls fn on the ranges [bounds[k], bounds[k+1]), each on its own goroutine but the
+// first, which runs on the caller's.
+func forBounds(bounds []int, fn func(lo, hi int)) {
 	var wg sync.WaitGroup
 	for k := 1; k < len(bounds)-1; k++ {
 		wg.Add(1)

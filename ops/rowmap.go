@@ -315,20 +315,7 @@ func sweepSum[T Float](rows []int32, bounds []int, x, y []T, width int, mean boo
 			}
 		}
 	}
-	if len(bounds) <= 2 {
-		sweep(0, len(y)/width)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := 1; w < len(bounds)-1; w++ {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			sweep(lo, hi)
-		}(bounds[w], bounds[w+1])
-	}
-	sweep(bounds[0], bounds[1])
-	wg.Wait()
+	forBounds(bounds, sweep)
 }
 
 // ownerBounds splits nodes output rows among the workers of a sweepSum over items rows of the
