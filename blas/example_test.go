@@ -11,7 +11,7 @@ import (
 
 // Use once at start-up; every float32 matrix product of Gorgonia graphs then runs through
 // blas.Implementation.Sgemm.
-func ExampleUse() {
+func Example() {
 	blas.Use()
 	defer G.Use(gonum.Implementation{}) // for the other examples and tests of this package
 

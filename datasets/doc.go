@@ -1,11 +1,17 @@
-// Package datasets loads the benchmark graphs the project's experiments use, starting with the
-// Planetoid citation graphs Cora, CiteSeer and PubMed in the public split of Yang et al. (2016).
+// Package datasets loads the benchmark graphs the project's experiments use: the Planetoid
+// citation graphs Cora, CiteSeer and PubMed in the public split of Yang et al. (2016)
+// (LoadPlanetoid), the graphs of Shchur et al.'s benchmark in their .npz files, Amazon, Coauthor
+// and Cora-full (LoadNPZ, NPZNames; RandomSplit draws their per-class split, and
+// NPZ.LargestComponent keeps the largest connected component), and the TU graph classification
+// sets such as MUTAG and PROTEINS (LoadTU). All are read without Python: pickles, .npy/.npz
+// arrays and the TU text files are decoded in Go.
 //
 // # Where the data lives
 //
 // DataDir resolves the data directory: an experiment's -data flag, else $GNN_DATA, else
 // gognn/ in the user cache directory. The Planetoid files are in its planetoid/ subdirectory
-// (GNN_DATA=/work/shared/datasets reads /work/shared/datasets/planetoid/ind.cora.x). A missing
+// (GNN_DATA=/work/shared/datasets reads /work/shared/datasets/planetoid/ind.cora.x), the .npz
+// files in npz/ and the TU sets in tu/<name>/. A missing
 // file is downloaded from the authors' repository (DefaultBaseURL) through a temporary file that
 // is renamed into place only when complete and, for Cora, only when its SHA-256 matches; a
 // directory that already holds all the files is only read, so it may be read-only.

@@ -12,6 +12,6 @@
 // reports, info) are JSON.
 //
 // Built with the tag gognn_serve (together with package search), the engine does not link
-// Gorgonia: indexes search, take feedback, save and load, but Train returns
-// search.ErrNoTraining and models cannot be loaded.
+// Gorgonia: indexes search, take feedback, save and load, but OpTrain answers with
+// search.ErrNoTraining's message and models cannot be loaded.
 package engine

@@ -51,8 +51,8 @@
 //
 // # Distances and reproducibility
 //
-// Every metric runs on the module's SIMD kernels, the ones of package ops/asm: L2 on L2SquaredF32,
-// Cosine and InnerProduct on DotF32. A build is a deterministic function of the Config, the
+// Every metric runs on the module's SIMD kernels (internal/kernels, through internal/vecmath, the
+// kernels package ops/asm exposes): L2 on L2SquaredF32, Cosine and InnerProduct on DotF32. A build is a deterministic function of the Config, the
 // vectors and their order, run after run. Across machines it holds with the same kernel backend
 // (asm.Backend(): the AVX-512, AVX2 and pure Go kernels may round the last bits differently, and
 // one bit can change a tie in the graph). Set GOGNN_ASM=generic, or build with -tags noasm, for

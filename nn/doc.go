@@ -10,8 +10,8 @@
 // Every layer is a Layer, Forward(a, x) over a graph a (graph.CSR) and a node matrix x; layers
 // that do not read the graph (Linear, Func(ReLU), Dropout, LayerNorm, BatchNorm, MLP) accept a
 // nil graph, and those that do (GraphLayer: GCNConv, GATConv, SAGEConv, GATv2Conv, GINConv,
-// TransformerConv, MessagePassing, LSTM) map the a.NumSrc source rows to a.NumDst destination
-// rows. Sequential is a list of layers, run over a whole graph, over sparse input features
+// TransformerConv, SGC, APPNP, GCNIIConv and the GCNII stack, MessagePassing, LSTM) map the
+// a.NumSrc source rows to a.NumDst destination rows. Sequential is a list of layers, run over a whole graph, over sparse input features
 // (FeaturesLayer: the first projecting layer multiplies only their nonzeros) or over the
 // blocks of a sampled mini-batch, one block per graph layer.
 //

@@ -1,8 +1,9 @@
 // Package kernels holds every SIMD kernel of the module and the one place that picks them: the
-// vector and gather loops behind package ops/asm (and through it ops, hnsw and search), the
-// SGEMM micro-kernel and the helpers only package blas needs (GemmStreamF32, StoreFence,
-// PrefetchL2F32, SpinCycles), and the F16C and INT8 kernels of package quant. Being internal,
-// none of it is public API: ops/asm is the public face of the ops kernels.
+// vector and gather loops behind package ops/asm (and through it ops and search; hnsw and search
+// reach the distances through internal/vecmath), the SGEMM micro-kernel and the helpers only
+// package blas needs (GemmStreamF32, StoreFence, PrefetchL2F32, SpinCycles), and the F16C and
+// INT8 kernels of package quant. Being internal, none of it is public API: ops/asm is the public
+// face of the ops kernels.
 //
 // Each kernel has an AVX2+FMA version, and most an AVX-512 one, in Go assembly generated with
 // avo by the module ops/asm/_gen (make asm; make asm-check fails on a stale file), and the plain

@@ -1,19 +1,22 @@
 // Package display shows images, Markdown, HTML and other rich output from notebook cells, with the
 // API of gophernotes' display package (github.com/gopherdata/gophernotes), so a cell written for
-// gophernotes compiles under the project's runner (go run ./notebooks/run) as it is.
+// gophernotes compiles under the project's runner (go run ./notebooks/run) and its Jupyter kernel
+// (notebooks/kernel, "gognn") as it is.
 //
 // In gophernotes the package is imported for you as display, every constructor (PNG, SVG,
 // Markdown, ...) returns a Data bundle, and a bundle is shown when it is the value of a cell's last
-// line or is passed to the kernel's Display function. The runner imports the package for you too,
-// provides Display, and additionally shows every bundle a constructor makes at the moment it is
-// made; Display of a bundle a constructor already showed does not show it twice. So
+// line or is passed to the kernel's Display function. The runner and the gognn kernel import the
+// package for you too, provide Display, and additionally show every bundle a constructor makes at
+// the moment it is made; Display of a bundle a constructor already showed does not show it twice.
+// So
 //
 //	display.Markdown("## Loss")           // last line of a cell: shown once, in both kernels
 //	Display(display.PNG(png))             // anywhere: shown once, in both kernels
 //
-// behave alike in both; a constructor called mid-cell without Display is shown by the runner only.
+// behave alike in both; a constructor called mid-cell without Display is shown by the runner and
+// the gognn kernel only.
 //
-// Outside the runner (no GOGNN_NOTEBOOK_DISPLAY in the environment) the constructors only build
+// Outside a notebook (no GOGNN_NOTEBOOK_DISPLAY in the environment) the constructors only build
 // bundles and Display reports that nothing can show them.
 package display
 

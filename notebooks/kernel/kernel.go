@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log"
 	"runtime"
 	"strings"
@@ -31,6 +32,9 @@ type kernel struct {
 
 	sendMu sync.Mutex // one send at a time on shell, control and iopub
 
+	inputs chan *message // input_reply messages from the stdin channel
+	askMu  sync.Mutex    // one input_request at a time
+
 	runMu     sync.Mutex
 	cancelRun context.CancelFunc // cancels the cell that is running, nil when none
 	running   sync.WaitGroup     // the cell that is running
@@ -39,7 +43,8 @@ type kernel struct {
 
 func newKernel(ctx context.Context, conn connectionInfo, sess *session) (*kernel, error) {
 	ctx, stop := context.WithCancel(ctx)
-	k := &kernel{ctx: ctx, stop: stop, conn: conn, sign: newSigner(conn.Key), id: newID(), sess: sess}
+	k := &kernel{ctx: ctx, stop: stop, conn: conn, sign: newSigner(conn.Key), id: newID(), sess: sess,
+		inputs: make(chan *message, 1)}
 	k.shell = zmq4.NewRouter(ctx, zmq4.WithID(zmq4.SocketIdentity("shell")))
 	k.control = zmq4.NewRouter(ctx, zmq4.WithID(zmq4.SocketIdentity("control")))
 	k.stdin = zmq4.NewRouter(ctx, zmq4.WithID(zmq4.SocketIdentity("stdin")))
@@ -72,7 +77,7 @@ func (k *kernel) serve() {
 	defer k.stopRunning()
 	k.publish(nil, "status", map[string]any{"execution_state": "starting"})
 	go k.heartbeat()
-	go k.loop(k.stdin, func(m *message) {}) // input requests are not supported: cells read no stdin
+	go k.loop(k.stdin, k.handleStdin)
 	go k.loop(k.control, k.handleControl)
 	go k.loop(k.shell, k.handleShell)
 	<-k.ctx.Done()
@@ -163,6 +168,44 @@ func (k *kernel) handleControl(m *message) {
 	}
 }
 
+// handleStdin passes an input_reply on to the input_request waiting for it.
+func (k *kernel) handleStdin(m *message) {
+	if m.header.MsgType != "input_reply" {
+		log.Printf("kernel: stdin message %s is not handled", m.header.MsgType)
+		return
+	}
+	select {
+	case k.inputs <- m:
+	default:
+		log.Printf("kernel: an input_reply came with no input_request waiting")
+	}
+}
+
+// askInput sends an input_request for the execute request m on the stdin channel, to the
+// frontend that sent m (its stdin socket has the identity of its shell socket), and returns the
+// value of the reply.
+func (k *kernel) askInput(ctx context.Context, m *message) (string, error) {
+	k.askMu.Lock()
+	defer k.askMu.Unlock()
+	select { // a reply that came after its request was given up
+	case <-k.inputs:
+	default:
+	}
+	k.reply(k.stdin, m, "input_request", map[string]any{"prompt": "", "password": false})
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case r := <-k.inputs:
+		var c struct {
+			Value string `json:"value"`
+		}
+		if err := json.Unmarshal(r.content, &c); err != nil {
+			return "", fmt.Errorf("input_reply: %w", err)
+		}
+		return c.Value, nil
+	}
+}
+
 func (k *kernel) handleShell(m *message) {
 	defer k.busy(m)()
 	switch m.header.MsgType {
@@ -227,6 +270,7 @@ func (k *kernel) execute(m *message) {
 		Code         string `json:"code"`
 		Silent       bool   `json:"silent"`
 		StoreHistory *bool  `json:"store_history"`
+		AllowStdin   bool   `json:"allow_stdin"`
 	}
 	if err := json.Unmarshal(m.content, &req); err != nil {
 		k.reply(k.shell, m, "execute_reply", map[string]any{"status": "error", "ename": "BadRequest", "evalue": err.Error(), "traceback": []string{err.Error()}, "execution_count": k.count})
@@ -252,7 +296,7 @@ func (k *kernel) execute(m *message) {
 	k.running.Add(1)
 	k.runMu.Unlock()
 	defer k.running.Done()
-	out := &iopubSink{k: k, parent: m, count: n, silent: req.Silent}
+	out := &iopubSink{k: k, parent: m, count: n, silent: req.Silent, allowStdin: req.AllowStdin}
 	err := k.sess.execute(ctx, req.Code, n, out)
 	out.flush()
 	k.runMu.Lock()
@@ -309,10 +353,11 @@ func (k *kernel) shutdown(sock zmq4.Socket, m *message) {
 // iopubSink publishes a cell's output. Stream text is batched for up to 50 ms, so a cell that
 // prints many short lines does not send a message per line.
 type iopubSink struct {
-	k      *kernel
-	parent *message
-	count  int
-	silent bool
+	k          *kernel
+	parent     *message
+	count      int
+	silent     bool
+	allowStdin bool // the frontend takes input_request messages
 
 	mu      sync.Mutex
 	pending map[string]*strings.Builder
@@ -362,6 +407,21 @@ func (s *iopubSink) Display(r display.Record) {
 	}
 	content["transient"] = map[string]any{}
 	s.k.publish(s.parent, "display_data", content)
+}
+
+// Input answers a read of standard input that found nothing: with the frontend's input_reply
+// when it allows stdin (the output so far is sent first: it holds the prompt), and with io.EOF
+// otherwise. The text read is the value and a newline, as a terminal gives a line.
+func (s *iopubSink) Input(ctx context.Context) (string, error) {
+	if !s.allowStdin {
+		return "", io.EOF
+	}
+	s.flush()
+	v, err := s.k.askInput(ctx, s.parent)
+	if err != nil {
+		return "", err
+	}
+	return v + "\n", nil
 }
 
 func (s *iopubSink) flush() {

@@ -44,8 +44,9 @@ func installKernel(t *testing.T) string {
 
 // TestKernelWithJupyterClient drives the kernel with Jupyter's own client (testdata/drive.py):
 // output, a compile error naming cell and line and the next cell running, a panic, a cell
-// declaring names again, display bundles, interrupt of a long cell, completion, inspection and
-// shutdown.
+// declaring names again, display bundles, interrupt of a long cell, reads of standard input
+// (answered through input_request, or end-of-file without allow_stdin), completion, inspection
+// and shutdown.
 func TestKernelWithJupyterClient(t *testing.T) {
 	py := pythonWithJupyter(t)
 	data := installKernel(t)
@@ -93,6 +94,12 @@ func TestKernelWithJupyterClient(t *testing.T) {
 		t.Errorf("interrupt_request: control came back after %v s; want within 2 s", r["interrupt_message"]["seconds"])
 	}
 	check("after_interrupt", "stdout", "still redeclared\n")
+	check("stdin", "stdout", "name? hello \"Ada\\n\"\n")
+	check("stdin", "prompts", 1)
+	check("stdin_next", "stdout", "Ada from \"Paris\\n\"\n")
+	check("stdin_next", "prompts", 1) // the first cell's read is answered again without asking
+	check("stdin_denied", "stdout", "no stdin: EOF\n")
+	check("stdin_denied", "prompts", 0)
 	check("complete", "has_println", true)
 	check("complete", "start", 4)
 	check("inspect", "found", true)

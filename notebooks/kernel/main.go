@@ -13,7 +13,9 @@
 // error as streams while it runs, display bundles (PNG figures, HTML and text tables) as
 // display_data, the value of its last line as execute_result. A cell that does not compile or
 // panics reports the cell (by execution count) and line, and the session stays as it was.
-// Interrupting kills the running cell's processes at once. See notebooks/README.md.
+// Interrupting kills the running cell's processes at once. A cell's reads of standard input
+// are answered through input_request on the stdin channel when the frontend allows stdin, and
+// get end-of-file otherwise. See notebooks/README.md.
 package main
 
 import (

@@ -8,7 +8,7 @@ import (
 
 // The gather kernel sums rows of a row-major matrix: here rows 0 and 2 of a 3 x 2 matrix, the
 // second weighted by 0.5, as a sum aggregation does for one destination node.
-func ExampleGatherSumF32() {
+func Example() {
 	x := []float32{
 		1, 2, // row 0
 		3, 4, // row 1

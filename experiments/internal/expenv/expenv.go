@@ -1,6 +1,7 @@
-// Package expenv records where an experiment ran (CPU, Go version, commit, threads) and writes
-// its results, so every number the project publishes carries its provenance. Every experiment
-// links it, and through it opts into the project's SGEMM (blas.Use) before main runs, so every
+// Package expenv records where an experiment ran (CPU, Go version, commit, threads, the SIMD
+// kernels chosen, seed) and writes its results, so every number the project publishes carries
+// its provenance. Every experiment that publishes numbers links it (experiments/web, a demo page,
+// does not), and through it opts into the project's SGEMM (blas.Use) before main runs, so every
 // published figure is measured with the BLAS the README states.
 package expenv
 

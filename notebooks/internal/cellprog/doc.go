@@ -14,4 +14,6 @@
 // While it runs, the program marks the start of each cell and each displayed bundle on its
 // output (the protocol of notebooks/display), so Run splits the output by cell after the run and
 // RunFrom streams the output of the cells from a given one on, dropping that of the cells before.
+// Run's programs read end-of-file from standard input; RunFrom's read through an InputSink, which
+// the kernel answers with Jupyter's input_request.
 package cellprog

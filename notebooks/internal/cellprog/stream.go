@@ -106,7 +106,20 @@ func RunFrom(ctx context.Context, cfg Config, name, bin, dir string, from, last 
 	}
 	cmd.Stdout = out
 	cmd.Stderr = io.MultiWriter(&stderrAll, errw)
-	runErr := cmd.Run()
+	feeder, err := attachStdin(cmd, sink)
+	if err != nil {
+		return fmt.Errorf("%s: standard input: %w", name, err)
+	}
+	runErr := cmd.Start()
+	if runErr == nil {
+		if feeder != nil {
+			feeder.start(ctx, cmd.Process.Pid, sink.(InputSink))
+		}
+		runErr = cmd.Wait()
+	}
+	if feeder != nil {
+		feeder.end()
+	}
 	out.flush()
 	errw.flush()
 

@@ -30,6 +30,38 @@ def run(kc, code, on_output=None):
     return reply["content"], outputs
 
 
+def run_with_input(kc, code, answers, allow_stdin=True):
+    """Executes code, answering each input_request with the next of answers; returns (reply
+    content, outputs, prompts) where prompts counts the input_requests."""
+    msg_id = kc.execute(code, allow_stdin=allow_stdin)
+    outputs, prompts, idle = [], 0, False
+    deadline = time.monotonic() + TIMEOUT
+    while not idle:
+        if time.monotonic() > deadline:
+            raise TimeoutError("no idle status for " + code)
+        try:
+            msg = kc.get_stdin_msg(timeout=0.05)
+            if msg["msg_type"] == "input_request" and msg["parent_header"].get("msg_id") == msg_id:
+                prompts += 1
+                kc.input(answers.pop(0) if answers else "")
+        except queue.Empty:
+            pass
+        try:
+            msg = kc.get_iopub_msg(timeout=0.05)
+        except queue.Empty:
+            continue
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        t = msg["msg_type"]
+        if t == "status" and msg["content"]["execution_state"] == "idle":
+            idle = True
+        elif t in ("stream", "display_data", "execute_result", "error"):
+            outputs.append({"type": t, "content": msg["content"]})
+    reply = kc.get_shell_msg(timeout=TIMEOUT)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    return reply["content"], outputs, prompts
+
+
 def text(outputs, name="stdout"):
     return "".join(o["content"]["text"] for o in outputs if o["type"] == "stream" and o["content"]["name"] == name)
 
@@ -98,6 +130,20 @@ def main():
 
         reply, out = run(kc, 'fmt.Println("still", x)')
         result["after_interrupt"] = {"status": reply["status"], "stdout": text(out)}
+
+        # Standard input: a read sends an input_request when the frontend allows stdin; the next
+        # cell's run answers the first cell's read again without asking; without allow_stdin a
+        # read gets end-of-file at once.
+        code = ('import (\n\t"bufio"\n\t"os"\n)\nin := bufio.NewReader(os.Stdin)\nfmt.Print("name? ")\n'
+                'name, _ := in.ReadString(\'\\n\')\nfmt.Printf("hello %q\\n", name)')
+        reply, out, prompts = run_with_input(kc, code, ["Ada"])
+        result["stdin"] = {"status": reply["status"], "stdout": text(out), "prompts": prompts}
+        reply, out, prompts = run_with_input(kc, 'city, _ := in.ReadString(\'\\n\')\nfmt.Printf("%s from %q\\n", name[:3], city)', ["Paris"])
+        result["stdin_next"] = {"status": reply["status"], "stdout": text(out), "prompts": prompts}
+        t0 = time.monotonic()
+        reply, out, prompts = run_with_input(kc, '_, err := in.ReadString(\'\\n\')\nfmt.Println("no stdin:", err)', [], allow_stdin=False)
+        result["stdin_denied"] = {"status": reply["status"], "stdout": text(out), "prompts": prompts,
+                                  "seconds": round(time.monotonic() - t0, 3)}
 
         msg_id = kc.complete("fmt.Pri", 7)
         c = kc.get_shell_msg(timeout=TIMEOUT)["content"]
