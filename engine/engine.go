@@ -44,7 +44,7 @@ type Engine struct {
 
 	mu      sync.Mutex
 	next    uint32
-	handles map[uint32]any // *search.Index, *hnsw.Index or *model
+	handles map[uint32]any // *search.Index, *hnsw.Index or *infer.Model
 }
 
 // New returns an engine without handles.

@@ -106,7 +106,7 @@ export declare class Client {
   info(): Promise<Info>;
   createIndex(opts: CreateIndexOptions): Promise<Index>;
   load(bytes: Uint8Array): Promise<Index>;
-  /** A model file written by Go's models.Save (not in the 'serve' wasm build). */
+  /** A model file written by Go's models.Save: GCN, GraphSAGE (mean, max, sum, lstm) or GAT; every build. */
   loadModel(bytes: Uint8Array): Promise<Model>;
   /** Ends the backend; handles stop working. */
   close(): Promise<void>;
