@@ -3,7 +3,7 @@ GO       ?= go
 # Packages that start goroutines run under the race detector too.
 RACE_PKGS = ./graph/... ./ops/... ./blas/... ./hnsw/... ./vecio/... ./search/... ./dist/...
 
-.PHONY: test fmt-check vet staticcheck unit race noasm asm-check notebooks-check demo bench asm notebooks plots reproduce test-mpi js js-test js-bench
+.PHONY: test fmt-check vet staticcheck unit race noasm asm-check notebooks-check demo bench asm notebooks plots reproduce test-mpi js js-test js-bench js-npm
 
 test: fmt-check vet staticcheck unit race noasm asm-check notebooks-check js-test
 test: test-mpi
@@ -142,6 +142,13 @@ js-test:
 	set -e; $(MAKE) js; cd js && node --test test/; cd ..; \
 	GOOS=js GOARCH=wasm $(GO) test -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" $(WASM_TEST_PKGS); \
 	GOGNN_WEB_TEST=1 $(GO) test -count=1 -run TestChromium ./experiments/web
+
+# The native engine's per-platform npm packages, in esbuild's model: cmd/gognn-engine
+# cross-compiled (GOOS/GOARCH, CGO_ENABLED=0) into js/npm/<platform>/bin/, with a package.json
+# @gognn/<platform> whose os/cpu fields pick the machine; js/package.json lists them as
+# optionalDependencies. Nothing is published. JS_NPM_PLATFORMS limits the build (e.g. linux-x64).
+js-npm:
+	node js/npm/build.js $(JS_NPM_PLATFORMS)
 
 # Native engine, wasm and hnswlib-node (npm, pinned by js/bench/package-lock.json) from Node on
 # 10,000 x 128 clustered vectors: results/js/results.json.
