@@ -40,7 +40,8 @@ type Architecture struct {
 	Dropout  float64 `json:"dropout"`
 }
 
-// validate reports the first field that New cannot use.
+// validate reports the first field that New cannot use; it accepts what models.Architecture's
+// Validate accepts (a test checks it).
 func (a Architecture) validate() error {
 	switch a.Model {
 	case "gcn":
@@ -59,6 +60,10 @@ func (a Architecture) validate() error {
 	}
 	if a.In < 1 || a.Hidden < 1 || a.Classes < 1 {
 		return fmt.Errorf("infer: architecture %s with in %d, hidden %d, classes %d: all must be at least 1", a.Model, a.In, a.Hidden, a.Classes)
+	}
+	if !(a.Dropout >= 0 && a.Dropout < 1) {
+		// Unused in inference, but models.Save never writes such a file.
+		return fmt.Errorf("infer: architecture %s with dropout %v: want 0 <= dropout < 1", a.Model, a.Dropout)
 	}
 	return nil
 }

@@ -171,6 +171,27 @@ func tinyFile(t testing.TB, arch models.Architecture) []byte {
 	return b.Bytes()
 }
 
+// TestValidateMatchesModels: Load accepts the architectures models.Build accepts.
+func TestValidateMatchesModels(t *testing.T) {
+	for _, a := range []models.Architecture{
+		{Model: "gcn", In: 1, Hidden: 1, Classes: 1},
+		{Model: "gcn", In: 0, Hidden: 1, Classes: 1},
+		{Model: "gcn", In: 1, Hidden: 1, Classes: 1, Dropout: 1},
+		{Model: "gcn", In: 1, Hidden: 1, Classes: 1, Dropout: -0.1},
+		{Model: "mlp", In: 1, Hidden: 1, Classes: 1},
+		{Model: "sage", Aggr: "lstm", In: 2, Hidden: 2, Classes: 2},
+		{Model: "sage", In: 2, Hidden: 2, Classes: 2},
+		{Model: "gat", In: 2, Hidden: 2, Classes: 2, Heads: 1, OutHeads: 1},
+		{Model: "gat", In: 2, Hidden: 2, Classes: 2, Heads: 1},
+		{Model: "gat", In: 2, Hidden: 0, Classes: 2, Heads: 1, OutHeads: 1},
+	} {
+		want, got := a.Validate(), Architecture(a).validate()
+		if (want == nil) != (got == nil) {
+			t.Errorf("%+v: models says %v, infer %v", a, want, got)
+		}
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	gcn := models.Architecture{Model: "gcn", In: 4, Hidden: 3, Classes: 2}
 	m, err := Load(bytes.NewReader(tinyFile(t, gcn)))
