@@ -8,7 +8,10 @@ export interface OpenOptions {
   /** The wasm build: 'full' (default, training included) or 'serve' (no training stack). */
   wasm?: 'full' | 'serve';
   wasmPath?: string;
+  /** The native engine's binary, instead of the lookup: $GOGNN_ENGINE, @gognn/<platform>, dist/. */
   enginePath?: string;
+  /** Options of the engine's lookup, for tests: env, platform, arch, paths (to resolve @gognn/<platform> from), dist. */
+  lookup?: { env?: Record<string, string | undefined>; platform?: string; arch?: string; paths?: string[]; dist?: string };
 }
 
 export interface CreateIndexOptions {
