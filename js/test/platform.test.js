@@ -74,3 +74,23 @@ test('a platform package of another version is an error, not a silent mismatch',
   t.after(() => fs.rmSync(installed, { recursive: true, force: true }));
   assert.throws(() => enginePath({ env: {}, paths: [installed] }), /0\.0\.1-other is installed beside gognn/);
 });
+
+test('the platform package that make js-npm built is the one the lookup finds and it runs', async (t) => {
+  const built = path.join(__dirname, '..', 'npm', key);
+  if (!fs.existsSync(path.join(built, 'package.json'))) return t.skip(`no ${built}: make js-npm JS_NPM_PLATFORMS=${key} (make js-test does)`);
+  const pkg = JSON.parse(fs.readFileSync(path.join(built, 'package.json'), 'utf8'));
+  assert.equal(pkg.name, packageName(key));
+  assert.equal(pkg.version, main.version);
+  assert.deepEqual([pkg.os, pkg.cpu], [[process.platform], [process.arch]]);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gognn-built-'));
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(root, 'node_modules', '@gognn'), { recursive: true });
+  fs.symlinkSync(built, path.join(root, 'node_modules', ...packageName(key).split('/')));
+  const file = enginePath({ env: {}, paths: [root] });
+  assert.equal(fs.realpathSync(file), fs.realpathSync(path.join(built, 'bin', binaryName(key))));
+  const g = await gognn.open({ lookup: { env: {}, paths: [root] } });
+  assert.equal(g.backend, 'native');
+  const info = await g.info();
+  assert.equal(`${info.goos}/${info.goarch}`, `${platforms[key].goos}/${platforms[key].goarch}`);
+  await g.close();
+});
