@@ -11,8 +11,9 @@ import (
 	"github.com/gnnlab/gognn/nn"
 )
 
-// BenchmarkForward times one forward pass on Cora-sized inputs: package infer against the
-// Gorgonia model (its tape machine run again on a built graph).
+// BenchmarkForward times one forward pass on Cora-sized inputs: package infer (from a loaded
+// file) against the Gorgonia model, built, restored and run per call (gorgonia-cold, what the
+// engine did per embed before package infer) and run again on a built graph (gorgonia).
 func BenchmarkForward(b *testing.B) {
 	g, x := coraSized(b)
 	for _, arch := range []models.Architecture{
@@ -30,6 +31,12 @@ func BenchmarkForward(b *testing.B) {
 				if _, err := m.Forward(g, x); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+		b.Run(arch.Model+"/gorgonia-cold", func(b *testing.B) {
+			// What a caller holding only the file pays per call: build, restore, run.
+			for i := 0; i < b.N; i++ {
+				gorgoniaModel(b, arch, g, x, 1)
 			}
 		})
 		b.Run(arch.Model+"/gorgonia", func(b *testing.B) {
