@@ -65,9 +65,10 @@ func TestChromium(t *testing.T) {
 	defer call(t, "DELETE", s, nil, nil)
 	call(t, "POST", s+"/url", map[string]any{"url": srv.URL + "/parity.html"}, nil)
 	var parity struct {
-		Done  bool   `json:"done"`
-		Error string `json:"error"`
-		Runs  []struct {
+		Done    bool    `json:"done"`
+		Error   string  `json:"error"`
+		Seconds float64 `json:"seconds"`
+		Runs    []struct {
 			Wasm      string             `json:"wasm"`
 			Steps     int                `json:"steps"`
 			Queries   int                `json:"queries"`
@@ -81,6 +82,7 @@ func TestChromium(t *testing.T) {
 	if parity.Error != "" {
 		t.Fatalf("the parity page failed: %s", parity.Error)
 	}
+	t.Logf("parity page: %.1f s in the page", parity.Seconds)
 	if len(parity.Runs) != 2 {
 		t.Fatalf("the parity page ran %d wasm builds, want 2 (serve, full)", len(parity.Runs))
 	}

@@ -1,8 +1,8 @@
 'use strict';
 // node js/npm/build.js [-out js/npm] [platform ...] (make js-npm): builds the per-platform npm
 // packages of the native engine, in esbuild's model. For each platform of lib/platforms.js (or
-// the ones named) it cross-compiles cmd/gognn-engine with GOOS/GOARCH (CGO_ENABLED=0, a static
-// binary) into <out>/<platform>/bin/, and writes the package.json that names it @gognn/<platform>
+// the ones named) it cross-compiles cmd/gognn-engine with GOOS/GOARCH (CGO_ENABLED=0: no C
+// toolchain needed; static on Linux and FreeBSD) into <out>/<platform>/bin/, and writes the package.json that names it @gognn/<platform>
 // with the `os` and `cpu` fields npm installs it by, at the main package's version. It also
 // checks that the main package lists every platform package as an optional dependency of
 // that version. Nothing is published.
