@@ -131,6 +131,7 @@ func addBias(x, b []float32) {
 type sageLayer struct {
 	aggr       string
 	linL, linR linear
+	both       linear // mean and sum: [W_l | W_r], to project x once for both
 	pool       linear // max: with bias; lstm: the projection, without
 	seq        lstm
 	first      bool
@@ -155,20 +156,48 @@ func (p *params) sage(name, aggr string, in, out, poolHidden int, first bool) *s
 	}
 	l.linL = p.linear(name+".lin_l", lin, out, true)
 	l.linR = p.linear(name+".lin_r", in, out, false)
+	if (aggr == "mean" || aggr == "sum") && l.linL.w != nil && l.linR.w != nil {
+		l.both = joined(l.linL.w, l.linR.w, in, out)
+	}
 	return l
+}
+
+// joined returns the linear map x -> [x A | x B] for A and B of shape (in, out), without bias.
+func joined(a, b []float32, in, out int) linear {
+	w := make([]float32, 0, 2*in*out)
+	for k := 0; k < in; k++ {
+		w = append(append(w, a[k*out:(k+1)*out]...), b[k*out:(k+1)*out]...)
+	}
+	return linear{in: in, out: 2 * out, w: w}
+}
+
+// halves is the output of a joined map, rows of [x A | x B].
+type halves []float32
+
+// split returns x A and x B, each (rows, out), from rows of [x A | x B].
+func (h halves) split(rows, out int) (a, b []float32) {
+	a, b = make([]float32, rows*out), make([]float32, rows*out)
+	for i := 0; i < rows; i++ {
+		copy(a[i*out:(i+1)*out], h[2*i*out:(2*i+1)*out])
+		copy(b[i*out:(i+1)*out], h[(2*i+1)*out:(2*i+2)*out])
+	}
+	return a, b
 }
 
 func (l *sageLayer) forward(g *graph.CSR, x []float32) []float32 {
 	n, out := g.NumDst, l.linL.out
-	var neigh []float32 // W_l agg p(x) + b_l, (n, out)
+	var neigh, self []float32 // W_l agg p(x) + b_l and W_r x, (n, out)
 	switch l.aggr {
 	case "mean", "sum":
 		mean := l.aggr == "mean"
 		if l.linR.in >= out {
-			// Aggregation is linear: project first, gathering the narrower rows (as nn.SAGEConv).
-			noBias := linear{in: l.linL.in, out: out, w: l.linL.w}
-			neigh = aggregate(g, noBias.apply(x, g.NumSrc), out, nil, mean)
+			// Aggregation is linear: project first, gathering the narrower rows (as nn.SAGEConv),
+			// with x W_l and x W_r in one pass over x.
+			var xw []float32
+			xw, self = halves(l.both.apply(x, g.NumSrc)).split(g.NumSrc, out)
+			neigh = aggregate(g, xw, out, nil, mean)
 			addBias(neigh, l.linL.b)
+			self = self[:n*out]
 		} else {
 			neigh = l.linL.apply(aggregate(g, x, l.linR.in, nil, mean), n)
 		}
@@ -180,7 +209,9 @@ func (l *sageLayer) forward(g *graph.CSR, x []float32) []float32 {
 		p := l.pool.apply(x, g.NumSrc)
 		neigh = l.linL.apply(l.seq.aggregate(g, p), n)
 	}
-	self := l.linR.apply(x[:n*l.linR.in], n)
+	if self == nil {
+		self = l.linR.apply(x[:n*l.linR.in], n)
+	}
 	for i, v := range self {
 		neigh[i] += v
 	}

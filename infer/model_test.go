@@ -106,12 +106,13 @@ func TestForwardMatchesGorgonia(t *testing.T) {
 		{Model: "gcn", In: 1433, Hidden: 16, Classes: 7, Dropout: 0.5},
 		{Model: "sage", Aggr: "mean", In: 1433, Hidden: 64, Classes: 7, Dropout: 0.5},
 		{Model: "sage", Aggr: "sum", In: 1433, Hidden: 16, Classes: 7},
+		{Model: "sage", Aggr: "mean", In: 1433, Hidden: 4, Classes: 7}, // the second layer widens: aggregate first
 		{Model: "sage", Aggr: "max", In: 1433, Hidden: 16, Classes: 7},
 		{Model: "sage", Aggr: "lstm", In: 1433, Hidden: 16, Classes: 7},
 		{Model: "gat", In: 1433, Hidden: 8, Heads: 8, Classes: 7, OutHeads: 1, Dropout: 0.6},
 		{Model: "gat", In: 1433, Hidden: 8, Heads: 3, Classes: 7, OutHeads: 2},
 	} {
-		name := arch.Model + "-" + arch.Aggr + fmt.Sprint(arch.OutHeads)
+		name := fmt.Sprintf("%s%s-hidden%d-heads%d-%d", arch.Model, arch.Aggr, arch.Hidden, arch.Heads, arch.OutHeads)
 		t.Run(name, func(t *testing.T) {
 			want, file := gorgoniaModel(t, arch, g, x, uint64(i+1))
 			m, err := Load(bytes.NewReader(file))
