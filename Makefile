@@ -3,7 +3,7 @@ GO       ?= go
 # Packages that start goroutines run under the race detector too.
 RACE_PKGS = ./graph/... ./ops/... ./blas/... ./hnsw/... ./vecio/... ./search/... ./dist/...
 
-.PHONY: test fmt-check vet staticcheck unit race noasm asm-check notebooks-check demo bench asm notebooks plots reproduce test-mpi js js-test js-bench
+.PHONY: test fmt-check vet staticcheck unit race noasm asm-check notebooks-check demo bench asm notebooks plots reproduce test-mpi js js-test js-bench js-npm
 
 test: fmt-check vet staticcheck unit race noasm asm-check notebooks-check js-test
 test: test-mpi
@@ -123,7 +123,8 @@ test-mpi:
 # (tag gognn_serve, no Gorgonia), the native engine for this platform, Go's wasm_exec.js, and the
 # fixtures with which the tests compare Node to Go.
 JS_DIST  = js/dist
-JS_ENGINE = $(JS_DIST)/gognn-engine-$(shell $(GO) env GOOS)-$(subst amd64,x64,$(shell $(GO) env GOARCH))
+JS_HOST  = $(shell $(GO) env GOOS)-$(subst amd64,x64,$(shell $(GO) env GOARCH))
+JS_ENGINE = $(JS_DIST)/gognn-engine-$(JS_HOST)
 js:
 	mkdir -p $(JS_DIST)
 	GOOS=js GOARCH=wasm $(GO) build -ldflags=-s -o $(JS_DIST)/gognn.wasm ./cmd/gognn-wasm
@@ -132,16 +133,25 @@ js:
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(JS_DIST)/
 	$(GO) run ./js/fixture -out js/test/fixtures
 
-# The package's tests in Node against the native engine and both wasm builds; the Go tests of
+# The package's tests in Node against the native engine and both wasm builds (and this
+# platform's npm package, js-npm, as the loader finds it); the Go tests of
 # packages under js/wasm (Go's go_js_wasm_exec runs them in node; engine's cover hnsw and search
-# there; hnsw's own take over 10 minutes under wasm); the demo page in headless Chromium, 200
-# feedback rounds (Debian's chromium and chromium-driver).
+# there; hnsw's own take over 10 minutes under wasm); in headless Chromium, the parity page
+# (Go's top-10 ids and model outputs in the browser) and the demo page, 200 feedback rounds
+# (Debian's chromium and chromium-driver).
 WASM_TEST_PKGS = ./graph ./engine ./vecio
 js-test:
 	@if ! command -v node >/dev/null; then echo "js-test: SKIPPED: node is not installed (apt-get install nodejs)"; exit 0; fi; \
-	set -e; $(MAKE) js; cd js && node --test test/; cd ..; \
+	set -e; $(MAKE) js; $(MAKE) js-npm JS_NPM_PLATFORMS=$(JS_HOST); cd js && node --test test/; cd ..; \
 	GOOS=js GOARCH=wasm $(GO) test -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" $(WASM_TEST_PKGS); \
 	GOGNN_WEB_TEST=1 $(GO) test -count=1 -run TestChromium ./experiments/web
+
+# The native engine's per-platform npm packages, in esbuild's model: cmd/gognn-engine
+# cross-compiled (GOOS/GOARCH, CGO_ENABLED=0) into js/npm/<platform>/bin/, with a package.json
+# @gognn/<platform> whose os/cpu fields pick the machine; js/package.json lists them as
+# optionalDependencies. Nothing is published. JS_NPM_PLATFORMS limits the build (e.g. linux-x64).
+js-npm:
+	node js/npm/build.js $(JS_NPM_PLATFORMS)
 
 # Native engine, wasm and hnswlib-node (npm, pinned by js/bench/package-lock.json) from Node on
 # 10,000 x 128 clustered vectors: results/js/results.json.

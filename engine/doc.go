@@ -11,7 +11,8 @@
 // wrong. Each op's layout is in the doc comment of its method. Small results (stats, training
 // reports, info) are JSON.
 //
-// Built with the tag gognn_serve (together with package search), the engine does not link
-// Gorgonia: indexes search, take feedback, save and load, but OpTrain answers with
-// search.ErrNoTraining's message and models cannot be loaded.
+// Models (GCN, GraphSAGE, GAT from model files that models.Save wrote) run on package infer's
+// plain-Go forward pass in every build. Built with the tag gognn_serve (together with package
+// search), the engine does not link Gorgonia: indexes search, take feedback, save and load,
+// models load and embed, but OpTrain answers with search.ErrNoTraining's message.
 package engine

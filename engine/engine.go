@@ -44,7 +44,7 @@ type Engine struct {
 
 	mu      sync.Mutex
 	next    uint32
-	handles map[uint32]any // *search.Index, *hnsw.Index or *model
+	handles map[uint32]any // *search.Index, *hnsw.Index or *infer.Model
 }
 
 // New returns an engine without handles.
@@ -235,7 +235,8 @@ func (e *Engine) add(r *reader) ([]byte, error) {
 }
 
 // search: u32 handle, u32 k, u32 ef, u32 nExclude, i32[nExclude], u32 count, f32[count]
-// (whole queries) -> u32 nq, u32 k, i32[nq*k] ids (-1 past the results found), f32[nq*k]
+// (whole queries), k at most the index's size or 1024 -> u32 nq, u32 k, i32[nq*k] ids (-1
+// past the results found), f32[nq*k]
 // distances (smaller is closer: 1 - the GNN's cosine similarity for an index that learns, the
 // metric's distance otherwise). Queries of a batch are searched in parallel.
 func (e *Engine) search(r *reader) ([]byte, error) {
@@ -256,6 +257,10 @@ func (e *Engine) search(r *reader) ([]byte, error) {
 	}
 	if k < 1 {
 		return nil, fmt.Errorf("search: k = %d: want at least 1", k)
+	}
+	if n := v.(interface{ Len() int }).Len(); k > max(n, maxPaddedK) {
+		// Results past the index's size are padding; a huge k would only allocate it.
+		return nil, fmt.Errorf("search: k = %d is more than the %d vectors of the index: ask for at most %d", k, n, max(n, maxPaddedK))
 	}
 	ex := make([]int, len(exclude))
 	for i, id := range exclude {
@@ -286,6 +291,10 @@ func (e *Engine) search(r *reader) ([]byte, error) {
 	w.f32s(dist)
 	return w.b, nil
 }
+
+// maxPaddedK is the largest k a search may ask of an index holding fewer vectors (the rest of
+// its rows are -1).
+const maxPaddedK = 1024
 
 // searchOne returns the k nearest of q, not in exclude.
 func searchOne(v any, q []float32, k, ef int, exclude []int) ([]hnsw.Result, error) {

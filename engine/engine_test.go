@@ -142,6 +142,7 @@ func TestBadInput(t *testing.T) {
 	p := create(t, e, dim, 0, 0)
 	fails(t, e, req(OpTrain, p), "plain HNSW index")
 	fails(t, e, req(OpEmbed, h, 1, 0, 1, []int32{0, 0}, []float32{1}), "is an index, not a model")
+	fails(t, e, req(OpSearch, h, 808464432, 10, 0, dim, randomVectors(1, dim, 4)), "more than the 3 vectors")
 }
 
 // FuzzCall: no request makes the engine panic or stop answering.

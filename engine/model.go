@@ -1,36 +1,24 @@
-//go:build !gognn_serve
-
 package engine
 
 import (
 	"bytes"
 	"fmt"
 
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
-
 	"github.com/gnnlab/gognn/graph"
-	"github.com/gnnlab/gognn/models"
-	"github.com/gnnlab/gognn/nn"
+	"github.com/gnnlab/gognn/infer"
 )
 
-// trainingBuilt reports whether this build links the training stack (Gorgonia).
-const trainingBuilt = true
+// Models run on package infer's plain-Go forward pass in every build, with or without the
+// training stack; its tests hold it to the Gorgonia models' outputs.
 
-// model is a loaded model file: its architecture and parameter values, built over the graph
-// each Embed call gives.
-type model struct {
-	arch   models.Architecture
-	values map[string][]float32
-}
-
-// loadModel: the bytes of a model file that models.Save wrote -> u32 handle.
+// loadModel: the bytes of a model file that models.Save wrote (GCN, GraphSAGE or GAT) -> u32
+// handle.
 func (e *Engine) loadModel(r *reader) ([]byte, error) {
-	arch, values, err := models.LoadFrom(bytes.NewReader(r.rest()))
+	m, err := infer.Load(bytes.NewReader(r.rest()))
 	if err != nil {
 		return nil, fmt.Errorf("loadModel: %w", err)
 	}
-	return e.put(&model{arch: arch, values: values}), nil
+	return e.put(m), nil
 }
 
 // embed: u32 handle, u32 nodes, u32 edges, u32 features, i32[nodes+1] rowPtr, i32[edges]
@@ -50,12 +38,12 @@ func (e *Engine) embed(r *reader) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	md, ok := v.(*model)
+	md, ok := v.(*infer.Model)
 	if !ok {
 		return nil, fmt.Errorf("embed: handle %d is an index, not a model", h)
 	}
-	if f != md.arch.In {
-		return nil, fmt.Errorf("embed: %d features per node, the model takes %d", f, md.arch.In)
+	if f != md.Arch.In {
+		return nil, fmt.Errorf("embed: %d features per node, the model takes %d", f, md.Arch.In)
 	}
 	if _, err := vectors(x, max(f, 1), "embed"); err != nil {
 		return nil, err
@@ -64,37 +52,14 @@ func (e *Engine) embed(r *reader) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embed: %w", err)
 	}
-	c, err := nn.NewContext(tensor.Float32, 0)
-	if err != nil {
-		return nil, err
-	}
-	c.SetTraining(false)
-	mod, err := models.Build(c, md.arch)
+	out, err := md.Forward(g, x)
 	if err != nil {
 		return nil, fmt.Errorf("embed: %w", err)
-	}
-	if err := models.Restore(mod.Learnables(), md.values); err != nil {
-		return nil, fmt.Errorf("embed: %w", err)
-	}
-	xt := tensor.New(tensor.WithShape(n, f), tensor.WithBacking(x))
-	out, err := mod.Forward(c, g, nn.Dense{X: c.Constant("x", xt)})
-	if err != nil {
-		return nil, fmt.Errorf("embed: %w", err)
-	}
-	vm := G.NewTapeMachine(c.Graph)
-	defer vm.Close()
-	c.Refresh()
-	if err := vm.RunAll(); err != nil {
-		return nil, fmt.Errorf("embed: %w", err)
-	}
-	t, ok := out.Value().(*tensor.Dense)
-	if !ok || t.Dims() != 2 {
-		return nil, fmt.Errorf("embed: the model's output is %T, want a matrix", out.Value())
 	}
 	var w writer
-	w.u32(uint32(t.Shape()[0]))
-	w.u32(uint32(t.Shape()[1]))
-	w.f32s(t.Float32s())
+	w.u32(uint32(n))
+	w.u32(uint32(md.Arch.Classes))
+	w.f32s(out)
 	return w.b, nil
 }
 

@@ -8,7 +8,10 @@ export interface OpenOptions {
   /** The wasm build: 'full' (default, training included) or 'serve' (no training stack). */
   wasm?: 'full' | 'serve';
   wasmPath?: string;
+  /** The native engine's binary, instead of the lookup: $GOGNN_ENGINE, @gognn/<platform>, dist/. */
   enginePath?: string;
+  /** Options of the engine's lookup, for tests: env, platform, arch, paths (to resolve @gognn/<platform> from), dist. */
+  lookup?: { env?: Record<string, string | undefined>; platform?: string; arch?: string; paths?: string[]; dist?: string };
 }
 
 export interface CreateIndexOptions {
@@ -106,7 +109,7 @@ export declare class Client {
   info(): Promise<Info>;
   createIndex(opts: CreateIndexOptions): Promise<Index>;
   load(bytes: Uint8Array): Promise<Index>;
-  /** A model file written by Go's models.Save (not in the 'serve' wasm build). */
+  /** A model file written by Go's models.Save: GCN, GraphSAGE (mean, max, sum, lstm) or GAT; every build. */
   loadModel(bytes: Uint8Array): Promise<Model>;
   /** Ends the backend; handles stop working. */
   close(): Promise<void>;

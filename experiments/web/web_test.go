@@ -16,10 +16,14 @@ import (
 	"time"
 )
 
-// TestChromium loads the page in headless Chromium (through chromedriver), runs 200 simulated
-// feedback rounds in the page and checks that the held-out precision@10 rose; it saves a
-// screenshot to $GOGNN_WEB_SCREENSHOT (default results/js/demo.png). It needs make js first and
-// Debian's chromium and chromium-driver, so it runs only with GOGNN_WEB_TEST=1 (make js-test).
+// TestChromium runs two pages in headless Chromium (through chromedriver). First the parity
+// page (static/parity.html): on the serving and the full wasm build, in a Web Worker, a search
+// trained in Go and loaded from its bytes must give Go's top-10 ids for all 1,000 fixture
+// queries, and model files written in Go must embed as in Go. Then the demo: 200 simulated
+// feedback rounds in the page must raise the held-out precision@10; it saves a screenshot to
+// $GOGNN_WEB_SCREENSHOT (default results/js/demo.png). It needs make js first (the wasm builds
+// and js/test/fixtures) and Debian's chromium and chromium-driver, so it runs only with
+// GOGNN_WEB_TEST=1 (make js-test).
 func TestChromium(t *testing.T) {
 	if os.Getenv("GOGNN_WEB_TEST") != "1" {
 		t.Skip("set GOGNN_WEB_TEST=1 (make js-test does, after make js) to run the page in headless Chromium")
@@ -59,8 +63,45 @@ func TestChromium(t *testing.T) {
 	call(t, "POST", wd+"/session", caps, &sess)
 	s := wd + "/session/" + sess.SessionID
 	defer call(t, "DELETE", s, nil, nil)
-	call(t, "POST", s+"/url", map[string]any{"url": srv.URL + "/?auto=200"}, nil)
+	call(t, "POST", s+"/url", map[string]any{"url": srv.URL + "/parity.html"}, nil)
+	var parity struct {
+		Done    bool    `json:"done"`
+		Error   string  `json:"error"`
+		Seconds float64 `json:"seconds"`
+		Runs    []struct {
+			Wasm      string             `json:"wasm"`
+			Steps     int                `json:"steps"`
+			Queries   int                `json:"queries"`
+			K         int                `json:"k"`
+			Differ    int                `json:"differ"`
+			GoKernels string             `json:"goKernels"`
+			Models    map[string]float64 `json:"models"`
+		} `json:"runs"`
+	}
+	poll(t, s, "window.parityResult", 2*time.Minute, &parity)
+	if parity.Error != "" {
+		t.Fatalf("the parity page failed: %s", parity.Error)
+	}
+	t.Logf("parity page: %.1f s in the page", parity.Seconds)
+	if len(parity.Runs) != 2 {
+		t.Fatalf("the parity page ran %d wasm builds, want 2 (serve, full)", len(parity.Runs))
+	}
+	for _, r := range parity.Runs {
+		t.Logf("parity, %s wasm: %d of %d queries' top-%d differ from Go's (Go's kernels %s); largest model output differences %v", r.Wasm, r.Differ, r.Queries, r.K, r.GoKernels, r.Models)
+		if r.Steps == 0 || r.Queries != 1000 || r.Differ != 0 {
+			t.Errorf("%s wasm: %d of %d queries' top-%d differ from Go's (index trained for %d steps); want 0 of 1000 on a trained index", r.Wasm, r.Differ, r.Queries, r.K, r.Steps)
+		}
+		if len(r.Models) != 3 {
+			t.Errorf("%s wasm: %d model kinds checked, want 3", r.Wasm, len(r.Models))
+		}
+		for kind, worst := range r.Models {
+			if !(worst < 1e-4) {
+				t.Errorf("%s wasm: the %s model's outputs differ from Go's by up to %v", r.Wasm, kind, worst)
+			}
+		}
+	}
 
+	call(t, "POST", s+"/url", map[string]any{"url": srv.URL + "/?auto=200"}, nil)
 	var res struct {
 		Done    bool   `json:"done"`
 		Error   string `json:"error"`
@@ -70,20 +111,7 @@ func TestChromium(t *testing.T) {
 			Precision float64 `json:"precision"`
 		} `json:"history"`
 	}
-	deadline := time.Now().Add(8 * time.Minute)
-	for !res.Done {
-		if time.Now().After(deadline) {
-			t.Fatal("the page did not finish 200 rounds in 8 minutes")
-		}
-		time.Sleep(2 * time.Second)
-		var v struct {
-			Value json.RawMessage `json:"value"`
-		}
-		call(t, "POST", s+"/execute/sync", map[string]any{"script": "return window.demoResult || {done: false}", "args": []any{}}, &v)
-		if err := json.Unmarshal(v.Value, &res); err != nil {
-			t.Fatal(err)
-		}
-	}
+	poll(t, s, "window.demoResult", 8*time.Minute, &res)
 	if res.Error != "" {
 		t.Fatalf("the page failed: %s", res.Error)
 	}
@@ -109,6 +137,35 @@ func TestChromium(t *testing.T) {
 	t.Logf("backend %s: precision@10 %.3f at round %d, %.3f at round %d; screenshot %s", res.Backend, h0.Precision, h0.Round, h1.Precision, h1.Round, out)
 	if h1.Round != 200 || h1.Precision < h0.Precision+0.03 {
 		t.Fatalf("precision@10 went from %.3f to %.3f over %d rounds: want a rise of at least 0.03", h0.Precision, h1.Precision, h1.Round)
+	}
+}
+
+// poll evaluates the page's variable (an object with a done field) in session s every second
+// until it is done, and decodes it into out (a pointer to a struct with Done bool).
+func poll(t *testing.T, s, variable string, limit time.Duration, out any) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		var v struct {
+			Value json.RawMessage `json:"value"`
+		}
+		call(t, "POST", s+"/execute/sync", map[string]any{"script": "return " + variable + " || {done: false}", "args": []any{}}, &v)
+		var d struct {
+			Done bool `json:"done"`
+		}
+		if err := json.Unmarshal(v.Value, &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Done {
+			if err := json.Unmarshal(v.Value, out); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s was not done after %v", variable, limit)
+		}
+		time.Sleep(time.Second)
 	}
 }
 

@@ -8,14 +8,52 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const goArch = { x64: 'amd64', arm64: 'arm64', ia32: '386' };
+const { platforms, packageName, binaryName } = require('./platforms.js');
 
-// enginePath returns the engine binary for this platform, or null: $GOGNN_ENGINE, else
-// dist/gognn-engine-<platform>-<arch> beside this package.
-function enginePath() {
-  if (process.env.GOGNN_ENGINE) return process.env.GOGNN_ENGINE;
-  const p = path.join(__dirname, '..', 'dist', `gognn-engine-${process.platform}-${process.arch}${process.platform === 'win32' ? '.exe' : ''}`);
-  return fs.existsSync(p) && goArch[process.arch] ? p : null;
+// enginePath returns the native engine for this platform, or null when there is none (and the
+// caller falls back to wasm). It looks, in order:
+//  1. at $GOGNN_ENGINE, a path set by hand (it must exist);
+//  2. in the platform package, e.g. @gognn/linux-x64, which npm installs as an optional
+//     dependency of this package on the one platform it matches (resolved from this package's
+//     folder, or from opts.paths); its version must be this package's;
+//  3. in dist/ beside this package: dist/gognn-engine-<platform>-<arch>, what make js builds.
+// opts (for tests): env, platform, arch, paths (folders to resolve the platform package
+// from), dist (the folder of step 3).
+function enginePath(opts = {}) {
+  const env = opts.env || process.env;
+  const key = `${opts.platform || process.platform}-${opts.arch || process.arch}`;
+  if (env.GOGNN_ENGINE) {
+    if (!fs.existsSync(env.GOGNN_ENGINE)) throw new Error(`gognn: GOGNN_ENGINE=${env.GOGNN_ENGINE} does not exist; unset it to use the installed engine`);
+    return env.GOGNN_ENGINE;
+  }
+  if (platforms[key]) {
+    const pkg = platformPackage(key, opts.paths);
+    if (pkg) return pkg;
+  }
+  const dist = opts.dist || path.join(__dirname, '..', 'dist');
+  const p = path.join(dist, `gognn-engine-${key}${key.startsWith('win32-') ? '.exe' : ''}`);
+  return fs.existsSync(p) ? p : null;
+}
+
+// platformPackage returns the engine in the installed platform package of key, or null when
+// it is not installed. An installed package of another version than this one is an error
+// (as esbuild reports it): the protocol may differ.
+function platformPackage(key, paths) {
+  const name = packageName(key);
+  let manifest;
+  try {
+    manifest = require.resolve(`${name}/package.json`, paths ? { paths } : undefined);
+  } catch {
+    return null;
+  }
+  const { version } = JSON.parse(fs.readFileSync(manifest, 'utf8'));
+  const want = require('../package.json').version;
+  if (version !== want) {
+    throw new Error(`gognn: ${name} ${version} is installed beside gognn ${want}; install the same version of both (npm install gognn@${want}), or set GOGNN_ENGINE`);
+  }
+  const bin = path.join(path.dirname(manifest), 'bin', binaryName(key));
+  if (!fs.existsSync(bin)) throw new Error(`gognn: ${name} has no ${bin}; reinstall it`);
+  return bin;
 }
 
 function startNative(file) {

@@ -1,7 +1,7 @@
 'use strict';
 // A search index built, given feedback and trained in Go (js/fixture), loaded here from its
-// bytes, returns Go's top-10 ids for the 1,000 test queries; a model file written in Go gives
-// Go's outputs.
+// bytes, returns Go's top-10 ids for the 1,000 test queries; model files written in Go (GCN,
+// GraphSAGE, GAT) give Go's outputs on every backend, the serving build included.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -31,25 +31,26 @@ for (const b of backends()) {
     }
   });
 
-  if (b.name === 'wasm-serve') continue;
-  test(`${b.name}: a model file written in Go embeds as in Go`, async () => {
-    const g = await gognn.open(b.opts);
-    try {
-      const m = await g.loadModel(new Uint8Array(fs.readFileSync(path.join(fixtures, 'model.gnn'))));
-      const gi = readTyped('graph.i32', Int32Array);
-      const features = readTyped('features.f32', Float32Array);
-      const want = readTyped('logits.f32', Float32Array);
-      const n = 300;
-      const out = await m.embed({ rowPtr: gi.subarray(0, n + 1), colIdx: gi.subarray(n + 1), features });
-      assert.equal(out.rows, n);
-      assert.equal(out.data.length, want.length);
-      let worst = 0;
-      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(out.data[i] - want[i]));
-      assert.ok(worst < 1e-4, `largest difference from Go's outputs ${worst}`);
-      await assert.rejects(m.embed({ rowPtr: [0, 1], colIdx: [0], features: new Float32Array(3) }), /features per node/);
-      await m.close();
-    } finally {
-      await g.close();
-    }
-  });
+  for (const kind of ['gcn', 'sage', 'gat']) {
+    test(`${b.name}: a ${kind} model file written in Go embeds as in Go`, async () => {
+      const g = await gognn.open(b.opts);
+      try {
+        const m = await g.loadModel(new Uint8Array(fs.readFileSync(path.join(fixtures, `model-${kind}.gnn`))));
+        const gi = readTyped('graph.i32', Int32Array);
+        const features = readTyped('features.f32', Float32Array);
+        const want = readTyped(`logits-${kind}.f32`, Float32Array);
+        const n = JSON.parse(fs.readFileSync(path.join(fixtures, 'meta.json'))).nodes;
+        const out = await m.embed({ rowPtr: gi.subarray(0, n + 1), colIdx: gi.subarray(n + 1), features });
+        assert.equal(out.rows, n);
+        assert.equal(out.data.length, want.length);
+        let worst = 0;
+        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(out.data[i] - want[i]));
+        assert.ok(worst < 1e-4, `largest difference from Go's outputs ${worst}`);
+        await assert.rejects(m.embed({ rowPtr: [0, 1], colIdx: [0], features: new Float32Array(3) }), /features per node/);
+        await m.close();
+      } finally {
+        await g.close();
+      }
+    });
+  }
 }
