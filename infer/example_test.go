@@ -35,7 +35,7 @@ func Example() {
 		return
 	}
 	g, _ := graph.FromEdges(4, []int{0, 1, 2, 3}, []int{1, 2, 3, 0}) // a directed ring
-	x := []float32{1, 0, 0, 1, 1, 1, 0, 0}                          // (4, 2), row-major
+	x := []float32{1, 0, 0, 1, 1, 1, 0, 0}                           // (4, 2), row-major
 	logits, err := model.Forward(g, x)
 	if err != nil {
 		fmt.Println(err)
