@@ -220,7 +220,6 @@ type MessagePassing struct {
 
 	c     *Context
 	loops derived[*graph.CSR]
-	norm  derived[*graph.CSR]
 	attention
 }
 
