@@ -142,7 +142,7 @@ func (m *GraphClassifier) Forward(b *graph.Batch, x, seg *G.Node) (*G.Node, erro
 		}
 		if logits == nil {
 			logits = s
-		} else if logits, err = G.Add(logits, s); err != nil {
+		} else if logits, err = ops.Add(logits, s); err != nil {
 			return nil, err
 		}
 		if k == len(m.Norms) {
@@ -153,7 +153,7 @@ func (m *GraphClassifier) Forward(b *graph.Batch, x, seg *G.Node) (*G.Node, erro
 			if err != nil {
 				return nil, err
 			}
-			if h, err = G.Add(h, agg); err != nil {
+			if h, err = ops.Add(h, agg); err != nil {
 				return nil, err
 			}
 			h, err = m.MLPs[k].Forward(b.Graph, h)
