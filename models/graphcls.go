@@ -265,15 +265,19 @@ type GraphHistory struct {
 // epoch in a shuffled order (see GraphTask.Reshuffle), each batch a block-diagonal graph
 // (graph.Batch), with Adam and cfg's schedule and weight decay on every parameter. TestAcc is
 // the accuracy on Test after the last epoch, in evaluation mode (batch norm with running
-// statistics, no dropout); with Val, SelectedAcc is that of the epoch chosen on Val. The
+// statistics, no dropout); with Val, SelectedAcc is that of the epoch chosen on Val. With Val,
+// cfg.Patience > 0 stops training after Patience epochs without a better validation score (the
+// selection's: accuracy, ties to the lower loss); TestAcc is then the last epoch run's. The
 // models that score Val and Test are built and compiled once and rerun every epoch.
 func TrainGraphs(base *nn.Context, task GraphTask, cfg TrainConfig) (*GraphHistory, error) {
 	if len(task.Train) == 0 || len(task.Test) == 0 || task.Build == nil || task.BatchSize <= 0 {
 		return nil, fmt.Errorf("models: graph task with %d training and %d test graphs, batch size %d: need both, a Build and a positive batch size", len(task.Train), len(task.Test), task.BatchSize)
 	}
-	if cfg.Patience > 0 || cfg.Window > 0 {
-		return nil, errors.New("models: TrainGraphs runs every epoch and selects on GraphTask.Val; Patience and Window are not used")
+	if cfg.Window > 0 || (cfg.Patience > 0 && len(task.Val) == 0) {
+		return nil, errors.New("models: TrainGraphs stops early only on validation graphs: Patience needs GraphTask.Val, and Window is not used")
 	}
+	// Patience counts the epochs since the best validation accuracy, the selection's score.
+	cfg.ByAccuracy, cfg.PatienceOnEither = true, false
 	if err := disjoint(task.Train, task.Val, task.Test); err != nil {
 		return nil, err
 	}

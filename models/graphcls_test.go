@@ -165,6 +165,23 @@ func TestTrainGraphsSelect(t *testing.T) {
 	if d := loss - h.ValLoss[epochs-1]; d > 1e-5 || d < -1e-5 || acc != h.ValAcc[epochs-1] {
 		t.Errorf("a fresh model scores the validation graphs %.6f / %.3f, the compiled scorer %.6f / %.3f", loss, acc, h.ValLoss[epochs-1], h.ValAcc[epochs-1])
 	}
+	// Patience stops once the selected epoch is Patience epochs old, and selects the same.
+	base, _ = nn.NewContext(tensor.Float32, 7)
+	hp, err := TrainGraphs(base, task, TrainConfig{Epochs: epochs, LearningRate: 0.01, Patience: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hp.Epochs < epochs && hp.Epochs != hp.SelectedEpoch+2 {
+		t.Errorf("stopped after %d epochs with the selected epoch %d and patience 2", hp.Epochs, hp.SelectedEpoch)
+	}
+	for e := 0; e < hp.Epochs; e++ {
+		if hp.ValAcc[e] != h.ValAcc[e] || hp.TestAccs[e] != h.TestAccs[e] {
+			t.Fatalf("epoch %d scores %v/%v with patience, %v/%v without", e+1, hp.ValAcc[e], hp.TestAccs[e], h.ValAcc[e], h.TestAccs[e])
+		}
+	}
+	if _, err := TrainGraphs(base, GraphTask{Graphs: graphs, Build: build, Train: train, Test: folds[0], BatchSize: 8}, TrainConfig{Epochs: 2, LearningRate: 0.01, Patience: 2}); err == nil {
+		t.Error("patience without validation graphs was accepted")
+	}
 	// Overlapping sets are refused.
 	task.Val = folds[0]
 	if _, err := TrainGraphs(base, task, TrainConfig{Epochs: 1, LearningRate: 0.01}); err == nil {

@@ -76,6 +76,8 @@ type Result struct {
 	MsPerEpoch   float64   `json:"ms_per_epoch"`
 	FoldMs       []float64 `json:"fold_ms_per_epoch"`
 	Selection    string    `json:"selection"`
+	Patience     int       `json:"patience"`        // with -select val: epochs without a better validation accuracy before stopping (0: none)
+	FoldRan      []int     `json:"fold_epochs_run"` // epochs each fold ran
 	Reshuffle    bool      `json:"reshuffle"`
 	Paper        float64   `json:"paper_acc,omitempty"`
 }
@@ -100,6 +102,7 @@ func main() {
 		reshuf   = flag.Bool("reshuffle", false, "deal new mini-batches every epoch (rebuilds every batch's model; see models.GraphTask.Reshuffle)")
 		sel      = flag.String("select", "final", "final: the accuracy after the last epoch; val: at the epoch of the best accuracy on 10% of each fold's training graphs held out")
 		drop     = flag.Float64("dropout", 0.5, "dropout before the readout's linear maps")
+		patFlag  = flag.Int("patience", 0, "with -select val: stop after this many epochs without a better validation accuracy (0: run every epoch)")
 		merge    = flag.String("merge", "", "comma-separated directories whose results.json (runs of disjoint folds) to join into <out>/results.json")
 	)
 	fl.Register(flag.CommandLine, filepath.Join("results", "graphcls"))
@@ -115,7 +118,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	reshuffle, firstFold, selection, dropout = *reshuf, *first, *sel, *drop
+	reshuffle, firstFold, selection, dropout, patience = *reshuf, *first, *sel, *drop, *patFlag
 	if *merge != "" {
 		if err := mergeRuns(fl, strings.Split(*merge, ",")); err != nil {
 			fmt.Fprintln(os.Stderr, "graphcls:", err)
@@ -135,6 +138,7 @@ var (
 	firstFold int
 	selection string
 	dropout   float64
+	patience  int
 )
 
 // selections names the protocols of -select, as results.json records them.
@@ -152,6 +156,9 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 	}
 	if selections[selection] == "" {
 		return fmt.Errorf("unknown -select %q (have: final, val)", selection)
+	}
+	if patience < 0 || (patience > 0 && selection != "val") {
+		return fmt.Errorf("-patience %d: want 0, or > 0 with -select val", patience)
 	}
 	if firstFold < 0 || firstFold >= k {
 		return fmt.Errorf("-first-fold %d: want 0 <= fold < %d", firstFold, k)
@@ -183,7 +190,7 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 		return err
 	}
 	r := Result{Model: model, Dataset: dataset, FoldsTotal: k, Epochs: epochs, Hidden: hidden, Layers: layers, Batch: batch, Dropout: dropout,
-		Paper: paper[dataset], Selection: selections[selection], Reshuffle: reshuffle, FirstFold: firstFold}
+		Paper: paper[dataset], Selection: selections[selection], Reshuffle: reshuffle, FirstFold: firstFold, Patience: patience}
 	for f := firstFold; f < firstFold+runFolds; f++ {
 		train, val := models.FoldTrain(folds, f), []int(nil)
 		if selection == "val" {
@@ -224,7 +231,7 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 			return m.Forward(b, x, seg)
 		}
 		start := time.Now()
-		cfg := models.TrainConfig{Epochs: epochs, LearningRate: 0.01, LRStep: 50, LRGamma: 0.5,
+		cfg := models.TrainConfig{Epochs: epochs, LearningRate: 0.01, LRStep: 50, LRGamma: 0.5, Patience: patience,
 			Progress: func(p models.Progress) {
 				if p.Epoch == 1 || p.Epoch%50 == 0 {
 					fmt.Printf("    fold %d epoch %d: loss %.4f, validation accuracy %.3f, %.0f ms/epoch so far\n", f, p.Epoch, p.TrainLoss, p.ValScore, float64(p.Elapsed.Milliseconds())/float64(p.Epoch))
@@ -243,8 +250,9 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 		r.FoldEpoch = append(r.FoldEpoch, epoch)
 		r.FoldFinalAcc = append(r.FoldFinalAcc, h.TestAcc)
 		r.FoldMs = append(r.FoldMs, h.MsPerEpoch)
-		fmt.Printf("  fold %d: accuracy %.4f at epoch %d, %.4f after the last (%d held-out graphs, %d validation), %.1f ms/epoch, %s\n",
-			f, acc, epoch, h.TestAcc, len(folds[f]), len(val), h.MsPerEpoch, time.Since(start).Round(time.Second))
+		r.FoldRan = append(r.FoldRan, h.Epochs)
+		fmt.Printf("  fold %d: accuracy %.4f at epoch %d, %.4f after the last (%d of %d; %d held-out graphs, %d validation), %.1f ms/epoch, %s\n",
+			f, acc, epoch, h.TestAcc, h.Epochs, epochs, len(folds[f]), len(val), h.MsPerEpoch, time.Since(start).Round(time.Second))
 		r.summarise()
 		// Written after every fold, so a run cut short still leaves its folds.
 		if err := expenv.WriteJSON(fl.Out, "results.json", map[string]any{"results": []Result{r}, "env": env}); err != nil {
@@ -270,7 +278,7 @@ func (r *Result) print() {
 	t.Append(r.Dataset, r.Model, fmt.Sprintf("%.1f ± %.1f", 100*r.AccMean, 100*r.AccStd), fmt.Sprintf("%.1f ± %.1f", 100*r.FinalAccMean, 100*r.FinalAccStd),
 		fmt.Sprintf("%d of %d", r.Folds, r.FoldsTotal), fmt.Sprintf("%.1f", 100*r.Paper), fmt.Sprintf("%.1f", r.MsPerEpoch))
 	t.Render()
-	fmt.Printf("mean ± sample std over folds of the held-out accuracy; selection: %s\n", r.Selection)
+	fmt.Printf("mean ± sample std over folds of the held-out accuracy; selection: %s; patience %d\n", r.Selection, r.Patience)
 }
 
 // mergeRuns joins the results of runs over disjoint folds of one setting.
@@ -297,9 +305,9 @@ func mergeRuns(fl expenv.Flags, dirs []string) error {
 		envs = append(envs, doc.Env)
 		if n == 0 {
 			all = r
-			all.FoldAcc, all.FoldIndex, all.FoldEpoch, all.FoldFinalAcc, all.FoldMs = nil, nil, nil, nil, nil
+			all.FoldAcc, all.FoldIndex, all.FoldEpoch, all.FoldFinalAcc, all.FoldMs, all.FoldRan = nil, nil, nil, nil, nil, nil
 		} else if r.Model != all.Model || r.Dataset != all.Dataset || r.FoldsTotal != all.FoldsTotal || r.Epochs != all.Epochs || r.Hidden != all.Hidden ||
-			r.Layers != all.Layers || r.Batch != all.Batch || r.Dropout != all.Dropout || r.Selection != all.Selection || r.Reshuffle != all.Reshuffle {
+			r.Layers != all.Layers || r.Batch != all.Batch || r.Dropout != all.Dropout || r.Selection != all.Selection || r.Reshuffle != all.Reshuffle || r.Patience != all.Patience {
 			return fmt.Errorf("%s: another setting than %s's", dir, dirs[0])
 		}
 		if len(r.FoldIndex) != len(r.FoldAcc) || len(r.FoldMs) != len(r.FoldAcc) {
@@ -316,6 +324,7 @@ func mergeRuns(fl expenv.Flags, dirs []string) error {
 		all.FoldEpoch = append(all.FoldEpoch, r.FoldEpoch...)
 		all.FoldFinalAcc = append(all.FoldFinalAcc, r.FoldFinalAcc...)
 		all.FoldMs = append(all.FoldMs, r.FoldMs...)
+		all.FoldRan = append(all.FoldRan, r.FoldRan...)
 	}
 	all.FirstFold = -1
 	all.summarise()
