@@ -78,13 +78,22 @@ func ringsAndStars(n int, seed uint64) []LabelledGraph {
 	return out
 }
 
-func TestTrainGraphs(t *testing.T) {
-	graphs := ringsAndStars(40, 1)
+// ringsAndStarsFolds is 40 rings and stars dealt into 5 stratified folds.
+func ringsAndStarsFolds(seed uint64) ([]LabelledGraph, [][]int) {
+	graphs := ringsAndStars(40, seed)
 	labels := make([]int, len(graphs))
 	for i, g := range graphs {
 		labels[i] = g.Label
 	}
-	folds, _ := StratifiedFolds(labels, 5, rand.New(rand.NewPCG(2, 2)))
+	folds, err := StratifiedFolds(labels, 5, rand.New(rand.NewPCG(2, 2)))
+	if err != nil {
+		panic(err)
+	}
+	return graphs, folds
+}
+
+func TestTrainGraphs(t *testing.T) {
+	graphs, folds := ringsAndStarsFolds(1)
 	for _, tc := range []struct {
 		conv      string
 		reshuffle bool
@@ -120,12 +129,7 @@ func TestTrainGraphs(t *testing.T) {
 // TestTrainGraphsSelect checks the epoch selection on validation graphs and that the scorers,
 // compiled once, score the trained model as a model built afresh does.
 func TestTrainGraphsSelect(t *testing.T) {
-	graphs := ringsAndStars(40, 5)
-	labels := make([]int, len(graphs))
-	for i, g := range graphs {
-		labels[i] = g.Label
-	}
-	folds, _ := StratifiedFolds(labels, 5, rand.New(rand.NewPCG(2, 2)))
+	graphs, folds := ringsAndStarsFolds(5)
 	build := func(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error) {
 		m, err := NewGraphClassifier(c, "gin", 1, 8, 2, 2, 0.5)
 		if err != nil {
