@@ -6,7 +6,7 @@
 // 32 graphs, Adam lr 0.01 halved every 50 epochs, 350 epochs. Inputs are one-hot node labels,
 // or one-hot degrees for sets without node labels (datasets.LoadTU).
 //
-//	go run ./experiments/graphcls -dataset MUTAG|PROTEINS|<TU name> -model gin|gcn [-select final|val] [-folds 10] [-first-fold F] [-run-folds N] [-epochs 350] [-hidden 64] [-batch 32] [-dropout 0.5] [-data DIR] [-out DIR]
+//	go run ./experiments/graphcls -dataset MUTAG|PROTEINS|<TU name> -model gin|gcn [-select final|val [-patience N]] [-folds 10] [-first-fold F] [-run-folds N] [-epochs 350] [-hidden 64] [-batch 32] [-dropout 0.5] [-data DIR] [-out DIR]
 //	go run ./experiments/graphcls -merge DIR1,DIR2,... [-out DIR]
 //
 // Without -reshuffle each fold's training graphs are dealt into batches once and every epoch
@@ -20,7 +20,8 @@
 // validation graphs, trains on the other 90% and reports the held-out fold's accuracy at the
 // epoch of the best validation accuracy (ties to the lower validation loss), as Errica et al.
 // ("A fair comparison of graph neural networks for graph classification", ICLR 2020) select
-// inside each fold; the same run also records the last epoch's accuracy (final_acc_*).
+// inside each fold; -patience N stops a fold N epochs after its best validation accuracy.
+// The same run also records the last epoch's accuracy (final_acc_*).
 //
 // -first-fold and -run-folds run some of the folds (a shorter run, or folds in separate
 // processes; results.json says which ran); -merge joins the results.json of such runs (same
