@@ -142,7 +142,7 @@ func (m *GraphClassifier) Forward(b *graph.Batch, x, seg *G.Node) (*G.Node, erro
 		}
 		if logits == nil {
 			logits = s
-		} else if logits, err = G.Add(logits, s); err != nil {
+		} else if logits, err = ops.Add(logits, s); err != nil {
 			return nil, err
 		}
 		if k == len(m.Norms) {
@@ -153,7 +153,7 @@ func (m *GraphClassifier) Forward(b *graph.Batch, x, seg *G.Node) (*G.Node, erro
 			if err != nil {
 				return nil, err
 			}
-			if h, err = G.Add(h, agg); err != nil {
+			if h, err = ops.Add(h, agg); err != nil {
 				return nil, err
 			}
 			h, err = m.MLPs[k].Forward(b.Graph, h)
@@ -226,10 +226,19 @@ type GraphTask struct {
 	// returns the logits of the batch's graphs.
 	Build func(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error)
 	// Train are the training graphs; Test the held-out graphs scored after the last epoch (and
-	// after each epoch when EvalEachEpoch, for the history only: the score reported is the
-	// last epoch's).
-	Train, Test   []int
-	BatchSize     int
+	// after each epoch when EvalEachEpoch or Val is set).
+	Train, Test []int
+	// Val, when not empty, are validation graphs, disjoint from Train and Test (a part of the
+	// training graphs held out, as Errica et al. 2020 do inside each fold), scored after every
+	// epoch: the selected epoch is the one of the best validation accuracy, a tie going to the
+	// lower validation loss, then to the earlier epoch. The selection reads the validation
+	// scores only; Test is scored every epoch too, and GraphHistory keeps its score at the
+	// selected epoch (the same as restoring that epoch's model and scoring it once, at the cost
+	// of one forward pass over Test per epoch).
+	Val       []int
+	BatchSize int
+	// EvalEachEpoch scores Test after every epoch, for the history only (ValLoss and ValAcc
+	// when Val is empty, TestAccs): the score reported is still the last epoch's.
 	EvalEachEpoch bool
 	// Reshuffle deals new mini-batches every epoch (PyTorch's DataLoader with shuffle), which
 	// builds and compiles each batch's model anew. Without it the training graphs are dealt
@@ -239,22 +248,38 @@ type GraphTask struct {
 	Reshuffle bool
 }
 
-// GraphHistory is TrainGraphs' record: Fit's history (ValLoss and ValAcc: the held-out graphs'
-// loss and accuracy when EvalEachEpoch) and the held-out accuracy after the last epoch.
+// GraphHistory is TrainGraphs' record: Fit's history (ValLoss and ValAcc: the validation
+// graphs' loss and accuracy per epoch when Val is set, else the held-out graphs' when
+// EvalEachEpoch), TestAcc the held-out accuracy after the last epoch, and with Val the
+// selected epoch and the held-out accuracy there.
 type GraphHistory struct {
 	History
+	TestAccs []float64 // held-out accuracy per epoch, when scored every epoch
+	// SelectedEpoch (1-based) is the epoch chosen on the validation graphs, SelectedAcc the
+	// held-out accuracy of that epoch's model; both 0 without Val.
+	SelectedEpoch int
+	SelectedAcc   float64
 }
 
 // TrainGraphs trains a graph classifier on mini-batches of the training graphs, one pass per
 // epoch in a shuffled order (see GraphTask.Reshuffle), each batch a block-diagonal graph
-// (graph.Batch), with Adam and cfg's schedule and weight decay on every parameter. TestAcc is the accuracy on Test after the last epoch, in
-// evaluation mode (batch norm with running statistics, no dropout).
+// (graph.Batch), with Adam and cfg's schedule and weight decay on every parameter. TestAcc is
+// the accuracy on Test after the last epoch, in evaluation mode (batch norm with running
+// statistics, no dropout); with Val, SelectedAcc is that of the epoch chosen on Val. With Val,
+// cfg.Patience > 0 stops training after Patience epochs without a better validation score (the
+// selection's: accuracy, ties to the lower loss); TestAcc is then the last epoch run's. The
+// models that score Val and Test are built and compiled once and rerun every epoch.
 func TrainGraphs(base *nn.Context, task GraphTask, cfg TrainConfig) (*GraphHistory, error) {
 	if len(task.Train) == 0 || len(task.Test) == 0 || task.Build == nil || task.BatchSize <= 0 {
 		return nil, fmt.Errorf("models: graph task with %d training and %d test graphs, batch size %d: need both, a Build and a positive batch size", len(task.Train), len(task.Test), task.BatchSize)
 	}
-	if cfg.Patience > 0 || cfg.Window > 0 {
-		return nil, errors.New("models: TrainGraphs scores a fixed final epoch; Patience and Window would select epochs on the held-out graphs")
+	if cfg.Window > 0 || (cfg.Patience > 0 && len(task.Val) == 0) {
+		return nil, errors.New("models: TrainGraphs stops early only on validation graphs: Patience needs GraphTask.Val, and Window is not used")
+	}
+	// Patience counts the epochs since the best validation accuracy, the selection's score.
+	cfg.ByAccuracy, cfg.PatienceOnEither = true, false
+	if err := disjoint(task.Train, task.Val, task.Test); err != nil {
+		return nil, err
 	}
 	rng := base.Rand()
 	loader := graph.Loader{BatchSize: task.BatchSize, Shuffle: true, Rand: rng}
@@ -328,66 +353,166 @@ func TrainGraphs(base *nn.Context, task GraphTask, cfg TrainConfig) (*GraphHisto
 			return steps[bi](0)
 		}
 	}
-	evaluate := func() (float64, float64, error) {
-		return EvalGraphs(base, task.Graphs, task.Test, task.BatchSize, task.Build)
+	// The scorers are built after the first epoch's training contexts, so that the
+	// parameters are created (and drawn from the random source) in the same order with and
+	// without them.
+	var test, val *graphScorer
+	defer func() {
+		test.close()
+		val.close()
+	}()
+	scorers := func() error {
+		var err error
+		if test == nil {
+			if test, err = newGraphScorer(base, task.Graphs, task.Test, evalChunk, task.Build); err != nil {
+				return err
+			}
+		}
+		if val == nil && len(task.Val) > 0 {
+			val, err = newGraphScorer(base, task.Graphs, task.Val, evalChunk, task.Build)
+		}
+		return err
 	}
-	if task.EvalEachEpoch {
-		p.Validate = evaluate
+	gh := &GraphHistory{}
+	if len(task.Val) > 0 || task.EvalEachEpoch {
+		p.Validate = func() (float64, float64, error) {
+			if err := scorers(); err != nil {
+				return 0, 0, err
+			}
+			tl, ta, err := test.score()
+			if err != nil {
+				return 0, 0, err
+			}
+			gh.TestAccs = append(gh.TestAccs, ta)
+			if val == nil {
+				return tl, ta, nil
+			}
+			return val.score()
+		}
 	}
 	h, err := Fit(p, cfg)
 	if err != nil {
 		return nil, err
 	}
-	_, acc, err := evaluate()
-	if err != nil {
+	gh.History = *h
+	if err := scorers(); err != nil {
 		return nil, err
 	}
-	h.TestAcc = acc
-	return &GraphHistory{History: *h}, nil
+	if _, gh.TestAcc, err = test.score(); err != nil {
+		return nil, err
+	}
+	if val != nil {
+		best := newBestTracker(true)
+		for e := range h.ValAcc {
+			if best.observe(h.ValLoss[e], h.ValAcc[e]) {
+				gh.SelectedEpoch, gh.SelectedAcc = e+1, gh.TestAccs[e]
+			}
+		}
+	}
+	return gh, nil
 }
 
-// EvalGraphs scores the graphs ids in evaluation mode, in batches of batchSize, and returns the
-// mean cross-entropy and the accuracy.
-func EvalGraphs(base *nn.Context, graphs []LabelledGraph, ids []int, batchSize int, build func(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error)) (loss, acc float64, err error) {
+// evalChunk is how many graphs one evaluation batch holds: in evaluation mode the scores do
+// not depend on the batching, and fewer, larger batches run faster.
+const evalChunk = 512
+
+// disjoint reports an error when a graph is in more than one of the sets.
+func disjoint(sets ...[]int) error {
+	seen := map[int]int{}
+	for s, ids := range sets {
+		for _, i := range ids {
+			if t, ok := seen[i]; ok && t != s {
+				return fmt.Errorf("models: graph %d is in both the training, validation or test sets %d and %d (0: train, 1: validation, 2: test): hold the sets apart", i, t, s)
+			}
+			seen[i] = s
+		}
+	}
+	return nil
+}
+
+// graphScorer scores a fixed set of graphs in evaluation mode, with the models of its chunks
+// built and compiled once and rerun on every call (the parameters and the batch-norm running
+// statistics are shared by reference, so each run sees their current values).
+type graphScorer struct {
+	graphs []LabelledGraph
+	chunks [][]int
+	evals  []*Evaluator
+}
+
+func newGraphScorer(base *nn.Context, graphs []LabelledGraph, ids []int, chunk int, build func(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error)) (*graphScorer, error) {
+	if len(ids) == 0 || chunk <= 0 {
+		return nil, fmt.Errorf("models: scoring %d graphs in batches of %d", len(ids), chunk)
+	}
+	s := &graphScorer{graphs: graphs}
 	base.SetTraining(false)
-	right := 0
-	for lo := 0; lo < len(ids); lo += batchSize {
-		chunk := ids[lo:min(lo+batchSize, len(ids))]
+	for lo := 0; lo < len(ids); lo += chunk {
+		part := ids[lo:min(lo+chunk, len(ids))]
 		c := base.Next()
 		c.SetTraining(false)
-		b, x, seg, err := BatchInputs(c, graphs, chunk)
-		if err != nil {
-			return 0, 0, err
+		b, x, seg, err := BatchInputs(c, graphs, part)
+		if err == nil {
+			var logits *G.Node
+			if logits, err = build(c, b, x, seg); err == nil {
+				var lp *G.Node
+				if lp, err = ops.LogSoftmax(logits); err == nil {
+					s.chunks = append(s.chunks, part)
+					s.evals = append(s.evals, NewEvaluator(c, lp))
+				}
+			}
 		}
-		logits, err := build(c, b, x, seg)
 		if err != nil {
-			return 0, 0, err
+			s.close()
+			return nil, err
 		}
-		lp, err := ops.LogSoftmax(logits)
-		if err != nil {
-			return 0, 0, err
-		}
-		e := NewEvaluator(c, lp)
+	}
+	return s, nil
+}
+
+// score returns the mean cross-entropy and the accuracy of the current model.
+func (s *graphScorer) score() (loss, acc float64, err error) {
+	right, n := 0, 0
+	for k, e := range s.evals {
 		rows, err := e.Outputs()
-		e.Close()
 		if err != nil {
 			return 0, 0, err
 		}
-		for k, i := range chunk {
-			y := graphs[i].Label
-			loss -= rows[k][y]
+		for r, i := range s.chunks[k] {
+			y := s.graphs[i].Label
+			loss -= rows[r][y]
 			best := 0
-			for j, v := range rows[k] {
-				if v > rows[k][best] {
+			for j, v := range rows[r] {
+				if v > rows[r][best] {
 					best = j
 				}
 			}
 			if best == y {
 				right++
 			}
+			n++
 		}
 	}
-	return loss / float64(len(ids)), float64(right) / float64(len(ids)), nil
+	return loss / float64(n), float64(right) / float64(n), nil
+}
+
+func (s *graphScorer) close() {
+	if s == nil {
+		return
+	}
+	for _, e := range s.evals {
+		e.Close()
+	}
+	s.evals = nil
+}
+
+// EvalGraphs scores the graphs ids in evaluation mode, in batches of batchSize, and returns the
+// mean cross-entropy and the accuracy.
+func EvalGraphs(base *nn.Context, graphs []LabelledGraph, ids []int, batchSize int, build func(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error)) (loss, acc float64, err error) {
+	s, err := newGraphScorer(base, graphs, ids, batchSize, build)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer s.close()
+	return s.score()
 }
 
 // StratifiedFolds deals items into k folds that keep the class proportions (as scikit-learn's

@@ -78,13 +78,22 @@ func ringsAndStars(n int, seed uint64) []LabelledGraph {
 	return out
 }
 
-func TestTrainGraphs(t *testing.T) {
-	graphs := ringsAndStars(40, 1)
+// ringsAndStarsFolds is 40 rings and stars dealt into 5 stratified folds.
+func ringsAndStarsFolds(seed uint64) ([]LabelledGraph, [][]int) {
+	graphs := ringsAndStars(40, seed)
 	labels := make([]int, len(graphs))
 	for i, g := range graphs {
 		labels[i] = g.Label
 	}
-	folds, _ := StratifiedFolds(labels, 5, rand.New(rand.NewPCG(2, 2)))
+	folds, err := StratifiedFolds(labels, 5, rand.New(rand.NewPCG(2, 2)))
+	if err != nil {
+		panic(err)
+	}
+	return graphs, folds
+}
+
+func TestTrainGraphs(t *testing.T) {
+	graphs, folds := ringsAndStarsFolds(1)
 	for _, tc := range []struct {
 		conv      string
 		reshuffle bool
@@ -114,5 +123,72 @@ func TestTrainGraphs(t *testing.T) {
 	}
 	if _, err := TrainGraphs(nil, GraphTask{Graphs: graphs}, TrainConfig{Epochs: 1, LearningRate: 0.1}); err == nil {
 		t.Error("a task without training graphs was accepted")
+	}
+}
+
+// TestTrainGraphsSelect checks the epoch selection on validation graphs and that the scorers,
+// compiled once, score the trained model as a model built afresh does.
+func TestTrainGraphsSelect(t *testing.T) {
+	graphs, folds := ringsAndStarsFolds(5)
+	build := func(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error) {
+		m, err := NewGraphClassifier(c, "gin", 1, 8, 2, 2, 0.5)
+		if err != nil {
+			return nil, err
+		}
+		return m.Forward(b, x, seg)
+	}
+	train := append(append([]int{}, folds[2]...), append(folds[3], folds[4]...)...)
+	task := GraphTask{Graphs: graphs, Build: build, Train: train, Val: folds[1], Test: folds[0], BatchSize: 8}
+	const epochs = 12
+	base, _ := nn.NewContext(tensor.Float32, 7)
+	h, err := TrainGraphs(base, task, TrainConfig{Epochs: epochs, LearningRate: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.TestAccs) != epochs || len(h.ValAcc) != epochs || h.SelectedEpoch < 1 || h.SelectedEpoch > epochs {
+		t.Fatalf("%d test and %d validation scores, selected epoch %d; want %d, %d and 1..%d", len(h.TestAccs), len(h.ValAcc), h.SelectedEpoch, epochs, epochs, epochs)
+	}
+	// The selection: the first epoch of the best validation accuracy, ties to the lower loss.
+	want := 0
+	for e := range h.ValAcc {
+		if h.ValAcc[e] > h.ValAcc[want] || (h.ValAcc[e] == h.ValAcc[want] && h.ValLoss[e] < h.ValLoss[want]) {
+			want = e
+		}
+	}
+	if h.SelectedEpoch != want+1 || h.SelectedAcc != h.TestAccs[want] {
+		t.Errorf("selected epoch %d (held-out %.3f), want %d (%.3f)", h.SelectedEpoch, h.SelectedAcc, want+1, h.TestAccs[want])
+	}
+	if h.TestAcc != h.TestAccs[epochs-1] {
+		t.Errorf("final held-out accuracy %.3f, last epoch's score %.3f", h.TestAcc, h.TestAccs[epochs-1])
+	}
+	// The validation scorer was compiled after the first epoch; a model built now must agree.
+	loss, acc, err := EvalGraphs(base, graphs, folds[1], 3, build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := loss - h.ValLoss[epochs-1]; d > 1e-5 || d < -1e-5 || acc != h.ValAcc[epochs-1] {
+		t.Errorf("a fresh model scores the validation graphs %.6f / %.3f, the compiled scorer %.6f / %.3f", loss, acc, h.ValLoss[epochs-1], h.ValAcc[epochs-1])
+	}
+	// Patience stops once the selected epoch is Patience epochs old, and selects the same.
+	base, _ = nn.NewContext(tensor.Float32, 7)
+	hp, err := TrainGraphs(base, task, TrainConfig{Epochs: epochs, LearningRate: 0.01, Patience: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hp.Epochs < epochs && hp.Epochs != hp.SelectedEpoch+2 {
+		t.Errorf("stopped after %d epochs with the selected epoch %d and patience 2", hp.Epochs, hp.SelectedEpoch)
+	}
+	for e := 0; e < hp.Epochs; e++ {
+		if hp.ValAcc[e] != h.ValAcc[e] || hp.TestAccs[e] != h.TestAccs[e] {
+			t.Fatalf("epoch %d scores %v/%v with patience, %v/%v without", e+1, hp.ValAcc[e], hp.TestAccs[e], h.ValAcc[e], h.TestAccs[e])
+		}
+	}
+	if _, err := TrainGraphs(base, GraphTask{Graphs: graphs, Build: build, Train: train, Test: folds[0], BatchSize: 8}, TrainConfig{Epochs: 2, LearningRate: 0.01, Patience: 2}); err == nil {
+		t.Error("patience without validation graphs was accepted")
+	}
+	// Overlapping sets are refused.
+	task.Val = folds[0]
+	if _, err := TrainGraphs(base, task, TrainConfig{Epochs: 1, LearningRate: 0.01}); err == nil {
+		t.Error("validation graphs equal to the test graphs were accepted")
 	}
 }

@@ -6,21 +6,31 @@
 // 32 graphs, Adam lr 0.01 halved every 50 epochs, 350 epochs. Inputs are one-hot node labels,
 // or one-hot degrees for sets without node labels (datasets.LoadTU).
 //
-//	go run ./experiments/graphcls -dataset MUTAG|PROTEINS|<TU name> -model gin|gcn [-folds 10] [-first-fold F] [-run-folds N] [-epochs 350] [-hidden 64] [-data DIR] [-out DIR]
+//	go run ./experiments/graphcls -dataset MUTAG|PROTEINS|<TU name> -model gin|gcn [-select final|val [-patience N]] [-folds 10] [-first-fold F] [-run-folds N] [-epochs 350] [-hidden 64] [-batch 32] [-dropout 0.5] [-data DIR] [-out DIR]
+//	go run ./experiments/graphcls -merge DIR1,DIR2,... [-out DIR]
 //
 // Without -reshuffle each fold's training graphs are dealt into batches once and every epoch
 // runs those batches in a new order (models.GraphTask.Reshuffle says why); -reshuffle deals
 // new batches every epoch, as PyTorch's DataLoader, at about twice the CPU time.
 //
-// The accuracy reported is that of the held-out fold after the last epoch (a fixed epoch: no
-// epoch is chosen on the held-out graphs; the paper's own figure takes the epoch with the best
-// mean held-out accuracy, which this protocol does not allow). -first-fold and -run-folds run
-// some of the folds (a shorter run, or folds in separate processes; results.json says which
-// ran). It writes <out>/results.json
-// rows {model, dataset, acc_mean, acc_std, folds, ...} and prints ms/epoch.
+// -select final (the default) reports the held-out fold's accuracy after the last epoch (a
+// fixed epoch: no epoch is chosen on the held-out graphs; the paper's own figure takes the
+// epoch with the best mean held-out accuracy, which this protocol does not allow). -select val
+// holds out 10% of each fold's training graphs (stratified, drawn with the seed) as
+// validation graphs, trains on the other 90% and reports the held-out fold's accuracy at the
+// epoch of the best validation accuracy (ties to the lower validation loss), as Errica et al.
+// ("A fair comparison of graph neural networks for graph classification", ICLR 2020) select
+// inside each fold; -patience N stops a fold N epochs after its best validation accuracy.
+// The same run also records the last epoch's accuracy (final_acc_*).
+//
+// -first-fold and -run-folds run some of the folds (a shorter run, or folds in separate
+// processes; results.json says which ran); -merge joins the results.json of such runs (same
+// dataset, model and settings, disjoint folds) into one. It writes <out>/results.json rows
+// {model, dataset, acc_mean, acc_std, folds, ...} and prints ms/epoch.
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,6 +38,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -50,11 +61,26 @@ type Result struct {
 	FoldsTotal int       `json:"folds_total"`
 	FirstFold  int       `json:"first_fold"`
 	FoldAcc    []float64 `json:"fold_acc"`
-	Epochs     int       `json:"epochs"`
-	MsPerEpoch float64   `json:"ms_per_epoch"`
-	Selection  string    `json:"selection"`
-	Reshuffle  bool      `json:"reshuffle"`
-	Paper      float64   `json:"paper_acc,omitempty"`
+	// FoldIndex are the folds run (their indices), FoldEpoch the epoch each one's accuracy is
+	// that of; FinalAcc* the held-out accuracy after the last epoch (with -select val the
+	// model trained on 90% of the fold's training graphs).
+	FoldIndex    []int     `json:"fold_index"`
+	FoldEpoch    []int     `json:"fold_epoch"`
+	FoldFinalAcc []float64 `json:"fold_final_acc"`
+	FinalAccMean float64   `json:"final_acc_mean"`
+	FinalAccStd  float64   `json:"final_acc_std"`
+	Epochs       int       `json:"epochs"`
+	Hidden       int       `json:"hidden"`
+	Layers       int       `json:"layers"`
+	Batch        int       `json:"batch"`
+	Dropout      float64   `json:"dropout"`
+	MsPerEpoch   float64   `json:"ms_per_epoch"`
+	FoldMs       []float64 `json:"fold_ms_per_epoch"`
+	Selection    string    `json:"selection"`
+	Patience     int       `json:"patience"`        // with -select val: epochs without a better validation accuracy before stopping (0: none)
+	FoldRan      []int     `json:"fold_epochs_run"` // epochs each fold ran
+	Reshuffle    bool      `json:"reshuffle"`
+	Paper        float64   `json:"paper_acc,omitempty"`
 }
 
 // paper holds GIN-0 of Xu et al. 2019, Table 1 (best mean held-out epoch, not comparable with
@@ -75,6 +101,10 @@ func main() {
 		batch    = flag.Int("batch", 32, "graphs per mini-batch")
 		prof     = flag.String("cpuprofile", "", "write a CPU profile to this file")
 		reshuf   = flag.Bool("reshuffle", false, "deal new mini-batches every epoch (rebuilds every batch's model; see models.GraphTask.Reshuffle)")
+		sel      = flag.String("select", "final", "final: the accuracy after the last epoch; val: at the epoch of the best accuracy on 10% of each fold's training graphs held out")
+		drop     = flag.Float64("dropout", 0.5, "dropout before the readout's linear maps")
+		patFlag  = flag.Int("patience", 0, "with -select val: stop after this many epochs without a better validation accuracy (0: run every epoch)")
+		merge    = flag.String("merge", "", "comma-separated directories whose results.json (runs of disjoint folds) to join into <out>/results.json")
 	)
 	fl.Register(flag.CommandLine, filepath.Join("results", "graphcls"))
 	flag.Parse()
@@ -89,7 +119,14 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	reshuffle, firstFold = *reshuf, *first
+	reshuffle, firstFold, selection, dropout, patience = *reshuf, *first, *sel, *drop, *patFlag
+	if *merge != "" {
+		if err := mergeRuns(fl, strings.Split(*merge, ",")); err != nil {
+			fmt.Fprintln(os.Stderr, "graphcls:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(fl, *model, *dataset, *folds, *runFolds, *epochs, *hidden, *layers, *batch); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "graphcls:", err)
@@ -100,7 +137,16 @@ func main() {
 var (
 	reshuffle bool
 	firstFold int
+	selection string
+	dropout   float64
+	patience  int
 )
+
+// selections names the protocols of -select, as results.json records them.
+var selections = map[string]string{
+	"final": "final epoch",
+	"val":   "epoch of the best validation accuracy, 10% of each fold's training graphs held out (stratified)",
+}
 
 func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, layers, batch int) error {
 	if model != "gin" && model != "gcn" {
@@ -108,6 +154,12 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 	}
 	if epochs < 1 || k < 2 {
 		return errors.New("-epochs must be at least 1 and -folds at least 2")
+	}
+	if selections[selection] == "" {
+		return fmt.Errorf("unknown -select %q (have: final, val)", selection)
+	}
+	if patience < 0 || (patience > 0 && selection != "val") {
+		return fmt.Errorf("-patience %d: want 0, or > 0 with -select val", patience)
 	}
 	if firstFold < 0 || firstFold >= k {
 		return fmt.Errorf("-first-fold %d: want 0 <= fold < %d", firstFold, k)
@@ -138,15 +190,41 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 	if err != nil {
 		return err
 	}
-	r := Result{Model: model, Dataset: dataset, FoldsTotal: k, Epochs: epochs, Paper: paper[dataset], Selection: "final epoch", Reshuffle: reshuffle, FirstFold: firstFold}
-	var ms []float64
+	r := Result{Model: model, Dataset: dataset, FoldsTotal: k, Epochs: epochs, Hidden: hidden, Layers: layers, Batch: batch, Dropout: dropout,
+		Paper: paper[dataset], Selection: selections[selection], Reshuffle: reshuffle, FirstFold: firstFold, Patience: patience}
 	for f := firstFold; f < firstFold+runFolds; f++ {
+		train, val := models.FoldTrain(folds, f), []int(nil)
+		if selection == "val" {
+			// The validation graphs of fold f: a stratified tenth of its training graphs, drawn
+			// from a source of the seed and the fold, so any process running fold f holds out
+			// the same graphs.
+			trainLabels := make([]int, len(train))
+			for i, g := range train {
+				trainLabels[i] = labels[g]
+			}
+			inner, err := models.StratifiedFolds(trainLabels, 10, rand.New(rand.NewPCG(fl.Seed, 0x7a1+uint64(f))))
+			if err != nil {
+				return err
+			}
+			held := map[int]bool{}
+			for _, i := range inner[0] {
+				held[i] = true
+				val = append(val, train[i])
+			}
+			kept := train[:0:0]
+			for i, g := range train {
+				if !held[i] {
+					kept = append(kept, g)
+				}
+			}
+			train = kept
+		}
 		c, err := nn.NewContext(tensor.Float32, fl.Seed+uint64(f))
 		if err != nil {
 			return err
 		}
 		build := func(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error) {
-			m, err := models.NewGraphClassifier(c, model, ds.NumFeatures, hidden, ds.NumClasses, layers, 0.5)
+			m, err := models.NewGraphClassifier(c, model, ds.NumFeatures, hidden, ds.NumClasses, layers, dropout)
 			if err != nil {
 				return nil, err
 			}
@@ -154,32 +232,107 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 			return m.Forward(b, x, seg)
 		}
 		start := time.Now()
-		cfg := models.TrainConfig{Epochs: epochs, LearningRate: 0.01, LRStep: 50, LRGamma: 0.5,
+		cfg := models.TrainConfig{Epochs: epochs, LearningRate: 0.01, LRStep: 50, LRGamma: 0.5, Patience: patience,
 			Progress: func(p models.Progress) {
 				if p.Epoch == 1 || p.Epoch%50 == 0 {
-					fmt.Printf("    fold %d epoch %d: loss %.4f, %.0f ms/epoch so far\n", f, p.Epoch, p.TrainLoss, float64(p.Elapsed.Milliseconds())/float64(p.Epoch))
+					fmt.Printf("    fold %d epoch %d: loss %.4f, validation accuracy %.3f, %.0f ms/epoch so far\n", f, p.Epoch, p.TrainLoss, p.ValScore, float64(p.Elapsed.Milliseconds())/float64(p.Epoch))
 				}
 			}}
-		h, err := models.TrainGraphs(c, models.GraphTask{Graphs: graphs, Build: build, Train: models.FoldTrain(folds, f), Test: folds[f], BatchSize: batch, Reshuffle: reshuffle}, cfg)
+		h, err := models.TrainGraphs(c, models.GraphTask{Graphs: graphs, Build: build, Train: train, Val: val, Test: folds[f], BatchSize: batch, Reshuffle: reshuffle}, cfg)
 		if err != nil {
 			return fmt.Errorf("fold %d: %w", f, err)
 		}
-		r.FoldAcc = append(r.FoldAcc, h.TestAcc)
-		ms = append(ms, h.MsPerEpoch)
-		fmt.Printf("  fold %d: accuracy %.4f (%d graphs), %.1f ms/epoch, %s\n", f, h.TestAcc, len(folds[f]), h.MsPerEpoch, time.Since(start).Round(time.Second))
-		r.Folds = len(r.FoldAcc)
-		r.AccMean, r.AccStd = expenv.MeanStd(r.FoldAcc)
-		r.MsPerEpoch, _ = expenv.MeanStd(ms)
+		acc, epoch := h.TestAcc, h.Epochs
+		if selection == "val" {
+			acc, epoch = h.SelectedAcc, h.SelectedEpoch
+		}
+		r.FoldIndex = append(r.FoldIndex, f)
+		r.FoldAcc = append(r.FoldAcc, acc)
+		r.FoldEpoch = append(r.FoldEpoch, epoch)
+		r.FoldFinalAcc = append(r.FoldFinalAcc, h.TestAcc)
+		r.FoldMs = append(r.FoldMs, h.MsPerEpoch)
+		r.FoldRan = append(r.FoldRan, h.Epochs)
+		fmt.Printf("  fold %d: accuracy %.4f at epoch %d, %.4f after the last (%d of %d; %d held-out graphs, %d validation), %.1f ms/epoch, %s\n",
+			f, acc, epoch, h.TestAcc, h.Epochs, epochs, len(folds[f]), len(val), h.MsPerEpoch, time.Since(start).Round(time.Second))
+		r.summarise()
 		// Written after every fold, so a run cut short still leaves its folds.
 		if err := expenv.WriteJSON(fl.Out, "results.json", map[string]any{"results": []Result{r}, "env": env}); err != nil {
 			return err
 		}
 	}
+	r.print()
+	fmt.Println("wrote", filepath.Join(fl.Out, "results.json"))
+	return nil
+}
+
+// summarise sets the means and standard deviations from the per-fold figures.
+func (r *Result) summarise() {
+	r.Folds = len(r.FoldAcc)
+	r.AccMean, r.AccStd = expenv.MeanStd(r.FoldAcc)
+	r.FinalAccMean, r.FinalAccStd = expenv.MeanStd(r.FoldFinalAcc)
+	r.MsPerEpoch, _ = expenv.MeanStd(r.FoldMs)
+}
+
+func (r *Result) print() {
 	t := expenv.NewTable(os.Stdout)
-	t.Header("dataset", "model", "accuracy", "folds", "paper (best epoch)", "ms/epoch")
-	t.Append(dataset, model, fmt.Sprintf("%.1f ± %.1f", 100*r.AccMean, 100*r.AccStd), fmt.Sprintf("%d of %d (from %d)", r.Folds, k, firstFold), fmt.Sprintf("%.1f", 100*r.Paper), fmt.Sprintf("%.1f", r.MsPerEpoch))
+	t.Header("dataset", "model", "accuracy", "last epoch", "folds", "paper (best epoch)", "ms/epoch")
+	t.Append(r.Dataset, r.Model, fmt.Sprintf("%.1f ± %.1f", 100*r.AccMean, 100*r.AccStd), fmt.Sprintf("%.1f ± %.1f", 100*r.FinalAccMean, 100*r.FinalAccStd),
+		fmt.Sprintf("%d of %d", r.Folds, r.FoldsTotal), fmt.Sprintf("%.1f", 100*r.Paper), fmt.Sprintf("%.1f", r.MsPerEpoch))
 	t.Render()
-	fmt.Printf("mean ± sample std over folds of the held-out accuracy after epoch %d (fixed, not selected)\n", epochs)
+	fmt.Printf("mean ± sample std over folds of the held-out accuracy; selection: %s; patience %d\n", r.Selection, r.Patience)
+}
+
+// mergeRuns joins the results of runs over disjoint folds of one setting.
+func mergeRuns(fl expenv.Flags, dirs []string) error {
+	var all Result
+	var envs []any
+	seen := map[int]bool{}
+	for n, dir := range dirs {
+		raw, err := os.ReadFile(filepath.Join(dir, "results.json"))
+		if err != nil {
+			return err
+		}
+		var doc struct {
+			Results []Result `json:"results"`
+			Env     any      `json:"env"`
+		}
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			return fmt.Errorf("%s: %w", dir, err)
+		}
+		if len(doc.Results) != 1 {
+			return fmt.Errorf("%s: %d result rows, want 1", dir, len(doc.Results))
+		}
+		r := doc.Results[0]
+		envs = append(envs, doc.Env)
+		if n == 0 {
+			all = r
+			all.FoldAcc, all.FoldIndex, all.FoldEpoch, all.FoldFinalAcc, all.FoldMs, all.FoldRan = nil, nil, nil, nil, nil, nil
+		} else if r.Model != all.Model || r.Dataset != all.Dataset || r.FoldsTotal != all.FoldsTotal || r.Epochs != all.Epochs || r.Hidden != all.Hidden ||
+			r.Layers != all.Layers || r.Batch != all.Batch || r.Dropout != all.Dropout || r.Selection != all.Selection || r.Reshuffle != all.Reshuffle || r.Patience != all.Patience {
+			return fmt.Errorf("%s: another setting than %s's", dir, dirs[0])
+		}
+		if len(r.FoldIndex) != len(r.FoldAcc) || len(r.FoldMs) != len(r.FoldAcc) {
+			return fmt.Errorf("%s: per-fold lists of different lengths", dir)
+		}
+		for _, f := range r.FoldIndex {
+			if seen[f] {
+				return fmt.Errorf("%s: fold %d ran twice", dir, f)
+			}
+			seen[f] = true
+		}
+		all.FoldIndex = append(all.FoldIndex, r.FoldIndex...)
+		all.FoldAcc = append(all.FoldAcc, r.FoldAcc...)
+		all.FoldEpoch = append(all.FoldEpoch, r.FoldEpoch...)
+		all.FoldFinalAcc = append(all.FoldFinalAcc, r.FoldFinalAcc...)
+		all.FoldMs = append(all.FoldMs, r.FoldMs...)
+		all.FoldRan = append(all.FoldRan, r.FoldRan...)
+	}
+	all.FirstFold = -1
+	all.summarise()
+	all.print()
+	if err := expenv.WriteJSON(fl.Out, "results.json", map[string]any{"results": []Result{all}, "merged": dirs, "env": envs}); err != nil {
+		return err
+	}
 	fmt.Println("wrote", filepath.Join(fl.Out, "results.json"))
 	return nil
 }
