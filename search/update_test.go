@@ -286,3 +286,66 @@ func TestSetWeights(t *testing.T) {
 		t.Error("weights of the wrong size: no error")
 	}
 }
+
+// TestUpdateBatch: one UpdateBatch leaves the same state as the same Updates one by one, and a
+// bad batch changes nothing.
+func TestUpdateBatch(t *testing.T) {
+	const n = 400
+	c := clustered(2*n, 16, 4, 4, 0.3, 31)
+	cur := corpus{vecs: slices.Clone(c.vecs[:n]), labels: c.labels[:n]}
+	one, batch := build(t, cur, testConfig), build(t, cur, testConfig)
+	pool, _ := split(n, 50)
+	feedbackRound(t, one, cur, pool[:60])
+	feedbackRound(t, batch, cur, pool[:60])
+	var ids []int
+	var vecs [][]float32
+	for i := 3; i < n; i += 7 {
+		ids, vecs = append(ids, i), append(vecs, c.vecs[n+i])
+	}
+	for i, id := range ids {
+		if err := one.Update(id, vecs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := batch.UpdateBatch(ids, vecs); err != nil {
+		t.Fatal(err)
+	}
+	checkConsistent(t, batch)
+	for i := 0; i < n; i++ {
+		if !slices.Equal(one.nbrs[i], batch.nbrs[i]) || !slices.Equal(one.emb[i], batch.emb[i]) || !slices.Equal(one.fb[i], batch.fb[i]) {
+			t.Fatalf("node %d: state after UpdateBatch differs from Updates one by one", i)
+		}
+	}
+	if !slices.Equal(one.buf.pending, batch.buf.pending) || len(one.buf.events) != len(batch.buf.events) {
+		t.Fatalf("feedback buffer after UpdateBatch differs: %d pending, %d events; one by one %d, %d",
+			len(batch.buf.pending), len(batch.buf.events), len(one.buf.pending), len(one.buf.events))
+	}
+
+	if err := batch.Delete(5); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := batch.Vector(0)
+	for _, tc := range []struct {
+		ids  []int
+		vecs [][]float32
+		want string
+	}{
+		{[]int{0, 1}, vecs[:1], "2 ids and 1 vectors"},
+		{[]int{0, 0}, vecs[:2], "ids[1] = 0 is listed twice"},
+		{[]int{0, 5}, vecs[:2], "ids[1] = 5 is not a live vector"},
+		{[]int{0, n}, vecs[:2], "ids[1] = 400 is not a live vector"},
+		{[]int{0, 1}, [][]float32{vecs[0], vecs[1][:3]}, "vecs[1] has dimension 3"},
+	} {
+		err := batch.UpdateBatch(tc.ids, tc.vecs)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("UpdateBatch(%v): %v, want %q", tc.ids, err, tc.want)
+		}
+	}
+	if after, _ := batch.Vector(0); !slices.Equal(before, after) {
+		t.Error("a refused UpdateBatch changed vector 0")
+	}
+	if err := batch.Update(5, vecs[0]); err == nil || !strings.Contains(err.Error(), "Update: id 5 is not a live vector") {
+		t.Errorf("Update of a deleted id: %v", err)
+	}
+	checkConsistent(t, batch)
+}
