@@ -222,36 +222,17 @@ type AddResult struct {
 // Add inserts items all or nothing as far as validation goes: any bad item (dimension, values,
 // id, an id present with another vector, an id twice) refuses the whole batch.
 func (sv *Server) Add(items []Item) (AddResult, error) {
-	if len(items) == 0 {
-		return AddResult{}, bad(400, "no vectors to add")
-	}
-	if len(items) > sv.cfg.MaxBatch {
-		return AddResult{}, bad(413, "%d vectors in one add, the limit is %d; split the batch", len(items), sv.cfg.MaxBatch)
-	}
-	seen := make(map[string]bool, len(items))
-	for i, it := range items {
-		if err := checkID(it.ID, fmt.Sprintf("vectors[%d].id", i)); err != nil {
-			return AddResult{}, err
-		}
-		if seen[it.ID] {
-			return AddResult{}, bad(400, "vectors[%d].id %q is listed twice", i, it.ID)
-		}
-		seen[it.ID] = true
-		if err := sv.checkVector(it.Vector, fmt.Sprintf("vectors[%d] (id %q)", i, it.ID)); err != nil {
-			return AddResult{}, err
-		}
+	if err := sv.checkItems(items, "add"); err != nil {
+		return AddResult{}, err
 	}
 	sv.wmu.Lock()
 	defer sv.wmu.Unlock()
-	var fresh [][]float32
-	var freshIDs []string
+	var fresh []Item
 	var res AddResult
 	for i, it := range items {
-		sv.mu.RLock()
-		in, ok := sv.ids[it.ID]
-		sv.mu.RUnlock()
+		in, ok := sv.lookup(it.ID)
 		if !ok {
-			fresh, freshIDs = append(fresh, it.Vector), append(freshIDs, it.ID)
+			fresh = append(fresh, it)
 			continue
 		}
 		same, err := sv.sameVector(in, it.Vector)
@@ -263,23 +244,91 @@ func (sv *Server) Add(items []Item) (AddResult, error) {
 		}
 		res.Existing++
 	}
-	if len(fresh) == 0 {
-		return res, nil
+	var err error
+	res.Added, err = sv.addLocked(fresh)
+	return res, err
+}
+
+// checkItems checks a batch of an add or put: its size, every id and vector, no id twice.
+func (sv *Server) checkItems(items []Item, op string) error {
+	if len(items) == 0 {
+		return bad(400, "no vectors to %s", op)
 	}
-	got, err := sv.ix.Add(fresh...)
+	if len(items) > sv.cfg.MaxBatch {
+		return bad(413, "%d vectors in one %s, the limit is %d; split the batch", len(items), op, sv.cfg.MaxBatch)
+	}
+	seen := make(map[string]bool, len(items))
+	for i, it := range items {
+		if err := checkID(it.ID, fmt.Sprintf("vectors[%d].id", i)); err != nil {
+			return err
+		}
+		if seen[it.ID] {
+			return bad(400, "vectors[%d].id %q is listed twice", i, it.ID)
+		}
+		seen[it.ID] = true
+		if err := sv.checkVector(it.Vector, fmt.Sprintf("vectors[%d] (id %q)", i, it.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addLocked adds items whose ids are absent (wmu held) and returns how many were added.
+func (sv *Server) addLocked(items []Item) (int, error) {
+	if len(items) == 0 {
+		return 0, nil
+	}
+	vecs := make([][]float32, len(items))
+	for i, it := range items {
+		vecs[i] = it.Vector
+	}
+	got, err := sv.ix.Add(vecs...)
 	sv.mu.Lock()
 	for i, in := range got {
 		for len(sv.ext) <= in {
 			sv.ext = append(sv.ext, "")
 		}
-		sv.ext[in], sv.ids[freshIDs[i]] = freshIDs[i], in
+		sv.ext[in], sv.ids[items[i].ID] = items[i].ID, in
 	}
 	sv.mu.Unlock()
-	res.Added = len(got)
-	if err != nil {
-		return res, err
+	return len(got), err
+}
+
+// PutResult reports a batch put.
+type PutResult struct {
+	Updated int `json:"updated"` // ids present before, given the new vector
+	Created int `json:"created"` // ids absent before, added
+}
+
+// PutBatch is Put of every item: the vectors of present ids are replaced in one
+// search.Index.UpdateBatch, absent ids are added. A bad item (dimension, values, id, an id
+// twice) refuses the whole batch.
+func (sv *Server) PutBatch(items []Item) (PutResult, error) {
+	if err := sv.checkItems(items, "put"); err != nil {
+		return PutResult{}, err
 	}
-	return res, nil
+	sv.wmu.Lock()
+	defer sv.wmu.Unlock()
+	var ins []int
+	var vecs [][]float32
+	var fresh []Item
+	for _, it := range items {
+		if in, ok := sv.lookup(it.ID); ok {
+			ins, vecs = append(ins, in), append(vecs, it.Vector)
+		} else {
+			fresh = append(fresh, it)
+		}
+	}
+	var res PutResult
+	if len(ins) > 0 {
+		if err := sv.ix.UpdateBatch(ins, vecs); err != nil {
+			return res, err
+		}
+		res.Updated = len(ins)
+	}
+	var err error
+	res.Created, err = sv.addLocked(fresh)
+	return res, err
 }
 
 // sameVector reports whether the stored vector of internal id in is v (normalised as stored).
@@ -322,18 +371,42 @@ func (sv *Server) Put(id string, v []float32) (created bool, err error) {
 
 // Delete removes id; an unknown id is a 404.
 func (sv *Server) Delete(id string) error {
+	return sv.DeleteBatch([]string{id})
+}
+
+// DeleteBatch removes every id in one search.Index.Delete, all or nothing: an unknown id is a
+// 404 and an id listed twice a 400, and then nothing is deleted.
+func (sv *Server) DeleteBatch(ids []string) error {
+	if len(ids) == 0 {
+		return bad(400, "no ids to delete")
+	}
+	if len(ids) > sv.cfg.MaxBatch {
+		return bad(413, "%d ids in one delete, the limit is %d; split the batch", len(ids), sv.cfg.MaxBatch)
+	}
 	sv.wmu.Lock()
 	defer sv.wmu.Unlock()
-	in, ok := sv.lookup(id)
-	if !ok {
-		return bad(404, "no vector with id %q", id)
+	ins := make([]int, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		in, ok := sv.lookup(id)
+		switch {
+		case !ok && len(ids) == 1:
+			return bad(404, "no vector with id %q", id)
+		case !ok:
+			return bad(404, "ids[%d]: no vector with id %q", i, id)
+		case seen[id]:
+			return bad(400, "ids[%d] %q is listed twice", i, id)
+		}
+		seen[id], ins[i] = true, in
 	}
-	if err := sv.ix.Delete(in); err != nil {
+	if err := sv.ix.Delete(ins...); err != nil {
 		return err
 	}
 	sv.mu.Lock()
-	sv.ext[in] = ""
-	delete(sv.ids, id)
+	for i, id := range ids {
+		sv.ext[ins[i]] = ""
+		delete(sv.ids, id)
+	}
 	sv.mu.Unlock()
 	return nil
 }
