@@ -7,7 +7,8 @@
 // Every request is bounded (body size, k, ef, batch size, requests in flight) and every bad one
 // is a 4xx with a JSON body {"error": "..."} that names what was wrong, with no effect on the
 // index. Adds are idempotent (an id already present with the same vector is not added again)
-// and so is feedback that carries an event_id (a bounded set of recent ids is remembered).
+// and so is feedback that carries an event_id (a bounded set of recent ids is remembered, and
+// saved with each snapshot, so a retry after a restart from the snapshot still counts once).
 package server
 
 import (
@@ -34,7 +35,7 @@ type Config struct {
 	MaxEf       int           // largest ef (candidates re-ranked) of a search, default 4096
 	MaxBatch    int           // most vectors in one add, default 100000
 	MaxInFlight int           // requests served at once; more are refused with 503, default 1024
-	DedupEvents int           // feedback event ids remembered for idempotency, default 1<<20
+	DedupEvents int           // feedback event ids remembered for idempotency (and saved by snapshots), default 1<<20
 	TrainEvery  time.Duration // train on a schedule when feedback arrived; 0: only POST /v1/train
 
 	HNSW   hnsw.Config   // M, EfConstruction, Seed of a new index (Dim and Metric are set here)
@@ -75,7 +76,11 @@ type Server struct {
 	ext []string       // internal id -> client id, "" when deleted
 	ids map[string]int // client id -> internal id
 
-	dedup    dedup
+	dedup dedup
+	// fbMu is held shared by Feedback from the event-id check to the event's entry in the
+	// replay buffer, and exclusively by a snapshot, so that the event ids saved are those of the
+	// events saved.
+	fbMu     sync.RWMutex
 	inFlight chan struct{}
 	met      *metrics
 	trained  atomic.Int64 // TotalEvents at the last Train
@@ -548,6 +553,9 @@ func (sv *Server) Feedback(r FeedbackRequest) (duplicate bool, err error) {
 		shown[i] = in
 	}
 	sv.mu.RUnlock()
+	// A snapshot saves the event ids with the replay buffer; holding fbMu keeps the two alike.
+	sv.fbMu.RLock()
+	defer sv.fbMu.RUnlock()
 	if r.EventID != "" && !sv.dedup.add(r.EventID) {
 		return true, nil
 	}
@@ -564,9 +572,9 @@ func (sv *Server) Feedback(r FeedbackRequest) (duplicate bool, err error) {
 type dedup struct {
 	mu   sync.Mutex
 	cap  int
-	set  map[string]bool
-	ring []string
-	next int
+	set  map[string]int // id -> its slot in ring
+	ring []string       // "" marks a slot freed by remove
+	next int            // the oldest slot once the ring is full
 }
 
 // add records id and reports whether it was new.
@@ -574,26 +582,45 @@ func (d *dedup) add(id string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.set == nil {
-		d.set = map[string]bool{}
+		d.set = map[string]int{}
 	}
-	if d.set[id] {
+	if _, ok := d.set[id]; ok {
 		return false
 	}
 	if len(d.ring) < d.cap {
+		d.set[id] = len(d.ring)
 		d.ring = append(d.ring, id)
-	} else {
-		delete(d.set, d.ring[d.next])
-		d.ring[d.next] = id
-		d.next = (d.next + 1) % d.cap
+		return true
 	}
-	d.set[id] = true
+	if old := d.ring[d.next]; old != "" {
+		delete(d.set, old)
+	}
+	d.ring[d.next], d.set[id] = id, d.next
+	d.next = (d.next + 1) % d.cap
 	return true
 }
 
+// remove forgets id (its feedback was refused).
 func (d *dedup) remove(id string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	delete(d.set, id) // its ring slot is reused in time
+	if slot, ok := d.set[id]; ok {
+		d.ring[slot] = ""
+		delete(d.set, id)
+	}
+}
+
+// ordered returns the ids remembered, oldest first.
+func (d *dedup) ordered() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]string, 0, len(d.set))
+	for i := range d.ring {
+		if id := d.ring[(d.next+i)%len(d.ring)]; id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Stats is the answer of GET /v1/stats.

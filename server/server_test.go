@@ -169,6 +169,46 @@ func TestRoutes(t *testing.T) {
 	if fmt.Sprint(sr) != fmt.Sprint(sr2) || sv2.Stats().Live != 300 {
 		t.Fatalf("restarted from the snapshot: %+v, want %+v", sr2, sr)
 	}
+	// The event ids acknowledged before the snapshot are remembered after the restart.
+	fq := SearchRequest{Vector: its[0].Vector, K: 10}
+	for _, ev := range []string{"e0", "e39"} {
+		var out map[string]bool
+		fr := FeedbackRequest{Query: fq, Shown: []string{"v1", "v2"}, Relevant: []bool{true, false}, EventID: ev}
+		if code := c2.do("POST", "/v1/feedback", fr, &out); code != 202 || !out["duplicate"] {
+			t.Errorf("event %s retried after the restart: %d %v, want a duplicate", ev, code, out)
+		}
+	}
+	if st := sv2.Stats(); st.TotalEvents != 40 {
+		t.Errorf("after retrying acknowledged events: %d events, want 40", st.TotalEvents)
+	}
+}
+
+// TestDedup: the event-id set keeps the newest cap ids, in order, and forgets removed ones.
+func TestDedup(t *testing.T) {
+	d := dedup{cap: 3}
+	for _, id := range []string{"a", "b", "c"} {
+		if !d.add(id) {
+			t.Fatalf("%s new: reported seen", id)
+		}
+	}
+	if d.add("b") {
+		t.Error("b again: reported new")
+	}
+	d.remove("b")
+	if got := fmt.Sprint(d.ordered()); got != "[a c]" {
+		t.Errorf("after remove: %s", got)
+	}
+	d.add("d") // evicts a
+	d.add("e") // takes b's freed slot
+	if got := fmt.Sprint(d.ordered()); got != "[c d e]" {
+		t.Errorf("after eviction: %s, want [c d e]", got)
+	}
+	if !d.add("a") || d.add("d") {
+		t.Error("a evicted should be new, d remembered")
+	}
+	if got := fmt.Sprint(d.ordered()); got != "[d e a]" {
+		t.Errorf("%s, want [d e a]", got)
+	}
 }
 
 // TestBatchRoutes: a batch PUT (JSON and binary) replaces present ids and adds absent ones, a
