@@ -70,7 +70,6 @@ func main() {
 	which := flag.String("target", "single", "single, sharded or both")
 	trainEvery := flag.Duration("train-every", 5*time.Second, "training schedule during the runs")
 	efc := flag.Int("efc", 100, "HNSW efConstruction of the served index")
-	churnOnly := flag.Bool("churn", false, "measure deletes and updates instead (churn.json): recall and precision against a fresh index")
 	coraOnly := flag.Bool("cora", false, "compare precision@10 after feedback on Cora's vectors, 4 shards against one index (cora.json)")
 	flag.Parse()
 	env := expenv.Current(fl.Seed)
@@ -80,16 +79,6 @@ func main() {
 		if err := expenv.WriteJSON(fl.Out, "cora.json", struct {
 			Env expenv.Env `json:"env"`
 			CoraResult
-		}{env, res}); err != nil {
-			log.Fatal(err)
-		}
-		return
-	}
-	if *churnOnly {
-		res := churn(*n, *dim, 1000, 1000, fl.Seed)
-		if err := expenv.WriteJSON(fl.Out, "churn.json", struct {
-			Env expenv.Env `json:"env"`
-			ChurnResult
 		}{env, res}); err != nil {
 			log.Fatal(err)
 		}
