@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"log"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/gnnlab/gognn/datasets"
 	"github.com/gnnlab/gognn/experiments/internal/topics"
@@ -11,12 +13,22 @@ import (
 	"github.com/gnnlab/gognn/server"
 )
 
-// CoraResult is cora.json: held-out precision@10 of the re-ranked search on Cora's feature
-// vectors after the same feedback, one index against 4 shards with central training.
+// CoraResult is cora.json: on Cora's feature vectors, recall@10 of plain search against exact
+// cosine search, and held-out precision@10 of the re-ranked search after the same feedback,
+// one index against 4 shards with central training.
 type CoraResult struct {
 	Vectors, Dim, Feedback, Eval, TrainEvery int
+	Recall                                   []CoraRecall
 	P10SingleBefore, P10ShardedBefore        float64
 	P10Single, P10Sharded                    float64
+}
+
+// CoraRecall is recall@10 of plain search at one ef (each shard searches with that ef, and the
+// router merges the top 10), against exact cosine search of all the vectors, over the held-out
+// queries (each excluding itself).
+type CoraRecall struct {
+	Ef              int
+	Single, Sharded float64
 }
 
 // cora runs the comparison: feedback on the top 10 of feedback queries (relevant = same
@@ -91,6 +103,35 @@ func cora(dataDir string, feedback, eval, trainEvery int, seed uint64) CoraResul
 		return float64(hits) / float64(10*len(evalSet))
 	}
 	res := CoraResult{Vectors: len(items), Dim: d, Feedback: feedback, Eval: eval, TrainEvery: trainEvery}
+	truth := make([][]string, len(evalSet))
+	for j, i := range evalSet {
+		truth[j] = exactTop10(items, i)
+	}
+	for _, ef := range []int{10, 20, 40, 100} {
+		row := CoraRecall{Ef: ef}
+		for k, s := range sides {
+			hits := 0
+			for j, i := range evalSet {
+				ids, err := s.search(server.SearchRequest{Vector: items[i].Vector, K: 10, Ef: ef, Mode: "plain", Exclude: []string{items[i].ID}})
+				if err != nil {
+					log.Fatal(err)
+				}
+				for _, id := range ids {
+					if slices.Contains(truth[j], id) {
+						hits++
+					}
+				}
+			}
+			r := float64(hits) / float64(10*len(evalSet))
+			if k == 0 {
+				row.Single = r
+			} else {
+				row.Sharded = r
+			}
+		}
+		log.Printf("cora: recall@10 of plain search at ef %d: one index %.4f, 4 shards merged %.4f", ef, row.Single, row.Sharded)
+		res.Recall = append(res.Recall, row)
+	}
 	res.P10SingleBefore, res.P10ShardedBefore = prec(sides[0]), prec(sides[1])
 	for k, s := range sides {
 		for j, i := range pool {
@@ -120,4 +161,30 @@ func cora(dataDir string, feedback, eval, trainEvery int, seed uint64) CoraResul
 	}
 	log.Printf("cora: P@10 single %.4f -> %.4f, 4 shards %.4f -> %.4f after %d feedback queries", res.P10SingleBefore, res.P10Single, res.P10ShardedBefore, res.P10Sharded, feedback)
 	return res
+}
+
+// exactTop10 returns the ids of the 10 items most cosine-similar to items[q] (unit vectors),
+// q itself left out, ties by position.
+func exactTop10(items []server.Item, q int) []string {
+	type hit struct {
+		i int
+		s float64
+	}
+	var top []hit
+	for i, it := range items {
+		if i == q {
+			continue
+		}
+		var d float64
+		for j, x := range it.Vector {
+			d += float64(x) * float64(items[q].Vector[j])
+		}
+		top = append(top, hit{i, d})
+	}
+	slices.SortStableFunc(top, func(a, b hit) int { return cmp.Compare(b.s, a.s) })
+	out := make([]string, 10)
+	for j := range out {
+		out[j] = items[top[j].i].ID
+	}
+	return out
 }
