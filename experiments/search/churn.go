@@ -61,6 +61,10 @@ type ChurnResults struct {
 	UpdateSeconds float64       `json:"update_seconds"` // one UpdateBatch call
 	BuildSeconds  float64       `json:"build_seconds"`
 	Recall        []ChurnRecall `json:"recall_at_10"`
+	// Mean layer-0 out-degree of the live nodes, the changed index and each fresh one: what a
+	// search pays per expanded node.
+	DegreeChanged float64   `json:"layer0_degree_changed"`
+	DegreeFresh   []float64 `json:"layer0_degree_fresh"`
 	// DeletedReturned counts deleted ids among all results, plain at every ef and re-ranked.
 	DeletedReturned int           `json:"deleted_returned"`
 	Searches        int           `json:"searches_checked"`
@@ -99,7 +103,7 @@ func runChurn(w io.Writer, o options, co ChurnOptions) error {
 	scfg := o.Search
 	scfg.Seed = o.Seed
 	start := time.Now()
-	ix, err := buildSearch(hcfg, scfg, cur, "churn: index build")
+	ix, ixH, err := buildSearch(hcfg, scfg, cur, "churn: index build")
 	if err != nil {
 		return err
 	}
@@ -184,12 +188,19 @@ func runChurn(w io.Writer, o options, co ChurnOptions) error {
 	for k := range co.FreshSeeds {
 		h := hcfg
 		h.Seed = o.Seed + uint64(k)
-		f, err := buildSearch(h, scfg, fresh, fmt.Sprintf("churn: fresh index %d", k+1))
+		f, fH, err := buildSearch(h, scfg, fresh, fmt.Sprintf("churn: fresh index %d", k+1))
 		if err != nil {
 			return err
 		}
 		fr = append(fr, f)
+		if res.DegreeFresh = append(res.DegreeFresh, meanDegree(fH)); res.DegreeFresh[k] < 0 {
+			return fmt.Errorf("churn: layer 0 of fresh index %d", k+1)
+		}
 	}
+	if res.DegreeChanged = meanDegree(ixH); res.DegreeChanged < 0 {
+		return fmt.Errorf("churn: layer 0 of the changed index")
+	}
+	fmt.Fprintf(w, "mean layer-0 degree: changed %.2f, fresh %v\n", res.DegreeChanged, res.DegreeFresh)
 
 	truth := exactTop10(fresh, queries)
 	check := func(r []search.Result) {
@@ -266,19 +277,29 @@ func take(pool []int, k, from int) []int {
 	return out
 }
 
-// buildSearch builds an HNSW index of vecs and wraps it.
-func buildSearch(h hnsw.Config, c search.Config, vecs [][]float32, label string) (*search.Index, error) {
+// buildSearch builds an HNSW index of vecs and wraps it; it returns both.
+func buildSearch(h hnsw.Config, c search.Config, vecs [][]float32, label string) (*search.Index, *hnsw.Index, error) {
 	ix, err := hnsw.New(h)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bar := progress.New(label, len(vecs))
 	_, err = ix.AddAll(vecs, bar.Report)
 	bar.Done()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return search.New(ix, c)
+	s, err := search.New(ix, c)
+	return s, ix, err
+}
+
+// meanDegree returns the mean layer-0 out-degree of ix's live nodes, -1 on error.
+func meanDegree(ix *hnsw.Index) float64 {
+	g, err := ix.Layer(0)
+	if err != nil || ix.Live() == 0 {
+		return -1
+	}
+	return float64(g.NumEdges()) / float64(ix.Live())
 }
 
 // giveFeedback asks the corpus queries qs (corpus ids, mapped to the index's ids by toIndex),
