@@ -15,7 +15,6 @@ import (
 	"github.com/gnnlab/gognn/experiments/internal/progress"
 	"github.com/gnnlab/gognn/experiments/internal/topics"
 	"github.com/gnnlab/gognn/hnsw"
-	"github.com/gnnlab/gognn/ops/asm"
 	"github.com/gnnlab/gognn/search"
 )
 
@@ -404,30 +403,8 @@ func exactTop10(base, queries [][]float32) [][]int {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			type hit struct {
-				id int
-				s  float32
-			}
-			better := func(a, b hit) bool { return a.s > b.s || a.s == b.s && a.id < b.id }
 			for qi := p; qi < len(queries); qi += workers {
-				top := make([]hit, 0, k+1)
-				for j, v := range base {
-					h := hit{j, asm.DotF32(queries[qi], v)}
-					if len(top) == k && !better(h, top[k-1]) {
-						continue
-					}
-					i := len(top)
-					top = append(top, h)
-					for i > 0 && better(h, top[i-1]) {
-						top[i] = top[i-1]
-						i--
-					}
-					top[i] = h
-					top = top[:min(len(top), k)]
-				}
-				for _, h := range top {
-					out[qi] = append(out[qi], h.id)
-				}
+				out[qi] = nearest(queries[qi], base, -1)
 			}
 		}()
 	}

@@ -566,35 +566,8 @@ func rerankCeiling(s *search.Index, vecs [][]float32, queries []int, relevant fu
 // k best by insertion; ties by id).
 func exactKNN(vecs [][]float32, queries []int, measure func(int, []int) Metrics) Metrics {
 	var sum Metrics
-	type hit struct {
-		id int
-		s  float32
-	}
-	better := func(a, b hit) bool { return a.s > b.s || a.s == b.s && a.id < b.id }
-	top := make([]hit, 0, k+1)
 	for _, q := range queries {
-		top = top[:0]
-		for j, v := range vecs {
-			if j == q {
-				continue
-			}
-			h := hit{j, asm.DotF32(vecs[q], v)}
-			if len(top) == k && !better(h, top[k-1]) {
-				continue
-			}
-			i := len(top)
-			top = append(top, h)
-			for i > 0 && better(h, top[i-1]) {
-				top[i] = top[i-1]
-				i--
-			}
-			top[i] = h
-			top = top[:min(len(top), k)]
-		}
-		ids := make([]int, len(top))
-		for i, h := range top {
-			ids[i] = h.id
-		}
+		ids := nearest(vecs[q], vecs, q)
 		m := measure(q, ids)
 		sum.Precision += m.Precision
 		sum.Recall += m.Recall
@@ -637,7 +610,39 @@ func plot(w io.Writer, out string, res Results) error {
 	return err
 }
 
-// unit returns v scaled to unit length, or nil when v is zero.
+// nearest returns the ids of the k vectors of base with the largest dot product with q (for
+// unit vectors: cosine similarity), ties by id, leaving out id skip (-1: none). It keeps the k
+// best by insertion.
+func nearest(q []float32, base [][]float32, skip int) []int {
+	type hit struct {
+		id int
+		s  float32
+	}
+	better := func(a, b hit) bool { return a.s > b.s || a.s == b.s && a.id < b.id }
+	top := make([]hit, 0, k+1)
+	for j, v := range base {
+		if j == skip {
+			continue
+		}
+		h := hit{j, asm.DotF32(q, v)}
+		if len(top) == k && !better(h, top[k-1]) {
+			continue
+		}
+		i := len(top)
+		top = append(top, h)
+		for i > 0 && better(h, top[i-1]) {
+			top[i] = top[i-1]
+			i--
+		}
+		top[i] = h
+		top = top[:min(len(top), k)]
+	}
+	ids := make([]int, len(top))
+	for i, h := range top {
+		ids[i] = h.id
+	}
+	return ids
+}
 
 func f3(v float64) string { return fmt.Sprintf("%.3f", v) }
 func f0(v float64) string { return fmt.Sprintf("%.0f", v) }
