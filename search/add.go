@@ -239,6 +239,17 @@ func (s *Index) refresh(ch changes) error {
 	}
 	slices.Sort(ids)
 	s.w.embedRows(emb, ids, feats, nbrs, fb)
+	if s.during != nil { // a Train is embedding with new weights: it redoes these
+		for _, id := range ids {
+			s.during[id] = true
+		}
+		for id := range gone {
+			s.duringGone[id] = true
+		}
+		for _, id := range ch.deleted {
+			s.duringGone[int32(id)] = true
+		}
+	}
 	s.mu.Lock()
 	s.feats, s.nbrs, s.fb, s.emb = feats, nbrs, fb, emb
 	s.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // TrainStats reports one Train call.
@@ -27,9 +28,22 @@ type TrainStats struct {
 // recomputes the corpus embeddings (all of them after weight updates; only the nodes whose
 // feedback neighbours changed otherwise) and swaps the new model in; searches running meanwhile
 // use the previous one. On error the model is left as it was.
+//
+// Add, Delete and Update wait only for the steps, not for the recomputation of every embedding
+// that follows them (at 100,000 vectors the longest part): that runs on the tables as they were
+// after the steps, and the nodes whose inputs the writes changed meanwhile are embedded again
+// with the new weights before the swap, so the result is exact (TestTrainDuringWrites).
+// Co-relevance pairs of ids deleted meanwhile are dropped, as Delete drops them from the buffer.
 func (s *Index) Train() (TrainStats, error) {
+	s.learnMu.Lock()
+	defer s.learnMu.Unlock()
 	s.trainMu.Lock()
-	defer s.trainMu.Unlock()
+	locked := true
+	defer func() {
+		if locked {
+			s.trainMu.Unlock()
+		}
+	}()
 	s.bufMu.Lock()
 	pending := s.buf.pending
 	s.buf.pending = nil
@@ -69,11 +83,57 @@ func (s *Index) Train() (TrainStats, error) {
 	}
 	st.Loss = lossSum / float64(st.Steps)
 	w := snapshot(s.params, s.dim, s.cfg.Hidden)
-	emb := make([][]float32, len(s.feats))
-	live := s.liveIDs()
-	w.embedRows(emb, live, s.feats, s.nbrs, fb)
-	s.publish(w, fb, emb)
-	st.Refreshed = len(live)
+	feats, nbrs, live := s.feats, s.nbrs, s.liveIDs()
+	s.during, s.duringGone = map[int]bool{}, map[int32]bool{}
+	s.trainMu.Unlock()
+	locked = false
+
+	// The published tables are copy-on-write, so feats, nbrs and fb stay as they are while
+	// writes publish new ones.
+	emb := make([][]float32, len(feats))
+	w.embedRows(emb, live, feats, nbrs, fb)
+
+	s.trainMu.Lock()
+	locked = true
+	dirty, gone := s.during, s.duringGone
+	s.during, s.duringGone = nil, nil
+	if len(dirty)+len(gone) == 0 && len(s.feats) == len(feats) {
+		s.publish(w, fb, emb)
+		st.Refreshed = len(live)
+		return st, nil
+	}
+	// Writes ran meanwhile: apply the surviving pairs to the feedback graph as it is now, and
+	// embed again every node whose inputs differ from those used above.
+	keep := pending[:0:0]
+	for _, p := range pending {
+		if !gone[p[0]] && !gone[p[1]] {
+			keep = append(keep, p)
+		}
+	}
+	fbNow, _ := applyEdges(s.fb, keep, s.cfg.FeedbackDegree)
+	n := len(s.feats)
+	out := make([][]float32, n)
+	copy(out, emb)
+	for id := range gone {
+		dirty[int(id)] = true
+	}
+	for j := range n {
+		if j >= len(fb) || !slices.Equal(fb[j], fbNow[j]) {
+			dirty[j] = true
+		}
+	}
+	redo := make([]int, 0, len(dirty))
+	for id := range dirty {
+		if s.ix.Deleted(id) {
+			out[id] = nil
+		} else {
+			redo = append(redo, id)
+		}
+	}
+	slices.Sort(redo)
+	w.embedRows(out, redo, s.feats, s.nbrs, fbNow)
+	s.publish(w, fbNow, out)
+	st.Refreshed = len(live) + len(redo)
 	return st, nil
 }
 

@@ -349,3 +349,69 @@ func TestUpdateBatch(t *testing.T) {
 	}
 	checkConsistent(t, batch)
 }
+
+// TestTrainDuringWrites: Adds, Deletes and Updates running while Train re-embeds the corpus
+// leave the serving state exactly what a full recomputation gives, and no deleted id behind.
+func TestTrainDuringWrites(t *testing.T) {
+	const n = 600
+	c := clustered(2*n, 16, 4, 4, 0.3, 41)
+	cur := corpus{vecs: slices.Clone(c.vecs[:n]), labels: slices.Clone(c.labels[:n])}
+	s := build(t, cur, testConfig)
+	pool, _ := split(n, 50)
+	next, redone := n, 0
+	for round := 0; round < 6; round++ {
+		// Feedback with co-relevant pairs among ids that the writes below delete or update.
+		for _, q := range pool[round*40 : (round+1)*40] {
+			query := Query{Vector: cur.vecs[q], Exclude: []int{q}}
+			res, _ := s.Search(query, k)
+			ids, rel := make([]int, len(res)), make([]bool, len(res))
+			for i, x := range res {
+				ids[i], rel[i] = x.ID, cur.labels[x.ID] == cur.labels[q]
+			}
+			if err := s.Feedback(query, ids, rel); err != nil {
+				t.Fatal(err)
+			}
+		}
+		done := make(chan error)
+		go func() {
+			st, err := s.Train()
+			if st.Refreshed > s.Len() { // some nodes embedded twice: writes ran during the re-embedding
+				redone++
+			}
+			done <- err
+		}()
+		for w := 0; ; w++ {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkConsistent(t, s)
+				goto next
+			default:
+			}
+			id := (round*97 + w*13) % n
+			switch {
+			case s.Deleted(id):
+				if _, err := s.Add(c.vecs[next%(2*n)]); err != nil {
+					t.Fatal(err)
+				}
+				next++
+			case w%3 == 0:
+				if err := s.Delete(id); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				if err := s.Update(id, c.vecs[next%(2*n)]); err != nil {
+					t.Fatal(err)
+				}
+				next++
+			}
+		}
+	next:
+	}
+	if st := s.Stats(); st.Steps == 0 {
+		t.Errorf("no training steps: %+v", st)
+	}
+	t.Logf("%d of 6 Train calls re-embedded nodes that writes changed meanwhile", redone)
+}

@@ -22,6 +22,8 @@ func (s *Index) ModelVersion() int64 { return s.steps.Load() }
 
 // Weights returns a copy of the current parameters.
 func (s *Index) Weights() Weights {
+	s.learnMu.Lock()
+	defer s.learnMu.Unlock()
 	s.trainMu.Lock()
 	defer s.trainMu.Unlock()
 	w := Weights{Version: s.adamT}
@@ -37,6 +39,8 @@ func (s *Index) Weights() Weights {
 // Weights with the wrong number or size of tensors, or non-finite values, are an error and
 // change nothing.
 func (s *Index) SetWeights(w Weights) error {
+	s.learnMu.Lock()
+	defer s.learnMu.Unlock()
 	s.trainMu.Lock()
 	defer s.trainMu.Unlock()
 	if len(w.Tensors) != len(s.params) {
