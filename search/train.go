@@ -33,17 +33,11 @@ type TrainStats struct {
 // that follows them (at 100,000 vectors the longest part): that runs on the tables as they were
 // after the steps, and the nodes whose inputs the writes changed meanwhile are embedded again
 // with the new weights before the swap, so the result is exact (TestTrainDuringWrites).
-// Co-relevance pairs of ids deleted meanwhile are dropped, as Delete drops them from the buffer.
 func (s *Index) Train() (TrainStats, error) {
 	s.learnMu.Lock()
 	defer s.learnMu.Unlock()
 	s.trainMu.Lock()
-	locked := true
-	defer func() {
-		if locked {
-			s.trainMu.Unlock()
-		}
-	}()
+	defer s.trainMu.Unlock()
 	s.bufMu.Lock()
 	pending := s.buf.pending
 	s.buf.pending = nil
@@ -82,28 +76,31 @@ func (s *Index) Train() (TrainStats, error) {
 		st.Steps++
 	}
 	st.Loss = lossSum / float64(st.Steps)
-	w := snapshot(s.params, s.dim, s.cfg.Hidden)
+	st.Refreshed = s.reembed(snapshot(s.params, s.dim, s.cfg.Hidden), fb, pending)
+	return st, nil
+}
+
+// reembed embeds every live node with the new weights w and the feedback graph fb (s.fb with
+// the pairs pending added) and publishes them, returning the number of embeddings computed.
+// trainMu is held on entry and on return, but released while the corpus is embedded, so that
+// writes go on: the published tables are copy-on-write, so the ones read here stay as they
+// are, and the nodes whose inputs the writes changed meanwhile are embedded again with w once
+// the lock is back. Pending pairs of ids deleted meanwhile are dropped, as Delete drops them
+// from the buffer.
+func (s *Index) reembed(w *weights, fb [][]int32, pending [][2]int32) int {
 	feats, nbrs, live := s.feats, s.nbrs, s.liveIDs()
 	s.during, s.duringGone = map[int]bool{}, map[int32]bool{}
 	s.trainMu.Unlock()
-	locked = false
-
-	// The published tables are copy-on-write, so feats, nbrs and fb stay as they are while
-	// writes publish new ones.
 	emb := make([][]float32, len(feats))
 	w.embedRows(emb, live, feats, nbrs, fb)
-
 	s.trainMu.Lock()
-	locked = true
+
 	dirty, gone := s.during, s.duringGone
 	s.during, s.duringGone = nil, nil
 	if len(dirty)+len(gone) == 0 && len(s.feats) == len(feats) {
 		s.publish(w, fb, emb)
-		st.Refreshed = len(live)
-		return st, nil
+		return len(live)
 	}
-	// Writes ran meanwhile: apply the surviving pairs to the feedback graph as it is now, and
-	// embed again every node whose inputs differ from those used above.
 	keep := pending[:0:0]
 	for _, p := range pending {
 		if !gone[p[0]] && !gone[p[1]] {
@@ -133,8 +130,7 @@ func (s *Index) Train() (TrainStats, error) {
 	slices.Sort(redo)
 	w.embedRows(out, redo, s.feats, s.nbrs, fbNow)
 	s.publish(w, fbNow, out)
-	st.Refreshed = len(live) + len(redo)
-	return st, nil
+	return len(live) + len(redo)
 }
 
 // publish swaps in a new serving state.
