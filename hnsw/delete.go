@@ -15,17 +15,18 @@ import (
 // tombstone, and no search spends its ef on one. When id is the entry point, a live node on the
 // highest layer replaces it.
 //
-// Why fill to capacity: after deleting 10% of 100,000 x 128 hard vectors (cosine, recall@10
-// about 0.5 at ef 100) and updating another 10% (an Update unlinks as Delete does), repairs that
-// kept each list at its former size left recall@10 0.017 to 0.026 below indexes built fresh from
-// the remaining vectors at ef 40 and 100 (deletes alone: within 0.005), though the mean degree
-// matched. Keeping the old neighbours and only filling the freed slot was worse (0.03 below);
-// adding the result of a search from u (ef 2*M) to the candidates still left 0.015, and of a
-// search at efConstruction came within 0.007 but made deleting 35 times slower. Filling to
-// capacity gave recall at or above the fresh indexes' at ef 10 to 100, deleting about 3 times
-// slower than keeping the size, at the price of a higher mean degree on the repaired nodes, so
-// a search at the same ef computes more distances (experiments/search -churn measures recall
-// and degree; TestChurnRecall is the small version).
+// Why fill to capacity (variants compared while choosing, on one build): after deleting 10% of
+// 100,000 x 128 hard vectors (cosine, recall@10 about 0.5 at ef 100) and updating another 10%
+// (an Update unlinks as Delete does), repairs that kept each list at its former size left
+// recall@10 0.017 to 0.026 below indexes built fresh from the remaining vectors at ef 40 and 100
+// (deletes alone: within 0.005; at 20,000 the mean degree matched the fresh index's). Keeping the
+// old neighbours and only filling the freed slot was worse (0.03 below); adding the result of a
+// search from u (ef 2*M) to the candidates still left 0.015, and of a search at efConstruction
+// came within 0.007 but made deleting 35 times slower. Filling to capacity gave recall at or
+// above the fresh indexes' at ef 10 to 100, deleting about 3 times slower than keeping the size,
+// at the price of a higher mean degree on the repaired nodes, so a search at the same ef
+// computes more distances (experiments/search -churn measures recall and degree;
+// TestChurnRecall is the small version).
 //
 // The first Delete builds a reverse index of the lists (one int32 per edge, kept up to date by
 // later Adds), so that finding the nodes that point to id costs its in-degree. In-neighbours are
