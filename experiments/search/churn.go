@@ -125,6 +125,7 @@ func runChurn(w io.Writer, o options, co ChurnOptions) error {
 	res.P10.EvalQueries = nEval
 
 	relevant := func(q, id int) bool { return lab[q] == lab[id] }
+	fmt.Fprintf(w, "%d feedback queries, Train every %d\n", len(fbA), o.Batch)
 	if err := giveFeedback(ix, cur, fbA, o.Batch, func(q int) int { return q }, relevant); err != nil {
 		return err
 	}
@@ -141,22 +142,24 @@ func runChurn(w io.Writer, o options, co ChurnOptions) error {
 	live := make([]bool, n)
 	var del, upd []int
 	var vecs [][]float32
-	next := n
+	spare := make([][]int, s.Topics) // the replacement vectors of each topic, in order
+	for j := n; j < 2*n; j++ {
+		spare[topic[j]] = append(spare[topic[j]], j)
+	}
 	for i := range n {
 		live[i] = i%10 != 1
 		switch i % 10 {
 		case 1:
 			del = append(del, i)
 		case 2:
-			for next < 2*n && topic[next] != lab[i] {
-				next++
+			t := lab[i]
+			if len(spare[t]) == 0 {
+				return fmt.Errorf("churn: ran out of replacement vectors of topic %d", t)
 			}
-			if next == 2*n {
-				return fmt.Errorf("churn: ran out of replacement vectors of topic %d", lab[i])
-			}
-			upd, vecs = append(upd, i), append(vecs, all[next])
-			cur[i] = all[next]
-			next++
+			j := spare[t][0]
+			spare[t] = spare[t][1:]
+			upd, vecs = append(upd, i), append(vecs, all[j])
+			cur[i] = all[j]
 		}
 	}
 	start = time.Now()
