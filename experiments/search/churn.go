@@ -38,16 +38,24 @@ type ChurnRecall struct {
 // ChurnP10 is held-out precision@10 of the re-ranked search, with the standard error of a
 // difference to Before (paired over the same queries).
 type ChurnP10 struct {
-	Before       float64 `json:"before"`        // after Feedback queries, before the changes
-	After        float64 `json:"after"`         // right after the changes, same model
-	AfterMore    float64 `json:"after_more"`    // after Feedback more queries on the changed index
-	Fresh        float64 `json:"fresh"`         // a fresh index given the same 2*Feedback queries
-	SEAfter      float64 `json:"se_after"`      // standard error of After - Before
-	SEAfterMore  float64 `json:"se_after_more"` // of AfterMore - Before
-	SEFresh      float64 `json:"se_fresh"`      // of Fresh - AfterMore
+	Before      float64 `json:"before"`        // after Feedback queries, before the changes
+	After       float64 `json:"after"`         // right after the changes, same model
+	AfterMore   float64 `json:"after_more"`    // after Feedback more queries on the changed index
+	Fresh       float64 `json:"fresh"`         // a fresh index given the same 2*Feedback queries
+	SEAfter     float64 `json:"se_after"`      // standard error of After - Before
+	SEAfterMore float64 `json:"se_after_more"` // of AfterMore - Before
+	SEFresh     float64 `json:"se_fresh"`      // of Fresh - AfterMore
+	// FreshFirst is the fresh index after the first Feedback queries only, beside After.
+	FreshFirst   float64 `json:"fresh_first"`
+	SEFreshFirst float64 `json:"se_fresh_first"` // of FreshFirst - After
 	EvalQueries  int     `json:"eval_queries"`
-	PlainBefore  float64 `json:"plain_before"` // plain HNSW precision@10 before and after
-	PlainChanged float64 `json:"plain_after"`
+	// Plain HNSW precision@10 (no re-ranking): before and after the changes, and on the fresh
+	// index, which tells the corpus's own change from the model's.
+	PlainBefore    float64 `json:"plain_before"`
+	PlainChanged   float64 `json:"plain_after"`
+	SEPlainChanged float64 `json:"se_plain_after"` // of PlainChanged - PlainBefore
+	PlainFresh     float64 `json:"plain_fresh"`
+	SEPlainFresh   float64 `json:"se_plain_fresh"` // of PlainFresh - PlainChanged
 }
 
 // ChurnResults is <out>/churn/results.json.
@@ -243,7 +251,18 @@ func runChurn(w io.Writer, o options, co ChurnOptions) error {
 		return err
 	}
 	f0 := fr[0]
-	if err := giveFeedback(f0, fresh, append(slices.Clone(fbA), fbB...), o.Batch, toFresh, freshLab); err != nil {
+	freshPlain, err := precisions(f0.Baseline, fresh, evalQ, toFresh, freshLab)
+	if err != nil {
+		return err
+	}
+	if err := giveFeedback(f0, fresh, fbA, o.Batch, toFresh, freshLab); err != nil {
+		return err
+	}
+	freshA, err := precisions(f0.Search, fresh, evalQ, toFresh, freshLab)
+	if err != nil {
+		return err
+	}
+	if err := giveFeedback(f0, fresh, fbB, o.Batch, toFresh, freshLab); err != nil {
 		return err
 	}
 	freshP, err := precisions(f0.Search, fresh, evalQ, toFresh, freshLab)
@@ -255,12 +274,16 @@ func runChurn(w io.Writer, o options, co ChurnOptions) error {
 	p.After, p.SEAfter = meanDiff(after, before)
 	p.AfterMore, p.SEAfterMore = meanDiff(afterMore, before)
 	p.Fresh, p.SEFresh = meanDiff(freshP, afterMore)
+	p.FreshFirst, p.SEFreshFirst = meanDiff(freshA, after)
 	p.PlainBefore, _ = meanDiff(plainBefore, nil)
-	p.PlainChanged, _ = meanDiff(plainAfter, nil)
+	p.PlainChanged, p.SEPlainChanged = meanDiff(plainAfter, plainBefore)
+	p.PlainFresh, p.SEPlainFresh = meanDiff(freshPlain, plainAfter)
 	fmt.Fprintf(w, "deleted ids returned: %d in %d searches\n", res.DeletedReturned, res.Searches)
-	fmt.Fprintf(w, "held-out P@10 (GNN): %.4f after %d feedback queries; %.4f right after the changes (%+.4f ± %.4f); %.4f after %d more (%+.4f ± %.4f); fresh index given the same %d: %.4f (%+.4f ± %.4f)\n",
-		p.Before, co.Feedback, p.After, p.After-p.Before, p.SEAfter, p.AfterMore, co.Feedback, p.AfterMore-p.Before, p.SEAfterMore,
-		2*co.Feedback, p.Fresh, p.Fresh-p.AfterMore, p.SEFresh)
+	fmt.Fprintf(w, "held-out P@10 (GNN): %.4f after %d feedback queries; %.4f right after the changes (%+.4f ± %.4f), fresh index given the same %d: %.4f (%+.4f ± %.4f); %.4f after %d more (%+.4f ± %.4f), fresh index given the same %d: %.4f (%+.4f ± %.4f)\n",
+		p.Before, co.Feedback, p.After, p.After-p.Before, p.SEAfter, co.Feedback, p.FreshFirst, p.FreshFirst-p.After, p.SEFreshFirst,
+		p.AfterMore, co.Feedback, p.AfterMore-p.Before, p.SEAfterMore, 2*co.Feedback, p.Fresh, p.Fresh-p.AfterMore, p.SEFresh)
+	fmt.Fprintf(w, "held-out P@10 (plain HNSW): %.4f before the changes, %.4f after (%+.4f ± %.4f), fresh index %.4f (%+.4f ± %.4f)\n",
+		p.PlainBefore, p.PlainChanged, p.PlainChanged-p.PlainBefore, p.SEPlainChanged, p.PlainFresh, p.PlainFresh-p.PlainChanged, p.SEPlainFresh)
 	res.TotalSeconds = time.Since(begin).Seconds()
 	dir := filepath.Join(o.Out, "churn")
 	if err := expenv.WriteJSON(dir, "results.json", res); err != nil {
