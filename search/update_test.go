@@ -117,17 +117,7 @@ func TestDeleteUpdate(t *testing.T) {
 	pool, eval := split(n, 200)
 	feedbackRound(t, s, cur, pool[:100])
 	for r := 0; r < 2; r++ { // pending pairs and events that the deletes must clean
-		for _, q := range pool[100+50*r : 150+50*r] {
-			query := Query{Vector: cur.vecs[q], Exclude: []int{q}}
-			res, _ := s.Search(query, k)
-			ids, rel := make([]int, len(res)), make([]bool, len(res))
-			for i, x := range res {
-				ids[i], rel[i] = x.ID, cur.labels[x.ID] == cur.labels[q]
-			}
-			if err := s.Feedback(query, ids, rel); err != nil {
-				t.Fatal(err)
-			}
-		}
+		judge(t, s, cur, pool[100+50*r:150+50*r])
 	}
 	live := make([]bool, n)
 	var del []int
@@ -361,17 +351,7 @@ func TestTrainDuringWrites(t *testing.T) {
 	next, redone := n, 0
 	for round := 0; round < 6; round++ {
 		// Feedback with co-relevant pairs among ids that the writes below delete or update.
-		for _, q := range pool[round*40 : (round+1)*40] {
-			query := Query{Vector: cur.vecs[q], Exclude: []int{q}}
-			res, _ := s.Search(query, k)
-			ids, rel := make([]int, len(res)), make([]bool, len(res))
-			for i, x := range res {
-				ids[i], rel[i] = x.ID, cur.labels[x.ID] == cur.labels[q]
-			}
-			if err := s.Feedback(query, ids, rel); err != nil {
-				t.Fatal(err)
-			}
-		}
+		judge(t, s, cur, pool[round*40:(round+1)*40])
 		done := make(chan error)
 		go func() {
 			st, err := s.Train()
