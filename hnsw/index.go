@@ -411,7 +411,7 @@ func (ix *Index) heuristic(c []cand, m int) []cand {
 }
 
 // heuristicFill is the heuristic choosing up to m candidates, after which the closest pruned ones
-// are added until the list holds fill (<= m). Delete uses it to keep a repaired node's degree.
+// are added until the list holds fill (<= m). Delete uses it to fill a repaired node's list.
 func (ix *Index) heuristicFill(c []cand, m, fill int) []cand {
 	if len(c) < m {
 		return append(ix.out[:0], c...)

@@ -3,6 +3,7 @@ package search
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Add inserts vectors into the HNSW index and returns their ids. Ids of deleted vectors are
@@ -95,18 +96,61 @@ func (s *Index) Delete(ids ...int) error {
 // document: the judgements and feedback edges of the old one are forgotten as Delete forgets
 // them.
 func (s *Index) Update(id int, vec []float32) error {
-	if err := s.checkVector(vec, "Update: vector"); err != nil {
-		return err
+	return s.update("Update", []int{id}, [][]float32{vec})
+}
+
+// UpdateBatch is Update of vecs[i] to ids[i] for every i, with one refresh of the serving state
+// for the whole batch, which ends in the state that the same Updates one by one give (the HNSW
+// writes are the same, in the same order, and the refresh is exact). A refresh copies the
+// per-node tables, so updating many vectors costs one copy instead of one per vector. Every id
+// and vector is checked before anything changes: an id that is not live, an id listed twice or
+// a bad vector is an error, and then nothing is updated.
+func (s *Index) UpdateBatch(ids []int, vecs [][]float32) error {
+	if len(ids) != len(vecs) {
+		return fmt.Errorf("search: UpdateBatch: %d ids and %d vectors; vecs[i] replaces the vector of ids[i]", len(ids), len(vecs))
+	}
+	return s.update("UpdateBatch", ids, vecs)
+}
+
+// update is Update (op "Update", one id) and UpdateBatch; errors name the op and the position.
+func (s *Index) update(op string, ids []int, vecs [][]float32) error {
+	name := func(list string, i int) string {
+		if op == "Update" {
+			return strings.TrimSuffix(list, "s")
+		}
+		return fmt.Sprintf("%s[%d] =", list, i)
+	}
+	for i, v := range vecs {
+		if err := s.checkVector(v, op+": "+strings.TrimSuffix(name("vecs", i), " =")); err != nil {
+			return err
+		}
 	}
 	s.trainMu.Lock()
 	defer s.trainMu.Unlock()
-	if n := s.ix.Len(); id < 0 || id >= n || s.ix.Deleted(id) {
-		return fmt.Errorf("search: Update: id %d is not a live vector of the index (ids 0..%d, %d deleted)", id, n-1, n-s.ix.Live())
+	n := s.ix.Len()
+	seen := make(map[int]bool, len(ids))
+	for i, id := range ids {
+		if id < 0 || id >= n || s.ix.Deleted(id) {
+			return fmt.Errorf("search: %s: %s %d is not a live vector of the index (ids 0..%d, %d deleted)", op, name("ids", i), id, n-1, n-s.ix.Live())
+		}
+		if seen[id] {
+			return fmt.Errorf("search: %s: %s %d is listed twice", op, name("ids", i), id)
+		}
+		seen[id] = true
 	}
-	if err := s.wr.Update(id, vec); err != nil {
-		return fmt.Errorf("search: Update: %w", err)
+	ch := changes{forget: true}
+	var upErr error
+	for i, id := range ids {
+		if err := s.wr.Update(id, vecs[i]); err != nil {
+			upErr = fmt.Errorf("search: %s: %s %d: %w", op, name("ids", i), id, err)
+			break
+		}
+		ch.updated = append(ch.updated, id)
 	}
-	return s.refresh(changes{updated: []int{id}, forget: true})
+	if err := s.refresh(ch); err != nil {
+		return err
+	}
+	return upErr
 }
 
 // changes lists the writes made to the HNSW index since the serving state was last refreshed:
@@ -195,6 +239,17 @@ func (s *Index) refresh(ch changes) error {
 	}
 	slices.Sort(ids)
 	s.w.embedRows(emb, ids, feats, nbrs, fb)
+	if s.during != nil { // a Train is embedding with new weights: it redoes these
+		for _, id := range ids {
+			s.during[id] = true
+		}
+		for id := range gone {
+			s.duringGone[id] = true
+		}
+		for _, id := range ch.deleted {
+			s.duringGone[int32(id)] = true
+		}
+	}
 	s.mu.Lock()
 	s.feats, s.nbrs, s.fb, s.emb = feats, nbrs, fb, emb
 	s.mu.Unlock()

@@ -104,7 +104,7 @@
 // The index must use the Cosine metric (with L2 or inner product the untrained re-ranking would
 // not equal the HNSW ranking). Re-ranking cannot return what HNSW did not find among its
 // Candidates. Delete and Update refresh the graph, the feedback state and the embeddings as
-// exactly as Add does; the wrapped hnsw.Index is owned by the search.Index and refuses direct
+// exactly as Add does (Delete and UpdateBatch take many ids for one refresh); the wrapped hnsw.Index is owned by the search.Index and refuses direct
 // changes. Feedback edges assume that results relevant to one query are
 // related to each other, which holds for topical relevance but not for every notion of it.
 package search

@@ -102,6 +102,8 @@ type (
 // so files from two different saves (a crash between the renames) are detected by Load. Feedback pending for
 // the next Train is saved too. Searches and Feedback may run during Save; Train and Add wait.
 func (s *Index) Save(dir string) error {
+	s.learnMu.Lock()
+	defer s.learnMu.Unlock()
 	s.trainMu.Lock()
 	defer s.trainMu.Unlock()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -146,6 +148,8 @@ func (s *Index) Save(dir string) error {
 // so splitting a stream into the three files of a directory, or joining them, gives an index
 // that loads the same. Searches and Feedback may run during SaveTo; Train and Add wait.
 func (s *Index) SaveTo(w io.Writer) (int64, error) {
+	s.learnMu.Lock()
+	defer s.learnMu.Unlock()
 	s.trainMu.Lock()
 	defer s.trainMu.Unlock()
 	var index bytes.Buffer

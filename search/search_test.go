@@ -106,6 +106,19 @@ func precision(t testing.TB, c corpus, queries []int, search func(Query, int) ([
 // the feedback and trains.
 func feedbackRound(t testing.TB, s *Index, c corpus, queries []int) TrainStats {
 	t.Helper()
+	judge(t, s, c, queries)
+	st, err := s.Train()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// split returns a seeded feedback pool and held-out evaluation queries.
+// judge searches each query (a corpus id, excluded from its results) and gives feedback on the
+// top k: relevant = same label.
+func judge(t testing.TB, s *Index, c corpus, queries []int) {
+	t.Helper()
 	for _, q := range queries {
 		query := Query{Vector: c.vecs[q], Exclude: []int{q}}
 		res, err := s.Search(query, k)
@@ -121,14 +134,8 @@ func feedbackRound(t testing.TB, s *Index, c corpus, queries []int) TrainStats {
 			t.Fatal(err)
 		}
 	}
-	st, err := s.Train()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
 }
 
-// split returns a seeded feedback pool and held-out evaluation queries.
 func split(n, nEval int) (pool, eval []int) {
 	perm := rand.New(rand.NewPCG(11, 0)).Perm(n)
 	return perm[nEval:], perm[:nEval]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // TrainStats reports one Train call.
@@ -27,7 +28,14 @@ type TrainStats struct {
 // recomputes the corpus embeddings (all of them after weight updates; only the nodes whose
 // feedback neighbours changed otherwise) and swaps the new model in; searches running meanwhile
 // use the previous one. On error the model is left as it was.
+//
+// Add, Delete and Update wait only for the steps, not for the recomputation of every embedding
+// that follows them (at 100,000 vectors the longest part): that runs on the tables as they were
+// after the steps, and the nodes whose inputs the writes changed meanwhile are embedded again
+// with the new weights before the swap, so the result is exact (TestTrainDuringWrites).
 func (s *Index) Train() (TrainStats, error) {
+	s.learnMu.Lock()
+	defer s.learnMu.Unlock()
 	s.trainMu.Lock()
 	defer s.trainMu.Unlock()
 	s.bufMu.Lock()
@@ -68,13 +76,61 @@ func (s *Index) Train() (TrainStats, error) {
 		st.Steps++
 	}
 	st.Loss = lossSum / float64(st.Steps)
-	w := snapshot(s.params, s.dim, s.cfg.Hidden)
-	emb := make([][]float32, len(s.feats))
-	live := s.liveIDs()
-	w.embedRows(emb, live, s.feats, s.nbrs, fb)
-	s.publish(w, fb, emb)
-	st.Refreshed = len(live)
+	st.Refreshed = s.reembed(snapshot(s.params, s.dim, s.cfg.Hidden), fb, pending)
 	return st, nil
+}
+
+// reembed embeds every live node with the new weights w and the feedback graph fb (s.fb with
+// the pairs pending added) and publishes them, returning the number of embeddings computed.
+// trainMu is held on entry and on return, but released while the corpus is embedded, so that
+// writes go on: the published tables are copy-on-write, so the ones read here stay as they
+// are, and the nodes whose inputs the writes changed meanwhile are embedded again with w once
+// the lock is back. Pending pairs of ids deleted meanwhile are dropped, as Delete drops them
+// from the buffer.
+func (s *Index) reembed(w *weights, fb [][]int32, pending [][2]int32) int {
+	feats, nbrs, live := s.feats, s.nbrs, s.liveIDs()
+	s.during, s.duringGone = map[int]bool{}, map[int32]bool{}
+	s.trainMu.Unlock()
+	emb := make([][]float32, len(feats))
+	w.embedRows(emb, live, feats, nbrs, fb)
+	s.trainMu.Lock()
+
+	dirty, gone := s.during, s.duringGone
+	s.during, s.duringGone = nil, nil
+	if len(dirty)+len(gone) == 0 && len(s.feats) == len(feats) {
+		s.publish(w, fb, emb)
+		return len(live)
+	}
+	keep := pending[:0:0]
+	for _, p := range pending {
+		if !gone[p[0]] && !gone[p[1]] {
+			keep = append(keep, p)
+		}
+	}
+	fbNow, _ := applyEdges(s.fb, keep, s.cfg.FeedbackDegree)
+	n := len(s.feats)
+	out := make([][]float32, n)
+	copy(out, emb)
+	for id := range gone {
+		dirty[int(id)] = true
+	}
+	for j := range n {
+		if j >= len(fb) || !slices.Equal(fb[j], fbNow[j]) {
+			dirty[j] = true
+		}
+	}
+	redo := make([]int, 0, len(dirty))
+	for id := range dirty {
+		if s.ix.Deleted(id) {
+			out[id] = nil
+		} else {
+			redo = append(redo, id)
+		}
+	}
+	slices.Sort(redo)
+	w.embedRows(out, redo, s.feats, s.nbrs, fbNow)
+	s.publish(w, fbNow, out)
+	return len(live) + len(redo)
 }
 
 // publish swaps in a new serving state.

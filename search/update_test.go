@@ -117,17 +117,7 @@ func TestDeleteUpdate(t *testing.T) {
 	pool, eval := split(n, 200)
 	feedbackRound(t, s, cur, pool[:100])
 	for r := 0; r < 2; r++ { // pending pairs and events that the deletes must clean
-		for _, q := range pool[100+50*r : 150+50*r] {
-			query := Query{Vector: cur.vecs[q], Exclude: []int{q}}
-			res, _ := s.Search(query, k)
-			ids, rel := make([]int, len(res)), make([]bool, len(res))
-			for i, x := range res {
-				ids[i], rel[i] = x.ID, cur.labels[x.ID] == cur.labels[q]
-			}
-			if err := s.Feedback(query, ids, rel); err != nil {
-				t.Fatal(err)
-			}
-		}
+		judge(t, s, cur, pool[100+50*r:150+50*r])
 	}
 	live := make([]bool, n)
 	var del []int
@@ -285,4 +275,123 @@ func TestSetWeights(t *testing.T) {
 	if err := b.SetWeights(bad); err == nil {
 		t.Error("weights of the wrong size: no error")
 	}
+}
+
+// TestUpdateBatch: one UpdateBatch leaves the same state as the same Updates one by one, and a
+// bad batch changes nothing.
+func TestUpdateBatch(t *testing.T) {
+	const n = 400
+	c := clustered(2*n, 16, 4, 4, 0.3, 31)
+	cur := corpus{vecs: slices.Clone(c.vecs[:n]), labels: c.labels[:n]}
+	one, batch := build(t, cur, testConfig), build(t, cur, testConfig)
+	pool, _ := split(n, 50)
+	feedbackRound(t, one, cur, pool[:60])
+	feedbackRound(t, batch, cur, pool[:60])
+	var ids []int
+	var vecs [][]float32
+	for i := 3; i < n; i += 7 {
+		ids, vecs = append(ids, i), append(vecs, c.vecs[n+i])
+	}
+	for i, id := range ids {
+		if err := one.Update(id, vecs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := batch.UpdateBatch(ids, vecs); err != nil {
+		t.Fatal(err)
+	}
+	checkConsistent(t, batch)
+	for i := 0; i < n; i++ {
+		if !slices.Equal(one.nbrs[i], batch.nbrs[i]) || !slices.Equal(one.emb[i], batch.emb[i]) || !slices.Equal(one.fb[i], batch.fb[i]) {
+			t.Fatalf("node %d: state after UpdateBatch differs from Updates one by one", i)
+		}
+	}
+	if !slices.Equal(one.buf.pending, batch.buf.pending) || len(one.buf.events) != len(batch.buf.events) {
+		t.Fatalf("feedback buffer after UpdateBatch differs: %d pending, %d events; one by one %d, %d",
+			len(batch.buf.pending), len(batch.buf.events), len(one.buf.pending), len(one.buf.events))
+	}
+
+	if err := batch.Delete(5); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := batch.Vector(0)
+	for _, tc := range []struct {
+		ids  []int
+		vecs [][]float32
+		want string
+	}{
+		{[]int{0, 1}, vecs[:1], "2 ids and 1 vectors"},
+		{[]int{0, 0}, vecs[:2], "ids[1] = 0 is listed twice"},
+		{[]int{0, 5}, vecs[:2], "ids[1] = 5 is not a live vector"},
+		{[]int{0, n}, vecs[:2], "ids[1] = 400 is not a live vector"},
+		{[]int{0, 1}, [][]float32{vecs[0], vecs[1][:3]}, "vecs[1] has dimension 3"},
+	} {
+		err := batch.UpdateBatch(tc.ids, tc.vecs)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("UpdateBatch(%v): %v, want %q", tc.ids, err, tc.want)
+		}
+	}
+	if after, _ := batch.Vector(0); !slices.Equal(before, after) {
+		t.Error("a refused UpdateBatch changed vector 0")
+	}
+	if err := batch.Update(5, vecs[0]); err == nil || !strings.Contains(err.Error(), "Update: id 5 is not a live vector") {
+		t.Errorf("Update of a deleted id: %v", err)
+	}
+	checkConsistent(t, batch)
+}
+
+// TestTrainDuringWrites: Adds, Deletes and Updates running while Train re-embeds the corpus
+// leave the serving state exactly what a full recomputation gives, and no deleted id behind.
+func TestTrainDuringWrites(t *testing.T) {
+	const n = 600
+	c := clustered(2*n, 16, 4, 4, 0.3, 41)
+	cur := corpus{vecs: slices.Clone(c.vecs[:n]), labels: slices.Clone(c.labels[:n])}
+	s := build(t, cur, testConfig)
+	pool, _ := split(n, 50)
+	next, redone := n, 0
+	for round := 0; round < 6; round++ {
+		// Feedback with co-relevant pairs among ids that the writes below delete or update.
+		judge(t, s, cur, pool[round*40:(round+1)*40])
+		done := make(chan error)
+		go func() {
+			st, err := s.Train()
+			if st.Refreshed > s.Len() { // some nodes embedded twice: writes ran during the re-embedding
+				redone++
+			}
+			done <- err
+		}()
+		for w := 0; ; w++ {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkConsistent(t, s)
+				goto next
+			default:
+			}
+			id := (round*97 + w*13) % n
+			switch {
+			case s.Deleted(id):
+				if _, err := s.Add(c.vecs[next%(2*n)]); err != nil {
+					t.Fatal(err)
+				}
+				next++
+			case w%3 == 0:
+				if err := s.Delete(id); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				if err := s.Update(id, c.vecs[next%(2*n)]); err != nil {
+					t.Fatal(err)
+				}
+				next++
+			}
+		}
+	next:
+	}
+	if st := s.Stats(); st.Steps == 0 {
+		t.Errorf("no training steps: %+v", st)
+	}
+	t.Logf("%d of 6 Train calls re-embedded nodes that writes changed meanwhile", redone)
 }

@@ -22,6 +22,8 @@ func (s *Index) ModelVersion() int64 { return s.steps.Load() }
 
 // Weights returns a copy of the current parameters.
 func (s *Index) Weights() Weights {
+	s.learnMu.Lock()
+	defer s.learnMu.Unlock()
 	s.trainMu.Lock()
 	defer s.trainMu.Unlock()
 	w := Weights{Version: s.adamT}
@@ -35,8 +37,10 @@ func (s *Index) Weights() Weights {
 // recomputes every live embedding and swaps the new model in, as Train does; Stats.Steps becomes
 // w.Version. Adam's moments are reset: an index that receives weights is not expected to train.
 // Weights with the wrong number or size of tensors, or non-finite values, are an error and
-// change nothing.
+// change nothing. Writes wait only while the weights are copied, as for Train.
 func (s *Index) SetWeights(w Weights) error {
+	s.learnMu.Lock()
+	defer s.learnMu.Unlock()
 	s.trainMu.Lock()
 	defer s.trainMu.Unlock()
 	if len(w.Tensors) != len(s.params) {
@@ -62,9 +66,6 @@ func (s *Index) SetWeights(w Weights) error {
 	}
 	s.adamT = w.Version
 	s.steps.Store(w.Version)
-	ws := snapshot(s.params, s.dim, s.cfg.Hidden)
-	emb := make([][]float32, len(s.feats))
-	ws.embedRows(emb, s.liveIDs(), s.feats, s.nbrs, s.fb)
-	s.publish(ws, s.fb, emb)
+	s.reembed(snapshot(s.params, s.dim, s.cfg.Hidden), s.fb, nil)
 	return nil
 }

@@ -26,6 +26,8 @@ const BinaryVectors = "application/x-gognn-vectors"
 //	GET    /v1/vectors/{id}  -> {"id":"a","vector":[...]} (unit norm, as stored)
 //	PUT    /v1/vectors/{id}  {"vector":[...]} -> {"created":bool}
 //	DELETE /v1/vectors/{id}  -> {"deleted":"a"}
+//	PUT    /v1/vectors       as POST /v1/vectors -> {"updated":n,"created":m} (batch PUT)
+//	POST   /v1/vectors/delete {"ids":["a","b"]} -> {"deleted":n} (batch DELETE)
 //	POST   /v1/search        SearchRequest -> SearchResponse
 //	POST   /v1/feedback      FeedbackRequest -> {"duplicate":bool}
 //	POST   /v1/train         -> search.TrainStats and the new model_version
@@ -39,6 +41,24 @@ func (sv *Server) Handler() http.Handler {
 		mux.Handle(pattern, sv.wrap(pattern, h))
 	}
 	route("POST /v1/vectors", sv.handleAdd)
+	route("PUT /v1/vectors", func(r *http.Request) (any, int, error) {
+		items, err := sv.decodeItems(r)
+		if err != nil {
+			return nil, 0, err
+		}
+		res, err := sv.PutBatch(items)
+		return res, 200, err
+	})
+	route("POST /v1/vectors/delete", func(r *http.Request) (any, int, error) {
+		var body struct {
+			IDs []string `json:"ids"`
+		}
+		if err := decode(r, &body); err != nil {
+			return nil, 0, err
+		}
+		err := sv.DeleteBatch(body.IDs)
+		return map[string]int{"deleted": len(body.IDs)}, 200, err
+	})
 	route("GET /v1/vectors/{id}", func(r *http.Request) (any, int, error) {
 		v, err := sv.Get(r.PathValue("id"))
 		return Item{ID: r.PathValue("id"), Vector: v}, 200, err
@@ -179,23 +199,27 @@ func decode(r *http.Request, v any) error {
 }
 
 func (sv *Server) handleAdd(r *http.Request) (any, int, error) {
-	var items []Item
-	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, BinaryVectors) {
-		var err error
-		if items, err = sv.decodeBinary(r.Body); err != nil {
-			return nil, 0, err
-		}
-	} else {
-		var body struct {
-			Vectors []Item `json:"vectors"`
-		}
-		if err := decode(r, &body); err != nil {
-			return nil, 0, err
-		}
-		items = body.Vectors
+	items, err := sv.decodeItems(r)
+	if err != nil {
+		return nil, 0, err
 	}
 	res, err := sv.Add(items)
 	return res, 200, err
+}
+
+// decodeItems reads the vectors of a batch add or put: BinaryVectors, or JSON
+// {"vectors":[{"id":"a","vector":[...]}]}.
+func (sv *Server) decodeItems(r *http.Request) ([]Item, error) {
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, BinaryVectors) {
+		return sv.decodeBinary(r.Body)
+	}
+	var body struct {
+		Vectors []Item `json:"vectors"`
+	}
+	if err := decode(r, &body); err != nil {
+		return nil, err
+	}
+	return body.Vectors, nil
 }
 
 // decodeBinary reads the BinaryVectors encoding.

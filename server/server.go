@@ -7,7 +7,8 @@
 // Every request is bounded (body size, k, ef, batch size, requests in flight) and every bad one
 // is a 4xx with a JSON body {"error": "..."} that names what was wrong, with no effect on the
 // index. Adds are idempotent (an id already present with the same vector is not added again)
-// and so is feedback that carries an event_id (a bounded set of recent ids is remembered).
+// and so is feedback that carries an event_id (a bounded set of recent ids is remembered, and
+// saved with each snapshot, so a retry after a restart from the snapshot still counts once).
 package server
 
 import (
@@ -34,7 +35,7 @@ type Config struct {
 	MaxEf       int           // largest ef (candidates re-ranked) of a search, default 4096
 	MaxBatch    int           // most vectors in one add, default 100000
 	MaxInFlight int           // requests served at once; more are refused with 503, default 1024
-	DedupEvents int           // feedback event ids remembered for idempotency, default 1<<20
+	DedupEvents int           // feedback event ids remembered for idempotency (and saved by snapshots), default 1<<20
 	TrainEvery  time.Duration // train on a schedule when feedback arrived; 0: only POST /v1/train
 
 	HNSW   hnsw.Config   // M, EfConstruction, Seed of a new index (Dim and Metric are set here)
@@ -75,7 +76,11 @@ type Server struct {
 	ext []string       // internal id -> client id, "" when deleted
 	ids map[string]int // client id -> internal id
 
-	dedup    dedup
+	dedup dedup
+	// fbMu is held shared by Feedback from the event-id check to the event's entry in the
+	// replay buffer, and exclusively by a snapshot, so that the event ids saved are those of the
+	// events saved.
+	fbMu     sync.RWMutex
 	inFlight chan struct{}
 	met      *metrics
 	trained  atomic.Int64 // TotalEvents at the last Train
@@ -222,36 +227,17 @@ type AddResult struct {
 // Add inserts items all or nothing as far as validation goes: any bad item (dimension, values,
 // id, an id present with another vector, an id twice) refuses the whole batch.
 func (sv *Server) Add(items []Item) (AddResult, error) {
-	if len(items) == 0 {
-		return AddResult{}, bad(400, "no vectors to add")
-	}
-	if len(items) > sv.cfg.MaxBatch {
-		return AddResult{}, bad(413, "%d vectors in one add, the limit is %d; split the batch", len(items), sv.cfg.MaxBatch)
-	}
-	seen := make(map[string]bool, len(items))
-	for i, it := range items {
-		if err := checkID(it.ID, fmt.Sprintf("vectors[%d].id", i)); err != nil {
-			return AddResult{}, err
-		}
-		if seen[it.ID] {
-			return AddResult{}, bad(400, "vectors[%d].id %q is listed twice", i, it.ID)
-		}
-		seen[it.ID] = true
-		if err := sv.checkVector(it.Vector, fmt.Sprintf("vectors[%d] (id %q)", i, it.ID)); err != nil {
-			return AddResult{}, err
-		}
+	if err := sv.checkItems(items, "add"); err != nil {
+		return AddResult{}, err
 	}
 	sv.wmu.Lock()
 	defer sv.wmu.Unlock()
-	var fresh [][]float32
-	var freshIDs []string
+	var fresh []Item
 	var res AddResult
 	for i, it := range items {
-		sv.mu.RLock()
-		in, ok := sv.ids[it.ID]
-		sv.mu.RUnlock()
+		in, ok := sv.lookup(it.ID)
 		if !ok {
-			fresh, freshIDs = append(fresh, it.Vector), append(freshIDs, it.ID)
+			fresh = append(fresh, it)
 			continue
 		}
 		same, err := sv.sameVector(in, it.Vector)
@@ -263,23 +249,91 @@ func (sv *Server) Add(items []Item) (AddResult, error) {
 		}
 		res.Existing++
 	}
-	if len(fresh) == 0 {
-		return res, nil
+	var err error
+	res.Added, err = sv.addLocked(fresh)
+	return res, err
+}
+
+// checkItems checks a batch of an add or put: its size, every id and vector, no id twice.
+func (sv *Server) checkItems(items []Item, op string) error {
+	if len(items) == 0 {
+		return bad(400, "no vectors to %s", op)
 	}
-	got, err := sv.ix.Add(fresh...)
+	if len(items) > sv.cfg.MaxBatch {
+		return bad(413, "%d vectors in one %s, the limit is %d; split the batch", len(items), op, sv.cfg.MaxBatch)
+	}
+	seen := make(map[string]bool, len(items))
+	for i, it := range items {
+		if err := checkID(it.ID, fmt.Sprintf("vectors[%d].id", i)); err != nil {
+			return err
+		}
+		if seen[it.ID] {
+			return bad(400, "vectors[%d].id %q is listed twice", i, it.ID)
+		}
+		seen[it.ID] = true
+		if err := sv.checkVector(it.Vector, fmt.Sprintf("vectors[%d] (id %q)", i, it.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addLocked adds items whose ids are absent (wmu held) and returns how many were added.
+func (sv *Server) addLocked(items []Item) (int, error) {
+	if len(items) == 0 {
+		return 0, nil
+	}
+	vecs := make([][]float32, len(items))
+	for i, it := range items {
+		vecs[i] = it.Vector
+	}
+	got, err := sv.ix.Add(vecs...)
 	sv.mu.Lock()
 	for i, in := range got {
 		for len(sv.ext) <= in {
 			sv.ext = append(sv.ext, "")
 		}
-		sv.ext[in], sv.ids[freshIDs[i]] = freshIDs[i], in
+		sv.ext[in], sv.ids[items[i].ID] = items[i].ID, in
 	}
 	sv.mu.Unlock()
-	res.Added = len(got)
-	if err != nil {
-		return res, err
+	return len(got), err
+}
+
+// PutResult reports a batch put.
+type PutResult struct {
+	Updated int `json:"updated"` // ids present before, given the new vector
+	Created int `json:"created"` // ids absent before, added
+}
+
+// PutBatch is Put of every item: the vectors of present ids are replaced in one
+// search.Index.UpdateBatch, absent ids are added. A bad item (dimension, values, id, an id
+// twice) refuses the whole batch.
+func (sv *Server) PutBatch(items []Item) (PutResult, error) {
+	if err := sv.checkItems(items, "put"); err != nil {
+		return PutResult{}, err
 	}
-	return res, nil
+	sv.wmu.Lock()
+	defer sv.wmu.Unlock()
+	var ins []int
+	var vecs [][]float32
+	var fresh []Item
+	for _, it := range items {
+		if in, ok := sv.lookup(it.ID); ok {
+			ins, vecs = append(ins, in), append(vecs, it.Vector)
+		} else {
+			fresh = append(fresh, it)
+		}
+	}
+	var res PutResult
+	if len(ins) > 0 {
+		if err := sv.ix.UpdateBatch(ins, vecs); err != nil {
+			return res, err
+		}
+		res.Updated = len(ins)
+	}
+	var err error
+	res.Created, err = sv.addLocked(fresh)
+	return res, err
 }
 
 // sameVector reports whether the stored vector of internal id in is v (normalised as stored).
@@ -322,18 +376,42 @@ func (sv *Server) Put(id string, v []float32) (created bool, err error) {
 
 // Delete removes id; an unknown id is a 404.
 func (sv *Server) Delete(id string) error {
+	return sv.DeleteBatch([]string{id})
+}
+
+// DeleteBatch removes every id in one search.Index.Delete, all or nothing: an unknown id is a
+// 404 and an id listed twice a 400, and then nothing is deleted.
+func (sv *Server) DeleteBatch(ids []string) error {
+	if len(ids) == 0 {
+		return bad(400, "no ids to delete")
+	}
+	if len(ids) > sv.cfg.MaxBatch {
+		return bad(413, "%d ids in one delete, the limit is %d; split the batch", len(ids), sv.cfg.MaxBatch)
+	}
 	sv.wmu.Lock()
 	defer sv.wmu.Unlock()
-	in, ok := sv.lookup(id)
-	if !ok {
-		return bad(404, "no vector with id %q", id)
+	ins := make([]int, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		in, ok := sv.lookup(id)
+		switch {
+		case !ok && len(ids) == 1:
+			return bad(404, "no vector with id %q", id)
+		case !ok:
+			return bad(404, "ids[%d]: no vector with id %q", i, id)
+		case seen[id]:
+			return bad(400, "ids[%d] %q is listed twice", i, id)
+		}
+		seen[id], ins[i] = true, in
 	}
-	if err := sv.ix.Delete(in); err != nil {
+	if err := sv.ix.Delete(ins...); err != nil {
 		return err
 	}
 	sv.mu.Lock()
-	sv.ext[in] = ""
-	delete(sv.ids, id)
+	for i, id := range ids {
+		sv.ext[ins[i]] = ""
+		delete(sv.ids, id)
+	}
 	sv.mu.Unlock()
 	return nil
 }
@@ -475,6 +553,9 @@ func (sv *Server) Feedback(r FeedbackRequest) (duplicate bool, err error) {
 		shown[i] = in
 	}
 	sv.mu.RUnlock()
+	// A snapshot saves the event ids with the replay buffer; holding fbMu keeps the two alike.
+	sv.fbMu.RLock()
+	defer sv.fbMu.RUnlock()
 	if r.EventID != "" && !sv.dedup.add(r.EventID) {
 		return true, nil
 	}
@@ -491,9 +572,9 @@ func (sv *Server) Feedback(r FeedbackRequest) (duplicate bool, err error) {
 type dedup struct {
 	mu   sync.Mutex
 	cap  int
-	set  map[string]bool
-	ring []string
-	next int
+	set  map[string]int // id -> its slot in ring
+	ring []string       // "" marks a slot freed by remove
+	next int            // the oldest slot once the ring is full
 }
 
 // add records id and reports whether it was new.
@@ -501,26 +582,45 @@ func (d *dedup) add(id string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.set == nil {
-		d.set = map[string]bool{}
+		d.set = map[string]int{}
 	}
-	if d.set[id] {
+	if _, ok := d.set[id]; ok {
 		return false
 	}
 	if len(d.ring) < d.cap {
+		d.set[id] = len(d.ring)
 		d.ring = append(d.ring, id)
-	} else {
-		delete(d.set, d.ring[d.next])
-		d.ring[d.next] = id
-		d.next = (d.next + 1) % d.cap
+		return true
 	}
-	d.set[id] = true
+	if old := d.ring[d.next]; old != "" {
+		delete(d.set, old)
+	}
+	d.ring[d.next], d.set[id] = id, d.next
+	d.next = (d.next + 1) % d.cap
 	return true
 }
 
+// remove forgets id (its feedback was refused).
 func (d *dedup) remove(id string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	delete(d.set, id) // its ring slot is reused in time
+	if slot, ok := d.set[id]; ok {
+		d.ring[slot] = ""
+		delete(d.set, id)
+	}
+}
+
+// ordered returns the ids remembered, oldest first.
+func (d *dedup) ordered() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]string, 0, len(d.set))
+	for i := range d.ring {
+		if id := d.ring[(d.next+i)%len(d.ring)]; id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Stats is the answer of GET /v1/stats.

@@ -169,6 +169,121 @@ func TestRoutes(t *testing.T) {
 	if fmt.Sprint(sr) != fmt.Sprint(sr2) || sv2.Stats().Live != 300 {
 		t.Fatalf("restarted from the snapshot: %+v, want %+v", sr2, sr)
 	}
+	// The event ids acknowledged before the snapshot are remembered after the restart.
+	fq := SearchRequest{Vector: its[0].Vector, K: 10}
+	for _, ev := range []string{"e0", "e39"} {
+		var out map[string]bool
+		fr := FeedbackRequest{Query: fq, Shown: []string{"v1", "v2"}, Relevant: []bool{true, false}, EventID: ev}
+		if code := c2.do("POST", "/v1/feedback", fr, &out); code != 202 || !out["duplicate"] {
+			t.Errorf("event %s retried after the restart: %d %v, want a duplicate", ev, code, out)
+		}
+	}
+	if st := sv2.Stats(); st.TotalEvents != 40 {
+		t.Errorf("after retrying acknowledged events: %d events, want 40", st.TotalEvents)
+	}
+}
+
+// TestDedup: the event-id set keeps the newest cap ids, in order, and forgets removed ones.
+func TestDedup(t *testing.T) {
+	d := dedup{cap: 3}
+	for _, id := range []string{"a", "b", "c"} {
+		if !d.add(id) {
+			t.Fatalf("%s new: reported seen", id)
+		}
+	}
+	if d.add("b") {
+		t.Error("b again: reported new")
+	}
+	d.remove("b")
+	if got := fmt.Sprint(d.ordered()); got != "[a c]" {
+		t.Errorf("after remove: %s", got)
+	}
+	d.add("d") // evicts a
+	d.add("e") // takes b's freed slot
+	if got := fmt.Sprint(d.ordered()); got != "[c d e]" {
+		t.Errorf("after eviction: %s, want [c d e]", got)
+	}
+	if !d.add("a") || d.add("d") {
+		t.Error("a evicted should be new, d remembered")
+	}
+	if got := fmt.Sprint(d.ordered()); got != "[d e a]" {
+		t.Errorf("%s, want [d e a]", got)
+	}
+}
+
+// TestBatchRoutes: a batch PUT (JSON and binary) replaces present ids and adds absent ones, a
+// batch delete removes every id, and a bad batch changes nothing.
+func TestBatchRoutes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	sv, c := start(t, Config{MaxBatch: 50})
+	its := items(rng, "v", 100)
+	for lo := 0; lo < 100; lo += 50 {
+		if code := c.do("POST", "/v1/vectors", map[string]any{"vectors": its[lo : lo+50]}, nil); code != 200 {
+			t.Fatal(code)
+		}
+	}
+	// v0..v9 get new vectors, n0..n4 are new.
+	put := append(items(rng, "v", 10), items(rng, "n", 5)...)
+	var pr PutResult
+	if code := c.do("PUT", "/v1/vectors", map[string]any{"vectors": put[:8]}, &pr); code != 200 || pr.Updated != 8 || pr.Created != 0 {
+		t.Fatalf("batch put: %d %+v", code, pr)
+	}
+	if code := c.do("PUT", "/v1/vectors", EncodeBinary(nil, put[8:]), &pr); code != 200 || pr.Updated != 2 || pr.Created != 5 {
+		t.Fatalf("binary batch put: %d %+v", code, pr)
+	}
+	for _, it := range put {
+		var sr SearchResponse
+		if code := c.do("POST", "/v1/search", SearchRequest{Vector: it.Vector, K: 1, Mode: "plain"}, &sr); code != 200 || sr.Results[0].ID != it.ID {
+			t.Fatalf("search for the put vector of %s: %d %+v", it.ID, code, sr)
+		}
+	}
+	var del map[string]int
+	gone := []string{"v20", "v21", "n0", "v3"}
+	if code := c.do("POST", "/v1/vectors/delete", map[string]any{"ids": gone}, &del); code != 200 || del["deleted"] != 4 {
+		t.Fatalf("batch delete: %d %v", code, del)
+	}
+	for _, id := range gone {
+		if code := c.do("GET", "/v1/vectors/"+id, nil, nil); code != 404 {
+			t.Errorf("get of deleted %s: %d", id, code)
+		}
+	}
+	before := sv.Stats()
+	for _, tc := range []struct {
+		name, method, path string
+		body               any
+		code               int
+		want               string
+	}{
+		{"delete unknown", "POST", "/v1/vectors/delete", map[string]any{"ids": []string{"v30", "v20"}}, 404, `ids[1]: no vector with id "v20"`},
+		{"delete twice", "POST", "/v1/vectors/delete", map[string]any{"ids": []string{"v30", "v30"}}, 400, "listed twice"},
+		{"delete none", "POST", "/v1/vectors/delete", map[string]any{"ids": []string{}}, 400, "no ids"},
+		{"delete too many", "POST", "/v1/vectors/delete", map[string]any{"ids": make([]string, 51)}, 413, "51 ids"},
+		{"put wrong dimension", "PUT", "/v1/vectors", map[string]any{"vectors": []Item{put[1], {ID: "v40", Vector: put[0].Vector[:3]}}}, 400, "dimension 3"},
+		{"put twice", "PUT", "/v1/vectors", map[string]any{"vectors": []Item{put[1], put[1]}}, 400, "listed twice"},
+		{"put too many", "PUT", "/v1/vectors", EncodeBinary(nil, items(rng, "b", 51)), 413, "count 51"},
+	} {
+		var out map[string]string
+		if code := c.do(tc.method, tc.path, tc.body, &out); code != tc.code || !strings.Contains(out["error"], tc.want) {
+			t.Errorf("%s: %d %q, want %d with %q", tc.name, code, out["error"], tc.code, tc.want)
+		}
+	}
+	if after := sv.Stats(); after.Live != before.Live || after.Len != before.Len || after.Live != 101 {
+		t.Errorf("refused batches changed the index: %+v, before %+v", after, before)
+	}
+	if v, _ := sv.Get("v1"); !sameDirection(v, put[1].Vector) {
+		t.Error("a refused put changed v1")
+	}
+}
+
+// sameDirection reports whether a and b are equal up to a positive factor (within float32).
+func sameDirection(a, b []float32) bool {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	return ab/math.Sqrt(aa*bb) > 1-1e-6
 }
 
 // TestBadRequests: each bad request is a clear 4xx and leaves the index as it was.

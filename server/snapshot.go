@@ -15,19 +15,22 @@ import (
 )
 
 // Snapshot layout in the data directory: snapshots/<seq>/ holds the index (search.Save's three
-// files) and ids.json (the client id of every internal id, "" for deleted ones); CURRENT names
+// files), ids.json (the client id of every internal id, "" for deleted ones) and events.json
+// (the feedback event ids remembered, oldest first, at most Config.DedupEvents); CURRENT names
 // the newest complete one. A snapshot is written to snapshots/<seq>.tmp, synced and renamed,
 // and only then does CURRENT (replaced atomically) point at it: a crash at any moment leaves
 // CURRENT naming a complete snapshot.
 const (
 	currentFile = "CURRENT"
 	idsFile     = "ids.json"
+	eventsFile  = "events.json"
 	snapDir     = "snapshots"
 	keepSnaps   = 2
 )
 
-// Snapshot writes the index and the id table atomically and returns the snapshot's directory.
-// Writes wait while it runs; searches and feedback do not.
+// Snapshot writes the index, the id table and the feedback event ids atomically and returns the
+// snapshot's directory. Writes and feedback wait while it runs (feedback so that the event ids
+// saved are exactly those of the events in the saved replay buffer); searches do not.
 func (sv *Server) Snapshot() (string, error) {
 	if sv.cfg.Dir == "" {
 		return "", bad(409, "the server has no data directory (-dir)")
@@ -46,7 +49,18 @@ func (sv *Server) Snapshot() (string, error) {
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return "", err
 	}
-	if err := sv.ix.Save(tmp); err != nil {
+	sv.fbMu.Lock()
+	err := sv.ix.Save(tmp)
+	events := sv.dedup.ordered()
+	sv.fbMu.Unlock()
+	if err != nil {
+		return "", err
+	}
+	evRaw, err := json.Marshal(events)
+	if err != nil {
+		return "", err
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(tmp, eventsFile), evRaw, 0o644); err != nil {
 		return "", err
 	}
 	sv.mu.RLock()
@@ -138,6 +152,22 @@ func (sv *Server) loadSnapshot() (bool, error) {
 			return false, fmt.Errorf("server: %s: id %q listed twice", filepath.Join(dir, idsFile), id)
 		}
 		sv.ids[id] = in
+	}
+	// Snapshots written before event ids were saved have no events.json: nothing to remember.
+	evRaw, err := os.ReadFile(filepath.Join(dir, eventsFile))
+	if err != nil && !os.IsNotExist(err) {
+		return false, fmt.Errorf("server: %w", err)
+	}
+	if err == nil {
+		var events []string
+		if err := json.Unmarshal(evRaw, &events); err != nil {
+			return false, fmt.Errorf("server: %s: %w", filepath.Join(dir, eventsFile), err)
+		}
+		for _, id := range events[max(0, len(events)-sv.dedup.cap):] { // the newest, as many as fit
+			if id != "" {
+				sv.dedup.add(id)
+			}
+		}
 	}
 	sv.ix, sv.ext = ix, slices.Clip(ext)
 	sv.snapSeq.Store(seq)

@@ -56,7 +56,7 @@ func ServeShard(nc *nats.Conn, prefix string, i int, sv *server.Server, log *slo
 		n.Close()
 		return nil, err
 	}
-	var asm weightsAssembler
+	asm := newWeightsAssembler(sv.Index().Weights())
 	sub, err := nc.Subscribe(weightsSubject(prefix), func(m *nats.Msg) {
 		w, done, err := asm.add(m.Data)
 		if err != nil {

@@ -37,9 +37,22 @@ func weightChunks(w search.Weights, limit int) [][]byte {
 	return out
 }
 
-// weightsAssembler rebuilds Weights from chunks (one goroutine: a NATS subscription's).
+// weightsAssembler rebuilds Weights from chunks (one goroutine: a NATS subscription's). sizes
+// are the tensor lengths of the receiving index's model (search.Weights of the same model have
+// the same); a chunk announcing other sizes is refused, so no message can make the assembler
+// allocate more than the model it replaces.
 type weightsAssembler struct {
-	w search.Weights
+	sizes []int
+	w     search.Weights
+}
+
+// newWeightsAssembler returns an assembler for weights shaped as w.
+func newWeightsAssembler(w search.Weights) *weightsAssembler {
+	a := &weightsAssembler{}
+	for _, t := range w.Tensors {
+		a.sizes = append(a.sizes, len(t))
+	}
+	return a
 }
 
 // add takes one chunk and returns the weights once every value of their version arrived.
@@ -53,16 +66,14 @@ func (a *weightsAssembler) add(b []byte) (search.Weights, bool, error) {
 	size := int(binary.LittleEndian.Uint32(b[16:]))
 	off := int(binary.LittleEndian.Uint32(b[20:]))
 	vals := (len(b) - chunkHeader) / 4
-	if nt < 1 || nt > 64 || t >= nt || size > 1<<28 || off+vals > size {
-		return search.Weights{}, false, fmt.Errorf("weights chunk: tensor %d of %d, %d values at %d of %d", t, nt, vals, off, size)
+	if nt != len(a.sizes) || t >= nt || size != a.sizes[t] || off > size || vals > size-off {
+		return search.Weights{}, false, fmt.Errorf("weights chunk: tensor %d of %d, %d values at %d of %d; the model has %d tensors of sizes %v", t, nt, vals, off, size, len(a.sizes), a.sizes)
 	}
 	if a.w.Tensors == nil || a.w.Version != ver || len(a.w.Tensors) != nt {
 		a.w = search.Weights{Version: ver, Tensors: make([][]float32, nt)}
 	}
 	if a.w.Tensors[t] == nil {
 		a.w.Tensors[t] = make([]float32, size)
-	} else if len(a.w.Tensors[t]) != size {
-		return search.Weights{}, false, fmt.Errorf("weights chunk: tensor %d changes size", t)
 	}
 	for i := range vals {
 		a.w.Tensors[t][off+i] = math.Float32frombits(binary.LittleEndian.Uint32(b[chunkHeader+4*i:]))

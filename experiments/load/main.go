@@ -2,10 +2,12 @@
 // cluster (target sharded: 4 shards and a trainer on a local nats-server, through shard.Router)
 // with a mix of searches, feedback, adds and deletes from many connections while training runs
 // on a schedule, and writes results.json rows {target, mode, concurrency, qps, p50_ms, p99_ms,
-// errors}: mode plain or reranked at full load (saturation), and at half the saturation rate
-// (mode *-half). Bounded in count and time by -n and -duration.
+// errors}: mode plain or reranked at full load (closed loop: the saturation QPS), then open loop
+// at half that rate (mode *-half, target_qps), latency counted from when each request was due.
+// Bounded in count and time by -n and -duration.
 //
-//	go run ./experiments/load -n 100000 -dim 128 -conns 32 -duration 20s -target single
+//	go run ./experiments/load -n 100000 -dim 128 -conns 32 -duration 20s -target single [-writes 4]
+//	go run ./experiments/load -cora    # recall@10 and precision@10 after feedback, 4 shards against one index
 package main
 
 import (
@@ -22,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +50,10 @@ type Row struct {
 	Errors      int64   `json:"errors"`   // transport errors, 5xx, missing shards
 	Refused     int64   `json:"refused"`  // 4xx: feedback on a result deleted meanwhile
 	Requests    int64   `json:"requests"` // all kinds
+	Searches    int     `json:"searches"` // the requests behind the latency percentiles
+	// TargetQPS is the open-loop rate of a paced run (mode *-half: half the saturated run's
+	// QPS), 0 for a saturated (closed-loop) run.
+	TargetQPS float64 `json:"target_qps,omitempty"`
 }
 
 // refusedError is a 4xx answer.
@@ -70,9 +77,12 @@ func main() {
 	which := flag.String("target", "single", "single, sharded or both")
 	trainEvery := flag.Duration("train-every", 5*time.Second, "training schedule during the runs")
 	efc := flag.Int("efc", 100, "HNSW efConstruction of the served index")
-	churnOnly := flag.Bool("churn", false, "measure deletes and updates instead (churn.json): recall and precision against a fresh index")
-	coraOnly := flag.Bool("cora", false, "compare precision@10 after feedback on Cora's vectors, 4 shards against one index (cora.json)")
+	writes := flag.Int("writes", 4, "percent of requests that are writes, half adds and half deletes (even, 0..94)")
+	coraOnly := flag.Bool("cora", false, "compare recall@10 of plain search and precision@10 after feedback on Cora's vectors, 4 shards against one index (cora.json)")
 	flag.Parse()
+	if *writes < 0 || *writes > 94 || *writes%2 != 0 {
+		log.Fatalf("-writes %d: want an even percentage from 0 to 94", *writes)
+	}
 	env := expenv.Current(fl.Seed)
 	log.Printf("%s", env)
 	if *coraOnly {
@@ -80,16 +90,6 @@ func main() {
 		if err := expenv.WriteJSON(fl.Out, "cora.json", struct {
 			Env expenv.Env `json:"env"`
 			CoraResult
-		}{env, res}); err != nil {
-			log.Fatal(err)
-		}
-		return
-	}
-	if *churnOnly {
-		res := churn(*n, *dim, 1000, 1000, fl.Seed)
-		if err := expenv.WriteJSON(fl.Out, "churn.json", struct {
-			Env expenv.Env `json:"env"`
-			ChurnResult
 		}{env, res}); err != nil {
 			log.Fatal(err)
 		}
@@ -127,10 +127,10 @@ func main() {
 		var next, deleted atomic.Int64
 		next.Store(int64(*n))
 		for _, mode := range []string{"plain", "reranked"} {
-			r := run(t, tg, mode, *conns, *dur, 0, all, *dim, *n, &next, &deleted, fl.Seed)
+			r := run(t, tg, mode, *conns, *dur, 0, *writes, all, *dim, *n, &next, &deleted, fl.Seed)
 			log.Printf("%+v", r)
 			rows = append(rows, r)
-			h := run(t, tg, mode+"-half", *conns, *dur, r.QPS/2, all, *dim, *n, &next, &deleted, fl.Seed)
+			h := run(t, tg, mode+"-half", *conns, *dur, r.QPS/2, *writes, all, *dim, *n, &next, &deleted, fl.Seed)
 			log.Printf("%+v", h)
 			rows = append(rows, h)
 		}
@@ -147,24 +147,24 @@ func main() {
 	}
 }
 
-// run drives t from conns goroutines for dur: 90% searches (in mode), 6% feedback on the
-// results just shown, 2% adds, 2% deletes; rate > 0 paces the requests to rate per second in
-// all. Latency percentiles are over searches.
-func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, all []float32, dim, n int, next, deleted *atomic.Int64, seed uint64) Row {
-	searchMode := mode
-	if len(mode) > 5 && mode[len(mode)-5:] == "-half" {
-		searchMode = mode[:len(mode)-5]
-	}
+// run drives t from conns connections (goroutines) for dur with a mix of requests: of every
+// 100, 100-writes are searches in mode (of which the last 6 are followed by feedback on the
+// results just shown) and writes/2 each adds and deletes.
+//
+// With rate 0 it runs closed loop: each connection sends its next request as soon as the last
+// is answered, which measures the saturation throughput. With rate > 0 it runs open loop at
+// rate requests per second: request i is due at start + i/rate whatever happened before, the
+// next free connection sends the next due request (at once when it is already late), and a
+// request's latency counts from when it was due, so time spent waiting for a free connection
+// is counted instead of omitted (the coordinated omission of a closed-loop pacer). Latency
+// percentiles are over searches.
+func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, writes int, all []float32, dim, n int, next, deleted *atomic.Int64, seed uint64) Row {
+	searchMode := strings.TrimSuffix(mode, "-half")
 	var mu sync.Mutex
 	var lat []time.Duration
-	var reqs, errs, refused atomic.Int64
-	deadline := time.Now().Add(dur)
-	var tick <-chan time.Time
-	if rate > 0 {
-		tk := time.NewTicker(time.Duration(float64(time.Second) / rate))
-		defer tk.Stop()
-		tick = tk.C
-	}
+	var reqs, errs, refused, due atomic.Int64
+	start := time.Now()
+	deadline := start.Add(dur)
 	var wg sync.WaitGroup
 	for c := 0; c < conns; c++ {
 		wg.Add(1)
@@ -172,25 +172,25 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(seed, uint64(c)))
 			var mine []time.Duration
-			for time.Now().Before(deadline) {
-				if tick != nil {
-					select {
-					case <-tick:
-					case <-time.After(time.Until(deadline)):
-						continue
-					}
+			for {
+				at := time.Now()
+				if rate > 0 {
+					at = start.Add(time.Duration(float64(due.Add(1)-1) / rate * float64(time.Second)))
+					time.Sleep(time.Until(at))
+				}
+				if at.After(deadline) {
+					break
 				}
 				var err error
 				p := rng.IntN(100)
 				q := n + rng.IntN(10000)
 				req := server.SearchRequest{Vector: all[q*dim : (q+1)*dim], K: 10, Mode: searchMode}
 				switch {
-				case p < 96:
-					s := time.Now()
+				case p < 100-writes:
 					var ids []string
 					ids, err = t.search(req)
-					mine = append(mine, time.Since(s))
-					if err == nil && p >= 90 && len(ids) > 1 {
+					mine = append(mine, time.Since(at))
+					if err == nil && p >= 100-writes-6 && len(ids) > 1 {
 						rel := make([]bool, len(ids))
 						for i := range rel {
 							rel[i] = rng.IntN(2) == 0
@@ -198,7 +198,7 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 						req.Mode = ""
 						err = t.feedback(server.FeedbackRequest{Query: req, Shown: ids, Relevant: rel})
 					}
-				case p < 98:
+				case p < 100-writes/2:
 					i := next.Add(1) - 1
 					err = t.add([]server.Item{{ID: fmt.Sprintf("v%d", i), Vector: all[(int(i)%len(all)/dim)*dim : (int(i)%len(all)/dim+1)*dim]}})
 				default: // every id deleted once: v0, v1, ...
@@ -218,7 +218,6 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 			mu.Unlock()
 		}()
 	}
-	start := time.Now()
 	wg.Wait()
 	el := time.Since(start).Seconds()
 	slices.Sort(lat)
@@ -228,7 +227,8 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 		}
 		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
 	}
-	return Row{Target: tg, Mode: mode, Concurrency: conns, QPS: float64(reqs.Load()) / el, P50ms: pct(0.5), P99ms: pct(0.99), Errors: errs.Load(), Refused: refused.Load(), Requests: reqs.Load()}
+	return Row{Target: tg, Mode: mode, Concurrency: conns, QPS: float64(reqs.Load()) / el, TargetQPS: rate, P50ms: pct(0.5), P99ms: pct(0.99),
+		Errors: errs.Load(), Refused: refused.Load(), Requests: reqs.Load(), Searches: len(lat)}
 }
 
 // httpTarget drives a server over HTTP.

@@ -3,6 +3,7 @@
 //	go run ./experiments/search [-dataset cora|citeseer|pubmed|synthetic] [-checkpoints 0,100,250,500,1000,2000]
 //	    [-batch 50] [-eval 1000] [-seed 1] [-data DIR] [-out DIR]
 //	go run ./experiments/search -dataset synthetic [-n 100000] [-dim 128] [-topics 50] [-noise 0.26]
+//	go run ./experiments/search -churn [-n 100000] [-churn-ef 10,20,40,100] [-churn-feedback 1000] [-churn-fresh 2]
 //
 // The corpus is either a Planetoid data set's node features (Cora: 2708 bag-of-words vectors of
 // 1433 words; rows that are all zero or unlabelled are left out) with relevance = same class, or
@@ -30,6 +31,14 @@
 // It prints a table and writes <out>/results.json and <out>/precision.png (precision@10 against
 // feedback queries, plain HNSW and exact k-NN as flat lines). At the end it saves the index,
 // loads it back and checks that the loaded index ranks the held-out queries identically.
+//
+// With -churn it measures deletes and updates instead, on the synthetic corpus (see runChurn):
+// 10% of the vectors deleted in one call and another 10% given new vectors of the same topic in
+// one call, after -churn-feedback feedback queries; plain HNSW recall@10 at each -churn-ef
+// against exact search of the remaining vectors, beside -churn-fresh indexes built from them
+// (HNSW seeds seed, seed+1, ...); deleted ids among all results; held-out precision@10 of the
+// re-ranked search before and after the changes and against a fresh index given the same
+// feedback. It writes <out>/churn/results.json.
 package main
 
 import (
@@ -160,10 +169,20 @@ func main() {
 	flag.Float64Var(&o.Search.LearningRate, "lr", 0, "Adam learning rate (0: search.DefaultLearningRate)")
 	flag.Float64Var(&o.Search.Temperature, "tau", 0, "loss temperature (0: search.DefaultTemperature)")
 	flag.IntVar(&o.Search.FeedbackDegree, "feedback-degree", 0, "feedback neighbours per node (0: search.DefaultFeedbackDegree, -1: no feedback edges)")
+	churn := flag.Bool("churn", false, "measure deletes and updates (synthetic corpus) instead; writes <out>/churn/results.json")
+	churnEfs := flag.String("churn-ef", "10,20,40,100", "-churn: ef values at which recall@10 is measured, ascending")
+	var co ChurnOptions
+	flag.IntVar(&co.Queries, "churn-queries", 1000, "-churn: query vectors for recall (drawn apart from the corpus)")
+	flag.IntVar(&co.Feedback, "churn-feedback", 1000, "-churn: feedback queries before the changes, and as many after")
+	flag.IntVar(&co.FreshSeeds, "churn-fresh", 2, "-churn: fresh indexes built from the final vectors, with HNSW seeds seed, seed+1, ...")
 	o.Register(flag.CommandLine, filepath.Join("results", "search"))
 	flag.Parse()
 	var err error
-	if o.Checkpoints, err = parseCheckpoints(checkpoints); err == nil {
+	if *churn {
+		if co.Efs, err = parseAscending("churn-ef", *churnEfs); err == nil {
+			err = runChurn(os.Stdout, o, co)
+		}
+	} else if o.Checkpoints, err = parseAscending("checkpoints", checkpoints); err == nil {
 		err = run(os.Stdout, o)
 	}
 	if err != nil {
@@ -172,21 +191,22 @@ func main() {
 	}
 }
 
-// parseCheckpoints parses a comma-separated, strictly ascending list of non-negative integers.
-func parseCheckpoints(s string) ([]int, error) {
+// parseAscending parses the flag -name's value s, a comma-separated, strictly ascending list of
+// non-negative integers.
+func parseAscending(name, s string) ([]int, error) {
 	var out []int
 	for f := range strings.SplitSeq(s, ",") {
 		v, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || v < 0 {
-			return nil, fmt.Errorf("-checkpoints %q: %q is not a non-negative integer", s, f)
+			return nil, fmt.Errorf("-%s %q: %q is not a non-negative integer", name, s, f)
 		}
 		if len(out) > 0 && v <= out[len(out)-1] {
-			return nil, fmt.Errorf("-checkpoints %q: want strictly ascending numbers", s)
+			return nil, fmt.Errorf("-%s %q: want strictly ascending numbers", name, s)
 		}
 		out = append(out, v)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("-checkpoints is empty")
+		return nil, fmt.Errorf("-%s is empty", name)
 	}
 	return out, nil
 }
@@ -546,35 +566,8 @@ func rerankCeiling(s *search.Index, vecs [][]float32, queries []int, relevant fu
 // k best by insertion; ties by id).
 func exactKNN(vecs [][]float32, queries []int, measure func(int, []int) Metrics) Metrics {
 	var sum Metrics
-	type hit struct {
-		id int
-		s  float32
-	}
-	better := func(a, b hit) bool { return a.s > b.s || a.s == b.s && a.id < b.id }
-	top := make([]hit, 0, k+1)
 	for _, q := range queries {
-		top = top[:0]
-		for j, v := range vecs {
-			if j == q {
-				continue
-			}
-			h := hit{j, asm.DotF32(vecs[q], v)}
-			if len(top) == k && !better(h, top[k-1]) {
-				continue
-			}
-			i := len(top)
-			top = append(top, h)
-			for i > 0 && better(h, top[i-1]) {
-				top[i] = top[i-1]
-				i--
-			}
-			top[i] = h
-			top = top[:min(len(top), k)]
-		}
-		ids := make([]int, len(top))
-		for i, h := range top {
-			ids[i] = h.id
-		}
+		ids := nearest(vecs[q], vecs, q)
 		m := measure(q, ids)
 		sum.Precision += m.Precision
 		sum.Recall += m.Recall
@@ -617,7 +610,39 @@ func plot(w io.Writer, out string, res Results) error {
 	return err
 }
 
-// unit returns v scaled to unit length, or nil when v is zero.
+// nearest returns the ids of the k vectors of base with the largest dot product with q (for
+// unit vectors: cosine similarity), ties by id, leaving out id skip (-1: none). It keeps the k
+// best by insertion.
+func nearest(q []float32, base [][]float32, skip int) []int {
+	type hit struct {
+		id int
+		s  float32
+	}
+	better := func(a, b hit) bool { return a.s > b.s || a.s == b.s && a.id < b.id }
+	top := make([]hit, 0, k+1)
+	for j, v := range base {
+		if j == skip {
+			continue
+		}
+		h := hit{j, asm.DotF32(q, v)}
+		if len(top) == k && !better(h, top[k-1]) {
+			continue
+		}
+		i := len(top)
+		top = append(top, h)
+		for i > 0 && better(h, top[i-1]) {
+			top[i] = top[i-1]
+			i--
+		}
+		top[i] = h
+		top = top[:min(len(top), k)]
+	}
+	ids := make([]int, len(top))
+	for i, h := range top {
+		ids[i] = h.id
+	}
+	return ids
+}
 
 func f3(v float64) string { return fmt.Sprintf("%.3f", v) }
 func f0(v float64) string { return fmt.Sprintf("%.0f", v) }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -121,12 +122,53 @@ func TestPoolReuse(t *testing.T) {
 }
 
 func TestParseCheckpoints(t *testing.T) {
-	if got, err := parseCheckpoints("0, 100,250"); err != nil || !slices.Equal(got, []int{0, 100, 250}) {
-		t.Errorf("parseCheckpoints = %v, %v", got, err)
+	if got, err := parseAscending("checkpoints", "0, 100,250"); err != nil || !slices.Equal(got, []int{0, 100, 250}) {
+		t.Errorf("parseAscending = %v, %v", got, err)
 	}
 	for _, bad := range []string{"", "100,50", "0,0", "-1", "a"} {
-		if _, err := parseCheckpoints(bad); err == nil {
-			t.Errorf("parseCheckpoints(%q) accepted", bad)
+		if _, err := parseAscending("checkpoints", bad); err == nil {
+			t.Errorf("parseAscending(%q) accepted", bad)
 		}
+	}
+}
+
+// TestChurn runs -churn on a small corpus and checks what it writes: no deleted id returned,
+// recall of the changed index near the fresh ones, precision after the changes near before.
+func TestChurn(t *testing.T) {
+	out := t.TempDir()
+	o := options{
+		Flags:          expenv.Flags{Seed: 1, Out: out},
+		Synthetic:      Synthetic{N: 2000, Dim: 32, Topics: 10, Noise: 0.26},
+		Batch:          50,
+		Eval:           200,
+		EfConstruction: 100,
+		Search:         search.Config{Steps: 5},
+	}
+	co := ChurnOptions{Efs: []int{10, 40}, Queries: 200, Feedback: 100, FreshSeeds: 2}
+	if err := runChurn(io.Discard, o, co); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "churn", "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got ChurnResults
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Deleted != 200 || got.Updated != 200 || got.Searches == 0 || got.DeletedReturned != 0 {
+		t.Errorf("deleted %d, updated %d, %d deleted ids in %d searches", got.Deleted, got.Updated, got.DeletedReturned, got.Searches)
+	}
+	if len(got.Recall) != 2 || got.Recall[1].Ef != 40 || len(got.Recall[1].Fresh) != 2 {
+		t.Fatalf("recall rows %+v", got.Recall)
+	}
+	for _, r := range got.Recall {
+		if !(r.Changed > 0.5) || r.Gap > 0.03 {
+			t.Errorf("ef %d: recall@10 %.3f, fresh %v: want within 0.03 of fresh", r.Ef, r.Changed, r.Fresh)
+		}
+	}
+	p := got.P10
+	if p.EvalQueries != 200 || !(p.Before > 0.3) || math.Abs(p.After-p.Before) > 0.03 || p.SEAfter <= 0 {
+		t.Errorf("precision@10 %+v: want after within 0.03 of before", p)
 	}
 }
