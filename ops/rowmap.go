@@ -39,8 +39,10 @@ type rowMap struct {
 func (m *rowMap) fixed() bool { return m.makeRows != nil }
 
 // scattered reports whether a group's items lie scattered over the item list (edge sources, an
-// unsorted index) rather than next to each other (edge destinations, a segment vector): its
-// scatters sum by sweepSum.
+// unsorted index) rather than next to each other (edge destinations, a segment vector). Their
+// sums read x in random order, where prefetching the next group's rows costs more than it
+// saves (measured on a quiet machine); an index map's are summed by sweepSum, which needs no
+// grouping of the index run by run.
 func (m *rowMap) scattered() bool { return m.kind == "src" || (!m.fixed() && !m.sorted) }
 
 // srcMap maps every edge of a to its source; its grouping is a's transpose.
@@ -213,6 +215,9 @@ func checkFeatureNode(op, what string, x *G.Node, rows int) (tensor.Shape, error
 // (float32, with the assembly backend); gatherAhead is how many rows ahead a gather asks.
 var prefetchGroups = true
 
+// sweepScatters switches sweepSum on for the sum and mean scatters of unsorted index maps.
+var sweepScatters = true
+
 const gatherAhead = 8
 
 var (
@@ -258,9 +263,12 @@ func gatherRows[T Float](rows []int32, x, y []T, width int, scale []T) {
 // sumGroups sets y[i] = sum of x[item] over the items of group row i (divided by their count
 // when mean is true), in parallel over i: every output row is one worker's, summed in item
 // order, so results do not depend on the number of workers. An empty row is zero.
-func sumGroups[T Float](gr *graph.CSR, x, y []T, width int, mean bool) {
+func sumGroups[T Float](gr *graph.CSR, x, y []T, width int, mean, scattered bool) {
 	k := kernelsFor[T]()
 	x32, _ := any(x).([]float32)
+	if scattered {
+		x32 = nil // no prefetch
+	}
 	forRows(gr, width, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			e0, e1 := gr.RowPtr[i], gr.RowPtr[i+1]
@@ -280,8 +288,8 @@ func sumGroups[T Float](gr *graph.CSR, x, y []T, width int, mean bool) {
 	})
 }
 
-// sweepSum is sumGroups for maps whose items lie scattered over x (edge sources, an unsorted
-// index): reading x group by group would jump through all of it, one row at a time. Instead each
+// sweepSum is sumGroups for an unsorted index, whose grouping would have to be sorted out on
+// every run, and reading x group by group jumps through all of it. Instead each
 // worker owns a range of output rows and reads the items in increasing order, adding those whose
 // row it owns, so x streams forward and only y, the smaller matrix, is written out of order. Every
 // row still sums its items in item order from zero, as sumGroups does, so the two agree bit for
@@ -319,15 +327,11 @@ func sweepSum[T Float](rows []int32, bounds []int, x, y []T, width int, mean boo
 }
 
 // ownerBounds splits nodes output rows among the workers of a sweepSum over items rows of the
-// given width: by the grouping's item counts when gr is known, in equal ranges otherwise; one
-// range when the work is small.
-func ownerBounds(gr *graph.CSR, nodes, items, width int) []int {
+// given width, in equal ranges; one range when the work is small.
+func ownerBounds(nodes, items, width int) []int {
 	w := workers()
 	if w == 1 || (items+nodes)*width < serialWork || nodes < 2 {
 		return []int{0, nodes}
-	}
-	if gr != nil {
-		return gr.Partition(w)
 	}
 	w = min(w, nodes)
 	b := make([]int, w+1)

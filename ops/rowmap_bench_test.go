@@ -21,6 +21,8 @@ import (
 //	                against a copy of E rows from a contiguous buffer
 //	scatter/*       ScatterSum, ScatterAdd, GatherSrc's backward: E rows read, N rows written;
 //	                against a sum of the same E rows in groups of deg from a contiguous buffer
+//	                (ScatterAdd_grouped: the index sorted into groups run by run and summed group
+//	                by group, the alternative to sweepSum)
 //
 // Every iteration runs the op and then its streaming pass, so both see the same load; the
 // x-stream metric is the ratio of their total times (ns/op counts the op alone).
@@ -77,7 +79,9 @@ func BenchmarkGatherScatter(b *testing.B) {
 	run("scatter/ScatterSum", streamSum, newScatter(dstMap("ScatterSum", a), reduceSum, false), m)
 	run("scatter/GatherSrc_backward", streamSum, newScatter(srcMap("GatherSrc", a), reduceSum, true), m)
 	run("scatter/ScatterAdd", streamSum, newScatter(indexMap("ScatterAdd", "index", n, E, false), reduceSum, false), m, idx)
-	prefetchGroups = false
+	sweepScatters = false
+	run("scatter/ScatterAdd_grouped", streamSum, newScatter(indexMap("ScatterAdd", "index", n, E, false), reduceSum, false), m, idx)
+	sweepScatters = true
 	run("gather/GatherSrc_noprefetch", streamCopy, newGather(srcMap("GatherSrc", a), false, false), x)
 	prefetchGroups = true
 	b.Logf("asm backend: %s", asm.Backend())

@@ -125,7 +125,7 @@ func (o *scatterOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 		return nil, err
 	}
 	width := x.Shape()[1]
-	if o.reduce != reduceMax && o.m.scattered() {
+	if o.reduce != reduceMax && !o.m.fixed() && !o.m.sorted && sweepScatters {
 		return o.sweep(op, prealloc, x, vals, width)
 	}
 	_, gr, err := o.m.resolve(op, &o.scratch, vals, 1, true)
@@ -134,21 +134,21 @@ func (o *scatterOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 	}
 	y := o.output(prealloc, x.Dtype(), tensor.Shape{o.m.nodes, width}, x)
 	if x.Dtype() == tensor.Float32 {
-		scatterRows(o.reduce, gr, x.Float32s(), y.Float32s(), width)
+		scatterRows(o.reduce, gr, x.Float32s(), y.Float32s(), width, o.m.scattered())
 	} else {
-		scatterRows(o.reduce, gr, x.Float64s(), y.Float64s(), width)
+		scatterRows(o.reduce, gr, x.Float64s(), y.Float64s(), width, o.m.scattered())
 	}
 	return y, nil
 }
 
-// sweep runs a sum or mean scatter of a scattered map by sweepSum.
+// sweep runs a sum or mean scatter over an unsorted index by sweepSum.
 func (o *scatterOp) sweep(op string, prealloc G.Value, x *tensor.Dense, vals []G.Value, width int) (G.Value, error) {
 	m := o.m
-	rows, gr, err := m.resolve(op, &o.scratch, vals, 1, m.fixed())
+	rows, _, err := m.resolve(op, &o.scratch, vals, 1, false)
 	if err != nil {
 		return nil, err
 	}
-	bounds := ownerBounds(gr, m.nodes, m.items, width)
+	bounds := ownerBounds(m.nodes, m.items, width)
 	var counts []int32
 	if o.reduce == reduceMean {
 		if cap(o.scratch.counts) < m.nodes {
@@ -165,12 +165,12 @@ func (o *scatterOp) sweep(op string, prealloc G.Value, x *tensor.Dense, vals []G
 	return y, nil
 }
 
-func scatterRows[T Float](r reduction, gr *graph.CSR, x, y []T, width int) {
+func scatterRows[T Float](r reduction, gr *graph.CSR, x, y []T, width int, scattered bool) {
 	if r == reduceMax {
 		rowMax(gr, x, y, nil, width)
 		return
 	}
-	sumGroups(gr, x, y, width, r == reduceMean)
+	sumGroups(gr, x, y, width, r == reduceMean, scattered)
 }
 
 func (o *scatterOp) DiffWRT(n int) []bool { return diffFirst(n) }
