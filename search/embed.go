@@ -146,7 +146,12 @@ func (w *weights) meanInto(h []float32, sc *scratch, W []float32, feats []sparse
 // GOMAXPROCS goroutines. Each row depends only on its inputs, so the result does not depend on
 // the number of goroutines.
 func (w *weights) embedRows(dst [][]float32, ids []int, feats []sparseVec, hnsw, fb [][]int32) {
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(ids)/64))
+	w.embedRowsOn(runtime.GOMAXPROCS(0), dst, ids, feats, hnsw, fb)
+}
+
+// embedRowsOn is embedRows on at most procs goroutines.
+func (w *weights) embedRowsOn(procs int, dst [][]float32, ids []int, feats []sparseVec, hnsw, fb [][]int32) {
+	workers := max(1, min(procs, len(ids)/64))
 	var wg sync.WaitGroup
 	for p := 0; p < workers; p++ {
 		lo, hi := p*len(ids)/workers, (p+1)*len(ids)/workers

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 )
 
@@ -92,7 +93,9 @@ func (s *Index) reembed(w *weights, fb [][]int32, pending [][2]int32) int {
 	s.during, s.duringGone = map[int]bool{}, map[int32]bool{}
 	s.trainMu.Unlock()
 	emb := make([][]float32, len(feats))
-	w.embedRows(emb, live, feats, nbrs, fb)
+	// All cores but one, so that searches served meanwhile keep a core (on 2 cores, at half the
+	// saturated rate of experiments/load, the median search latency fell from 21 to 3 ms).
+	w.embedRowsOn(max(1, runtime.GOMAXPROCS(0)-1), emb, live, feats, nbrs, fb)
 	s.trainMu.Lock()
 
 	dirty, gone := s.during, s.duringGone
