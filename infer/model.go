@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/internal/arch"
 	"github.com/gnnlab/gognn/modelfile"
 )
 
@@ -40,30 +41,11 @@ type Architecture struct {
 	Dropout  float64 `json:"dropout"`
 }
 
-// validate reports the first field that New cannot use; it accepts what models.Architecture's
-// Validate accepts (a test checks it).
+// validate reports the first field that New cannot use: the check models.Architecture's
+// Validate makes (package internal/arch).
 func (a Architecture) validate() error {
-	switch a.Model {
-	case "gcn":
-	case "sage":
-		switch a.Aggr {
-		case "mean", "max", "sum", "lstm":
-		default:
-			return fmt.Errorf("infer: architecture sage with aggregator %q: want mean, max, sum or lstm", a.Aggr)
-		}
-	case "gat":
-		if a.Heads < 1 || a.OutHeads < 1 {
-			return fmt.Errorf("infer: architecture gat with %d heads and %d output heads: both must be at least 1", a.Heads, a.OutHeads)
-		}
-	default:
-		return fmt.Errorf("infer: architecture model %q: want gcn, gat or sage", a.Model)
-	}
-	if a.In < 1 || a.Hidden < 1 || a.Classes < 1 {
-		return fmt.Errorf("infer: architecture %s with in %d, hidden %d, classes %d: all must be at least 1", a.Model, a.In, a.Hidden, a.Classes)
-	}
-	if !(a.Dropout >= 0 && a.Dropout < 1) {
-		// Unused in inference, but models.Save never writes such a file.
-		return fmt.Errorf("infer: architecture %s with dropout %v: want 0 <= dropout < 1", a.Model, a.Dropout)
+	if err := arch.Check(a.Model, a.Aggr, a.In, a.Hidden, a.Heads, a.Classes, a.OutHeads, a.Dropout); err != nil {
+		return fmt.Errorf("infer: %w", err)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/internal/arch"
 	"github.com/gnnlab/gognn/modelfile"
 	"github.com/gnnlab/gognn/nn"
 )
@@ -39,26 +40,8 @@ type Architecture struct {
 
 // Validate reports the first field that Build could not use.
 func (a Architecture) Validate() error {
-	switch a.Model {
-	case "gcn":
-	case "sage":
-		switch nn.Aggregator(a.Aggr) {
-		case nn.MeanAggr, nn.MaxAggr, nn.SumAggr, nn.LSTMAggr:
-		default:
-			return fmt.Errorf("models: architecture sage with aggregator %q: want mean, max, sum or lstm", a.Aggr)
-		}
-	case "gat":
-		if a.Heads < 1 || a.OutHeads < 1 {
-			return fmt.Errorf("models: architecture gat with %d heads and %d output heads: both must be at least 1", a.Heads, a.OutHeads)
-		}
-	default:
-		return fmt.Errorf("models: architecture model %q: want gcn, gat or sage", a.Model)
-	}
-	if a.In < 1 || a.Hidden < 1 || a.Classes < 1 {
-		return fmt.Errorf("models: architecture %s with in %d, hidden %d, classes %d: all must be at least 1", a.Model, a.In, a.Hidden, a.Classes)
-	}
-	if !(a.Dropout >= 0 && a.Dropout < 1) {
-		return fmt.Errorf("models: architecture %s with dropout %v: want 0 <= dropout < 1", a.Model, a.Dropout)
+	if err := arch.Check(a.Model, a.Aggr, a.In, a.Hidden, a.Heads, a.Classes, a.OutHeads, a.Dropout); err != nil {
+		return fmt.Errorf("models: %w", err)
 	}
 	return nil
 }
