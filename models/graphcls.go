@@ -548,6 +548,35 @@ func StratifiedFolds(labels []int, k int, rng *rand.Rand) ([][]int, error) {
 	return folds, nil
 }
 
+// StratifiedHoldout splits ids into those kept and a stratified 1/k of them held out (the first
+// of StratifiedFolds over their labels, labels[id]), both in the order of ids: the validation
+// graphs held out of a fold's training graphs, so that an epoch is chosen without reading the
+// test fold.
+func StratifiedHoldout(ids, labels []int, k int, rng *rand.Rand) (kept, held []int, err error) {
+	sub := make([]int, len(ids))
+	for i, id := range ids {
+		if id < 0 || id >= len(labels) {
+			return nil, nil, fmt.Errorf("models: hold-out of id %d with %d labels", id, len(labels))
+		}
+		sub[i] = labels[id]
+	}
+	inner, err := StratifiedFolds(sub, k, rng)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]bool, len(ids))
+	for _, i := range inner[0] {
+		out[i] = true
+		held = append(held, ids[i])
+	}
+	for i, id := range ids {
+		if !out[i] {
+			kept = append(kept, id)
+		}
+	}
+	return kept, held, nil
+}
+
 // FoldTrain returns every item not in folds[test].
 func FoldTrain(folds [][]int, test int) []int {
 	var out []int

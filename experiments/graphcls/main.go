@@ -198,26 +198,10 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 			// The validation graphs of fold f: a stratified tenth of its training graphs, drawn
 			// from a source of the seed and the fold, so any process running fold f holds out
 			// the same graphs.
-			trainLabels := make([]int, len(train))
-			for i, g := range train {
-				trainLabels[i] = labels[g]
-			}
-			inner, err := models.StratifiedFolds(trainLabels, 10, rand.New(rand.NewPCG(fl.Seed, 0x7a1+uint64(f))))
-			if err != nil {
+			var err error
+			if train, val, err = models.StratifiedHoldout(train, labels, 10, rand.New(rand.NewPCG(fl.Seed, 0x7a1+uint64(f)))); err != nil {
 				return err
 			}
-			held := map[int]bool{}
-			for _, i := range inner[0] {
-				held[i] = true
-				val = append(val, train[i])
-			}
-			kept := train[:0:0]
-			for i, g := range train {
-				if !held[i] {
-					kept = append(kept, g)
-				}
-			}
-			train = kept
 		}
 		c, err := nn.NewContext(tensor.Float32, fl.Seed+uint64(f))
 		if err != nil {
