@@ -30,8 +30,7 @@ type APPNP struct {
 	EdgeDropout float64
 
 	c         *Context
-	propagate *MessagePassing // P z
-	dropped   *MessagePassing // P z with P's entries dropped (EdgeDropout)
+	propagate *MessagePassing // P z, with P's entries dropped when EdgeDropout > 0
 }
 
 // NewAPPNP returns the propagation with k >= 1 steps, teleport probability 0 <= alpha <= 1 and
@@ -43,8 +42,11 @@ func NewAPPNP(c *Context, k int, alpha, edgeDropout float64) (*APPNP, error) {
 	if !(edgeDropout >= 0 && edgeDropout < 1) {
 		return nil, fmt.Errorf("nn: APPNP with edge dropout %v: want 0 <= p < 1", edgeDropout)
 	}
-	l := &APPNP{K: k, Alpha: alpha, EdgeDropout: edgeDropout, c: c, propagate: gcnPropagation(c)}
-	l.dropped = &MessagePassing{Aggr: SumAggr, GCNNorm: true, c: c, Message: func(e *Edges) (Message, error) {
+	l := &APPNP{K: k, Alpha: alpha, EdgeDropout: edgeDropout, c: c}
+	l.propagate = &MessagePassing{Aggr: SumAggr, GCNNorm: true, c: c, Message: func(e *Edges) (Message, error) {
+		if l.EdgeDropout == 0 {
+			return Message{Src: e.X, GraphWeights: true}, nil // ops.GCNPropagate
+		}
 		w, err := e.Weights()
 		if err != nil {
 			return Message{}, err
@@ -67,12 +69,7 @@ func gcnPropagation(c *Context) *MessagePassing {
 }
 
 // step returns P z, with P's entries dropped when EdgeDropout > 0.
-func (l *APPNP) step(a *graph.CSR, z *G.Node) (*G.Node, error) {
-	if l.EdgeDropout == 0 {
-		return l.propagate.Forward(a, z)
-	}
-	return l.dropped.Forward(a, z)
-}
+func (l *APPNP) step(a *graph.CSR, z *G.Node) (*G.Node, error) { return l.propagate.Forward(a, z) }
 
 // Forward returns Z_K for the predictions h, a (a.NumDst, F) matrix.
 func (l *APPNP) Forward(a *graph.CSR, h *G.Node) (*G.Node, error) {
