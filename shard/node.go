@@ -9,8 +9,8 @@
 // Training is central: feedback goes to a trainer, which holds every vector (the router mirrors
 // adds and deletes to it) so that it sees whole neighbourhoods, learns, and publishes its weights
 // on a subject every shard listens to; each shard swaps them in (search.Index.SetWeights) and
-// re-embeds its own vectors. Adds are idempotent by id and feedback by event id, so a client may
-// retry either after a timeout.
+// re-embeds its own vectors; Router.Train returns once every shard serves the new version. Adds
+// are idempotent by id and feedback by event id, so a client may retry either after a timeout.
 package shard
 
 import (
@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 
@@ -48,7 +49,8 @@ func trainerSubject(prefix, op string) string { return prefix + ".trainer." + op
 func weightsSubject(prefix string) string     { return prefix + ".weights" }
 
 // ServeShard serves sv as shard i of the cluster: add, delete, search and stats requests, and
-// the weights the trainer publishes.
+// the weights the trainer publishes; a version request answers the model version whose
+// embeddings it serves.
 func ServeShard(nc *nats.Conn, prefix string, i int, sv *server.Server, log *slog.Logger) (*Node, error) {
 	n := &Node{sv: sv, nc: nc, log: orDiscard(log)}
 	subj := func(op string) string { return shardSubject(prefix, i, op) }
@@ -56,8 +58,20 @@ func ServeShard(nc *nats.Conn, prefix string, i int, sv *server.Server, log *slo
 		n.Close()
 		return nil, err
 	}
+	// applied is the model version whose embeddings this shard serves: SetWeights returns once
+	// they are recomputed, so a router waiting for it knows a search sees the new model.
+	var applied atomic.Int64
+	applied.Store(sv.Index().Weights().Version)
+	sub, err := nc.Subscribe(subj("version"), func(m *nats.Msg) {
+		n.respond(m, func([]byte) (any, error) { return versionReply{applied.Load()}, nil })
+	})
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	n.subs = append(n.subs, sub)
 	asm := newWeightsAssembler(sv.Index().Weights())
-	sub, err := nc.Subscribe(weightsSubject(prefix), func(m *nats.Msg) {
+	sub, err = nc.Subscribe(weightsSubject(prefix), func(m *nats.Msg) {
 		w, done, err := asm.add(m.Data)
 		if err != nil {
 			n.log.Error("weights", "err", err)
@@ -66,7 +80,9 @@ func ServeShard(nc *nats.Conn, prefix string, i int, sv *server.Server, log *slo
 		if done {
 			if err := sv.Index().SetWeights(w); err != nil {
 				n.log.Error("weights", "err", err)
+				return
 			}
+			applied.Store(w.Version)
 		}
 	})
 	if err != nil {
@@ -75,6 +91,11 @@ func ServeShard(nc *nats.Conn, prefix string, i int, sv *server.Server, log *slo
 	}
 	n.subs = append(n.subs, sub)
 	return n, nc.Flush()
+}
+
+// versionReply is a shard's answer to a version request.
+type versionReply struct {
+	Version int64 `json:"model_version"`
 }
 
 // ServeTrainer serves sv as the cluster's trainer: it mirrors every vector, takes the feedback,

@@ -51,11 +51,11 @@ func (e *Error) StatusCode() int { return e.Code }
 // (training recomputes every embedding of the trainer and of each shard).
 const writeTimeout = 10 * time.Minute
 
-// call sends a request and decodes the answer's body into out; searches wait r.timeout, other
-// requests writeTimeout.
+// call sends a request and decodes the answer's body into out; searches, stats and version
+// polls wait r.timeout, other requests writeTimeout.
 func (r *Router) call(subject, node string, body []byte, out any) error {
 	timeout := writeTimeout
-	if strings.HasSuffix(subject, ".search") || strings.HasSuffix(subject, ".stats") {
+	if strings.HasSuffix(subject, ".search") || strings.HasSuffix(subject, ".stats") || strings.HasSuffix(subject, ".version") {
 		timeout = r.timeout
 	}
 	m, err := r.nc.Request(subject, body, timeout)
@@ -226,14 +226,50 @@ func (r *Router) Feedback(f server.FeedbackRequest) (duplicate bool, err error) 
 	return out["duplicate"], err
 }
 
-// Train makes the trainer learn and publish its weights to the shards; it returns the new
-// model version.
+// Train makes the trainer learn and publish its weights, and waits until every shard serves
+// them (has recomputed its embeddings), so that a search after Train sees the new model; it
+// returns the new model version. A shard that does not answer, or has not taken the version
+// within applyTimeout, is named in the error (an *Error per shard, joined); the others serve it.
 func (r *Router) Train() (int64, error) {
-	var out struct {
-		Version int64 `json:"model_version"`
+	var out versionReply
+	if err := r.call(trainerSubject(r.prefix, "train"), "trainer", nil, &out); err != nil {
+		return 0, err
 	}
-	err := r.call(trainerSubject(r.prefix, "train"), "trainer", nil, &out)
-	return out.Version, err
+	return out.Version, r.awaitVersion(out.Version, time.Now().Add(applyTimeout))
+}
+
+// applyTimeout bounds how long Train waits for the shards to take new weights (each recomputes
+// the embeddings of its vectors).
+const applyTimeout = 2 * time.Minute
+
+// awaitVersion polls every shard's model version until all have version v or the deadline
+// passes; a shard that does not answer a poll within the search timeout is not asked again.
+func (r *Router) awaitVersion(v int64, deadline time.Time) error {
+	errs := make([]error, r.n)
+	var wg sync.WaitGroup
+	for i := range r.n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+				var got versionReply
+				if err := r.call(shardSubject(r.prefix, i, "version"), shardName(i), nil, &got); err != nil {
+					errs[i] = &Error{Node: shardName(i), Code: 504, Msg: fmt.Sprintf("model version %d not confirmed: %v", v, err)}
+					return
+				}
+				if got.Version >= v {
+					return
+				}
+				if time.Now().After(deadline) {
+					errs[i] = &Error{Node: shardName(i), Code: 504, Msg: fmt.Sprintf("serves model version %d, not %d, after %v", got.Version, v, applyTimeout)}
+					return
+				}
+				time.Sleep(wait)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Stats returns each shard's stats, by shard name; shards that do not answer are missing.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os/exec"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -211,24 +212,19 @@ func TestCluster(t *testing.T) {
 	if err != nil || ver == 0 {
 		t.Fatalf("train: %d %v", ver, err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		m, _ := r.Search(server.SearchRequest{Vector: items[0].Vector, K: 40})
-		seen := map[int]int64{}
-		for _, h := range m.Results {
-			seen[h.Shard] = h.ModelVersion
+	// Train returns once every shard serves the new model: the next search sees it everywhere.
+	m, _ := r.Search(server.SearchRequest{Vector: items[0].Vector, K: 40})
+	seen := map[int]int64{}
+	for _, h := range m.Results {
+		seen[h.Shard] = h.ModelVersion
+	}
+	for i := range shards {
+		if v, ok := seen[i]; ok && v != ver {
+			t.Fatalf("right after Train, shard %d answered with model version %d, want %d (%v)", i, v, ver, seen)
 		}
-		ok := len(seen) == shards
-		for _, v := range seen {
-			ok = ok && v == ver
-		}
-		if ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("model versions per shard %v, want %d on all %d", seen, ver, shards)
-		}
-		time.Sleep(20 * time.Millisecond)
+	}
+	if len(seen) < 2 {
+		t.Fatalf("results from %d shards, want several: %v", len(seen), seen)
 	}
 	// Kill shard 2 during a stream of searches: every answer comes within the timeout, and
 	// once it is gone they name it.
@@ -259,6 +255,13 @@ func TestCluster(t *testing.T) {
 	<-done
 	if named == 0 {
 		t.Fatal("no answer named the killed shard")
+	}
+	// Training with a dead shard: the others take the weights, the dead one is named, promptly.
+	start := time.Now()
+	if _, err := r.Train(); err == nil || !strings.Contains(err.Error(), "shard-2") || strings.Contains(err.Error(), "shard-1") {
+		t.Fatalf("Train with shard-2 dead: %v, want an error naming shard-2 alone", err)
+	} else if d := time.Since(start); d > 30*time.Second {
+		t.Fatalf("Train with a dead shard took %v", d)
 	}
 	t.Logf("%d of 300 searches after the kill named shard-2 as missing", named)
 }
