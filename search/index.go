@@ -28,27 +28,31 @@ type Index struct {
 	wr  *hnsw.Writer
 	dim int
 
-	// learnMu serialises Train, SetWeights, Weights, Save and SaveTo: the parameters, Adam's
-	// state and the generator change only under it. It is taken before trainMu.
+	// learnMu serialises Train, SetWeights, SetBackground, Weights, Save and SaveTo: the
+	// parameters, Adam's state, the generator and bg change only under it. It is taken before
+	// trainMu.
 	learnMu sync.Mutex
-	// Training state: used and changed only with trainMu held. Train, Add and Save hold it, and
-	// only they change the serving state below (under mu), so they may read it without mu.
-	// (Train releases it while it re-embeds the corpus; see Train.)
+	bg      Background
+	// Graph state: changed only with trainMu held, by Add, Delete, Update and Train (Save holds
+	// it to read), and only they change the serving state below (under mu), so they may read it
+	// without mu. Train releases it while it learns and re-embeds the corpus; see reembed.
 	trainMu sync.Mutex
 	// during and duringGone are non-nil while Train re-embeds without trainMu: refresh adds the
 	// nodes it re-embedded and the ids it deleted or forgot, for Train to redo.
 	during     map[int]bool
 	duringGone map[int32]bool
-	base       *trainContext
-	params     []*param
-	adamT      int64
-	steps      atomic.Int64 // adamT, for Stats
-	pcg        *rand.PCG
-	rng        *rand.Rand
-	out0       [][]int32 // the HNSW layer-0 lists as the last refresh saw them (directed)
-	free       []int     // deleted ids, reused by Add from the end
+	base       *trainContext // learnMu
+	params     []*param      // learnMu
+	adamT      int64         // learnMu
+	steps      atomic.Int64  // adamT, for Stats
+	pcg        *rand.PCG     // learnMu
+	rng        *rand.Rand    // learnMu
+	out0       [][]int32     // the HNSW layer-0 lists as the last refresh saw them (directed)
+	free       []int         // deleted ids, reused by Add from the end
 
-	// Serving state. Rows are copy-on-write: a published row is never modified.
+	// Serving state, read under mu (shared) and changed under mu (exclusive). Rows are
+	// immutable: a write replaces the rows it changes in place in these tables, and Train swaps
+	// in whole new tables, so a copy of a table (Train's) stays as it was.
 	mu    sync.RWMutex
 	w     *weights
 	feats []sparseVec // unit-norm features of the corpus nodes (the index's stored vectors)

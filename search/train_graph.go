@@ -105,8 +105,9 @@ func (bl *block) embed(c *nn.Context, queries []sparseVec, feats []sparseVec, di
 	return m.forward(c, bl.aH, bl.aF, x, c.Constant("x_dst", xd))
 }
 
-// step makes one Adam step on a batch of events and returns its loss and number of pairs.
-func (s *Index) step(batch []*event, fb [][]int32) (float64, int, error) {
+// step makes one Adam step on a batch of events, on the graph of the features feats and the
+// HNSW and feedback lists nbrs and fb, and returns its loss and number of pairs.
+func (s *Index) step(batch []*event, feats []sparseVec, nbrs, fb [][]int32) (float64, int, error) {
 	b := len(batch)
 	qn := make([][]int32, b)
 	queries := make([]sparseVec, b)
@@ -115,12 +116,12 @@ func (s *Index) step(batch []*event, fb [][]int32) (float64, int, error) {
 		qn[i], queries[i] = e.Nbrs, e.Query
 		shown = append(shown, e.Shown...)
 	}
-	bl, err := newBlock(qn, shown, s.nbrs, fb)
+	bl, err := newBlock(qn, shown, nbrs, fb)
 	if err != nil {
 		return 0, 0, err
 	}
 	c := s.base.Next()
-	emb, err := bl.embed(c, queries, s.feats, s.dim, s.cfg.Hidden)
+	emb, err := bl.embed(c, queries, feats, s.dim, s.cfg.Hidden)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -6,7 +6,7 @@
 // at half that rate (mode *-half, target_qps), latency counted from when each request was due.
 // Bounded in count and time by -n and -duration.
 //
-//	go run ./experiments/load -n 100000 -dim 128 -conns 32 -duration 20s -target single [-writes 4]
+//	go run ./experiments/load -n 100000 -dim 128 -conns 32 -duration 20s -target single [-writes 4] [-background 1]
 //	go run ./experiments/load -cora    # recall@10 and precision@10 after feedback, 4 shards against one index
 package main
 
@@ -23,6 +23,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -78,13 +80,22 @@ func main() {
 	trainEvery := flag.Duration("train-every", 5*time.Second, "training schedule during the runs")
 	efc := flag.Int("efc", 100, "HNSW efConstruction of the served index")
 	writes := flag.Int("writes", 4, "percent of requests that are writes, half adds and half deletes (even, 0..94)")
+	background := flag.Int("background", 1, "training threads of lowest priority on top of GOMAXPROCS, as cmd/gognn-serve -background (0: normal priority, all cores but one)")
+	traceFile := flag.String("trace", "", "write a runtime/trace of the timed runs (not the loading) to this file, for go tool trace")
 	coraOnly := flag.Bool("cora", false, "compare recall@10 of plain search and precision@10 after feedback on Cora's vectors, 4 shards against one index (cora.json)")
 	flag.Parse()
 	if *writes < 0 || *writes > 94 || *writes%2 != 0 {
 		log.Fatalf("-writes %d: want an even percentage from 0 to 94", *writes)
 	}
+	if *background < 0 || *background > search.MaxBackgroundWorkers {
+		log.Fatalf("-background %d: want 0 to %d", *background, search.MaxBackgroundWorkers)
+	}
+	bg := search.Background{Workers: *background, LowPriority: *background > 0}
+	if bg.LowPriority {
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + bg.Workers) // as cmd/gognn-serve does
+	}
 	env := expenv.Current(fl.Seed)
-	log.Printf("%s", env)
+	log.Printf("%s, background %+v, writes %d%%", env, bg, *writes)
 	if *coraOnly {
 		res := cora(fl.Data, 1000, 1000, 50, fl.Seed)
 		if err := expenv.WriteJSON(fl.Out, "cora.json", struct {
@@ -107,7 +118,7 @@ func main() {
 		var t target
 		var stop func()
 		scfg := server.Config{Dim: *dim, TrainEvery: *trainEvery, Search: search.Config{Seed: fl.Seed}, MaxInFlight: 4096,
-			HNSW: hnsw.Config{EfConstruction: *efc, Seed: fl.Seed}}
+			HNSW: hnsw.Config{EfConstruction: *efc, Seed: fl.Seed}, Background: bg}
 		if tg == "single" {
 			t, stop = startSingle(scfg)
 		} else {
@@ -126,6 +137,18 @@ func main() {
 		log.Printf("%s: loaded %d x %d in %v", tg, *n, *dim, time.Since(start).Round(time.Millisecond))
 		var next, deleted atomic.Int64
 		next.Store(int64(*n))
+		if *traceFile != "" {
+			f, err := os.Create(*traceFile)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if err := trace.Start(f); err != nil {
+				log.Fatal(err)
+			}
+			defer f.Close()
+			defer trace.Stop()
+			*traceFile = "" // one trace, of the first target
+		}
 		for _, mode := range []string{"plain", "reranked"} {
 			r := run(t, tg, mode, *conns, *dur, 0, *writes, all, *dim, *n, &next, &deleted, fl.Seed)
 			log.Printf("%+v", r)
@@ -137,11 +160,15 @@ func main() {
 		stop()
 	}
 	out := struct {
-		Env  expenv.Env `json:"env"`
-		N    int        `json:"n"`
-		Dim  int        `json:"dim"`
-		Rows []Row      `json:"rows"`
-	}{env, *n, *dim, rows}
+		Env expenv.Env `json:"env"`
+		N   int        `json:"n"`
+		Dim int        `json:"dim"`
+		// Writes is -writes, the percentage of requests that add or delete; Background the
+		// training threads (-background).
+		Writes     int               `json:"writes"`
+		Background search.Background `json:"background"`
+		Rows       []Row             `json:"rows"`
+	}{env, *n, *dim, *writes, bg, rows}
 	if err := expenv.WriteJSON(fl.Out, "results.json", out); err != nil {
 		log.Fatal(err)
 	}
