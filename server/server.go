@@ -44,7 +44,7 @@ type Config struct {
 	// index started from a snapshot. A server should set LowPriority with GOMAXPROCS raised by
 	// Workers, as cmd/gognn-serve does, so that training uses only CPU the requests leave.
 	Background search.Background
-	Logger *slog.Logger  // default: discard
+	Logger     *slog.Logger // default: discard
 }
 
 func (c *Config) defaults() {
