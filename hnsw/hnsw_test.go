@@ -559,7 +559,8 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestConcurrent: searches run while one goroutine adds and deletes (meant for -race).
+// TestConcurrent: searches and Vector run while one goroutine adds, deletes and updates (meant
+// for -race: Update overwrites vectors that searches read without a lock).
 func TestConcurrent(t *testing.T) {
 	n, dim := size(3000, 5), 16
 	base, queries := dataset(n, 50, dim, 10)
@@ -598,6 +599,11 @@ func TestConcurrent(t *testing.T) {
 		}
 		if i%5 == 0 {
 			if err := ix.Delete(i - half); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i%7 == 0 { // live and deleted ids alike
+			if err := ix.Update((i*3)%half, base[(n-1-i)*dim:(n-i)*dim]); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -20,7 +20,9 @@ type Background struct {
 	// rate it otherwise takes a core for a second and the requests queue behind the other one.
 	// A goroutine holds one of the GOMAXPROCS Ps while it runs, also while the kernel leaves its
 	// thread waiting, so raise GOMAXPROCS by Workers (cmd/gognn-serve does), or the requests
-	// lose Workers Ps whenever training runs.
+	// lose Workers Ps whenever training runs. The optimiser steps' sparse aggregations (package
+	// ops) start goroutines of their own at normal priority unless ops.SetMaxWorkers(1) keeps
+	// them on the calling thread (cmd/gognn-serve sets it: training is its only use of ops).
 	LowPriority bool
 }
 

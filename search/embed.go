@@ -145,13 +145,17 @@ func (w *weights) meanInto(h []float32, sc *scratch, W []float32, feats []sparse
 // GOMAXPROCS goroutines. Each row depends only on its inputs, so the result does not depend on
 // the number of goroutines.
 func (w *weights) embedRows(dst [][]float32, ids []int, feats []sparseVec, hnsw, fb [][]int32) {
-	w.embedRowsOn(parallel, runtime.GOMAXPROCS(0), dst, ids, feats, hnsw, fb)
+	run := parallel
+	if len(ids) < 128 {
+		run = nil // one worker: the caller's goroutine, with no handoff to wait for
+	}
+	w.embedRowsOn(run, runtime.GOMAXPROCS(0), dst, ids, feats, hnsw, fb)
 }
 
-// embedRowsOn is embedRows on at most procs goroutines started by run.
+// embedRowsOn is embedRows on at most procs goroutines started by run (nil: on the caller's).
 func (w *weights) embedRowsOn(run func(n int, fn func(p int)), procs int, dst [][]float32, ids []int, feats []sparseVec, hnsw, fb [][]int32) {
 	workers := max(1, min(procs, len(ids)/64))
-	run(workers, func(p int) {
+	rows := func(p int) {
 		lo, hi := p*len(ids)/workers, (p+1)*len(ids)/workers
 		sc := newScratch(w.H)
 		for _, id := range ids[lo:hi] {
@@ -163,7 +167,12 @@ func (w *weights) embedRowsOn(run func(n int, fn func(p int)), procs int, dst []
 			w.embed(row, sc, feats[id], feats, hnsw[id], f)
 			dst[id] = row
 		}
-	})
+	}
+	if run == nil {
+		rows(0)
+		return
+	}
+	run(workers, rows)
 }
 
 // embedSome returns the embeddings of the nodes ids, reading a node's features, HNSW and

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/gnnlab/gognn/hnsw"
 )
 
 // event is one feedback event: a query (as the new node it was: its unit-norm features and its
@@ -116,17 +115,16 @@ func (s *Index) Feedback(q Query, shown []int, relevant []bool) error {
 	if err != nil {
 		return err
 	}
-	s.mu.RLock()
-	n := len(s.emb)
-	excl, err := s.checkQuery(q, n)
-	var cands []hnsw.Result
-	if err == nil {
-		cands, err = s.candidates(q.Vector, excl, n, nc)
-	}
-	s.mu.RUnlock()
+	excl, err := s.checkQuery(q, s.Len())
 	if err != nil {
 		return err
 	}
+	cands, err := s.candidates(q.Vector, excl, nc)
+	if err != nil {
+		return err
+	}
+	n := len(s.emb)
+	s.mu.RUnlock()
 	seen := make(map[int]bool, len(shown))
 	ev := &event{Query: sparsify(normalize(q.Vector)), Nbrs: queryNeighbours(cands, s.cfg.QueryDegree),
 		Shown: make([]int32, len(shown)), Relevant: append([]bool(nil), relevant...)}

@@ -277,16 +277,20 @@ func (s *Index) checkQuery(q Query, n int) (map[int]bool, error) {
 
 // candidates returns the query's HNSW candidates: the Candidates nearest live vectors (ef =
 // Candidates), excluded ids, deleted ids and ids not yet embedded (added while the search ran)
-// removed (mu held).
-func (s *Index) candidates(q []float32, excl map[int]bool, n, c int) ([]hnsw.Result, error) {
+// removed. The HNSW search, the long part, runs without mu (the HNSW index is safe for
+// concurrent use); mu is taken shared afterwards for filtering, and is held on return: the
+// caller reads the serving state and then unlocks. Holding it only for that keeps a write's
+// exclusive lock from waiting for whole searches, and new searches from waiting behind it.
+func (s *Index) candidates(q []float32, excl map[int]bool, c int) ([]hnsw.Result, error) {
 	k := c + len(excl)
 	res, err := s.ix.Search(q, k, k)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
+	s.mu.RLock()
 	out := res[:0]
 	for _, r := range res {
-		if !excl[r.ID] && r.ID < n && s.emb[r.ID] != nil {
+		if !excl[r.ID] && r.ID < len(s.emb) && s.emb[r.ID] != nil {
 			out = append(out, r)
 		}
 	}
@@ -302,13 +306,11 @@ func (s *Index) Search(q Query, k int) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	excl, err := s.checkQuery(q, len(s.emb))
+	excl, err := s.checkQuery(q, s.Len())
 	if err != nil {
 		return nil, err
 	}
-	cands, err := s.candidates(q.Vector, excl, len(s.emb), nc)
+	cands, err := s.candidates(q.Vector, excl, nc)
 	if err != nil {
 		return nil, err
 	}
@@ -317,6 +319,7 @@ func (s *Index) Search(q Query, k int) ([]Result, error) {
 	for i, c := range cands {
 		out[i] = Result{ID: c.ID, Score: asm.DotF32(eq, s.emb[c.ID]), Dist: c.Dist}
 	}
+	s.mu.RUnlock()
 	slices.SortFunc(out, func(a, b Result) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c
@@ -352,16 +355,15 @@ func (s *Index) Baseline(q Query, k int) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	excl, err := s.checkQuery(q, len(s.emb))
+	excl, err := s.checkQuery(q, s.Len())
 	if err != nil {
 		return nil, err
 	}
-	cands, err := s.candidates(q.Vector, excl, len(s.emb), nc)
+	cands, err := s.candidates(q.Vector, excl, nc)
 	if err != nil {
 		return nil, err
 	}
+	s.mu.RUnlock()
 	out := make([]Result, min(k, len(cands)))
 	for i := range out {
 		out[i] = Result{ID: cands[i].ID, Score: 1 - cands[i].Dist, Dist: cands[i].Dist}

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gnnlab/gognn/ops"
 	"github.com/gnnlab/gognn/search"
 	"github.com/gnnlab/gognn/server"
 )
@@ -54,6 +55,9 @@ func run() error {
 		// Each training thread holds a P while it runs, also while the kernel leaves it waiting
 		// for an idle core: the requests keep GOMAXPROCS Ps of their own.
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + bg.Workers)
+		// The training steps' sparse aggregations would start goroutines of normal priority
+		// beside the low-priority thread: training is this program's only use of them.
+		ops.SetMaxWorkers(1)
 	}
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))

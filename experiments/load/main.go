@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"runtime/trace"
 	"slices"
 	"strings"
@@ -35,6 +36,7 @@ import (
 
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
 	"github.com/gnnlab/gognn/hnsw"
+	"github.com/gnnlab/gognn/ops"
 	"github.com/gnnlab/gognn/search"
 	"github.com/gnnlab/gognn/server"
 	"github.com/gnnlab/gognn/shard"
@@ -82,6 +84,7 @@ func main() {
 	writes := flag.Int("writes", 4, "percent of requests that are writes, half adds and half deletes (even, 0..94)")
 	background := flag.Int("background", 1, "training threads of lowest priority on top of GOMAXPROCS, as cmd/gognn-serve -background (0: normal priority, all cores but one)")
 	traceFile := flag.String("trace", "", "write a runtime/trace of the timed runs (not the loading) to this file, for go tool trace")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file, for go tool pprof")
 	coraOnly := flag.Bool("cora", false, "compare recall@10 of plain search and precision@10 after feedback on Cora's vectors, 4 shards against one index (cora.json)")
 	flag.Parse()
 	if *writes < 0 || *writes > 94 || *writes%2 != 0 {
@@ -93,6 +96,7 @@ func main() {
 	bg := search.Background{Workers: *background, LowPriority: *background > 0}
 	if bg.LowPriority {
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + bg.Workers) // as cmd/gognn-serve does
+		ops.SetMaxWorkers(1)
 	}
 	env := expenv.Current(fl.Seed)
 	log.Printf("%s, background %+v, writes %d%%", env, bg, *writes)
@@ -148,6 +152,18 @@ func main() {
 			defer f.Close()
 			defer trace.Stop()
 			*traceFile = "" // one trace, of the first target
+		}
+		if *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				log.Fatal(err)
+			}
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+			*cpuProfile = ""
 		}
 		for _, mode := range []string{"plain", "reranked"} {
 			r := run(t, tg, mode, *conns, *dur, 0, *writes, all, *dim, *n, &next, &deleted, fl.Seed)
