@@ -3,7 +3,6 @@ package search
 import (
 	"fmt"
 	"slices"
-
 )
 
 // event is one feedback event: a query (as the new node it was: its unit-norm features and its
