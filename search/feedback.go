@@ -65,11 +65,20 @@ func (r *replay) addPending(a, b int32) {
 // query neighbours; an event left with nothing shown is dropped) and from the pending pairs.
 // Events are immutable, so changed ones are replaced by copies.
 func (r *replay) forget(gone map[int32]bool) {
+	isGone := func(id int32) bool { return gone[id] }
+	hit := func(e *event) bool {
+		return slices.ContainsFunc(e.Shown, isGone) || slices.ContainsFunc(e.Nbrs, isGone)
+	}
+	if slices.ContainsFunc(r.pending, func(p [2]int32) bool { return gone[p[0]] || gone[p[1]] }) {
+		// In place: Train takes the pending slice and leaves the buffer a new one.
+		r.pending = slices.DeleteFunc(r.pending, func(p [2]int32) bool { return gone[p[0]] || gone[p[1]] })
+	}
+	if !slices.ContainsFunc(r.events, hit) {
+		return // the common case for a write: nothing to copy
+	}
 	var kept []*event
 	for _, e := range r.ordered() {
-		hit := slices.ContainsFunc(e.Shown, func(id int32) bool { return gone[id] }) ||
-			slices.ContainsFunc(e.Nbrs, func(id int32) bool { return gone[id] })
-		if !hit {
+		if !hit(e) {
 			kept = append(kept, e)
 			continue
 		}
@@ -89,7 +98,6 @@ func (r *replay) forget(gone map[int32]bool) {
 		}
 	}
 	r.events, r.next = kept, 0
-	r.pending = slices.DeleteFunc(slices.Clone(r.pending), func(p [2]int32) bool { return gone[p[0]] || gone[p[1]] })
 }
 
 // ordered returns the events oldest first.

@@ -80,8 +80,13 @@ func (bl *block) embed(c *nn.Context, queries []sparseVec, feats []sparseVec, di
 		return feats[bl.ids[k-bl.nq]]
 	}
 	rowPtr := make([]int, bl.nSrc+1)
-	var cols []int32
-	var vals []float32
+	nnz := 0
+	for k := 0; k < bl.nSrc; k++ {
+		nnz += len(row(k).Cols)
+	}
+	// Sized once: a training step's block holds every source's features, and growing these
+	// by appends allocated twice their size per step, the most garbage a server made.
+	cols, vals := make([]int32, 0, nnz), make([]float32, 0, nnz)
 	xd := tensor.New(tensor.WithShape(bl.nDst, dim), tensor.Of(tensor.Float32))
 	dense := xd.Float32s()
 	for k := 0; k < bl.nSrc; k++ {

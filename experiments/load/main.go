@@ -85,6 +85,7 @@ func main() {
 	background := flag.Int("background", 1, "training threads of lowest priority on top of GOMAXPROCS, as cmd/gognn-serve -background (0: normal priority, all cores but one)")
 	traceFile := flag.String("trace", "", "write a runtime/trace of the timed runs (not the loading) to this file, for go tool trace")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file, for go tool pprof")
+	memProfile := flag.String("memprofile", "", "write the allocation profile (go tool pprof -sample_index=alloc_space) after the runs to this file")
 	coraOnly := flag.Bool("cora", false, "compare recall@10 of plain search and precision@10 after feedback on Cora's vectors, 4 shards against one index (cora.json)")
 	flag.Parse()
 	if *writes < 0 || *writes > 94 || *writes%2 != 0 {
@@ -174,6 +175,16 @@ func main() {
 			rows = append(rows, h)
 		}
 		stop()
+	}
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			log.Fatal(err)
+		}
+		f.Close()
 	}
 	out := struct {
 		Env expenv.Env `json:"env"`
