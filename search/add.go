@@ -200,15 +200,7 @@ func (s *Index) refresh(ch changes) error {
 	if err != nil {
 		return err
 	}
-	nbr := func(j int32) []int32 {
-		if r, ok := nbrs[j]; ok {
-			return r
-		}
-		if int(j) < len(s.nbrs) {
-			return s.nbrs[j]
-		}
-		return nil
-	}
+	nbr := overlay(nbrs, s.nbrs)
 	// Nodes with an updated node as a neighbour see new input features.
 	for _, id := range ch.updated {
 		for _, j := range nbr(int32(id)) {
@@ -242,15 +234,7 @@ func (s *Index) refresh(ch changes) error {
 		s.buf.forget(gone)
 		s.bufMu.Unlock()
 	}
-	fbr := func(j int32) []int32 {
-		if r, ok := fb[j]; ok {
-			return r
-		}
-		if int(j) < len(s.fb) {
-			return s.fb[j]
-		}
-		return nil
-	}
+	fbr := overlay(fb, s.fb)
 	for _, id := range ch.deleted {
 		delete(dirty, id)
 	}
@@ -290,6 +274,19 @@ func (s *Index) refresh(ch changes) error {
 	}
 	s.mu.Unlock()
 	return nil
+}
+
+// overlay returns the lists of table with the rows in over replacing theirs (nil past its end).
+func overlay(over map[int32][]int32, table [][]int32) func(int32) []int32 {
+	return func(j int32) []int32 {
+		if r, ok := over[j]; ok {
+			return r
+		}
+		if int(j) < len(table) {
+			return table[j]
+		}
+		return nil
+	}
 }
 
 // grow returns t extended with zero rows to length n (mu held exclusively, or t unpublished).

@@ -59,15 +59,7 @@ func TestBackgroundSameModel(t *testing.T) {
 		feedbackRound(t, s, c, pool[:30])
 		feedbackRound(t, s, c, pool[30:60])
 		checkConsistent(t, s)
-		var all []Result
-		for _, q := range eval {
-			res, err := s.Search(Query{Vector: c.vecs[q], Exclude: []int{q}}, k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, res...)
-		}
-		runs = append(runs, all)
+		runs = append(runs, rankings(t, s, c, eval))
 	}
 	for i := 1; i < len(runs); i++ {
 		if !slices.Equal(runs[0], runs[i]) {

@@ -142,30 +142,9 @@ func main() {
 		log.Printf("%s: loaded %d x %d in %v", tg, *n, *dim, time.Since(start).Round(time.Millisecond))
 		var next, deleted atomic.Int64
 		next.Store(int64(*n))
-		if *traceFile != "" {
-			f, err := os.Create(*traceFile)
-			if err != nil {
-				log.Fatal(err)
-			}
-			if err := trace.Start(f); err != nil {
-				log.Fatal(err)
-			}
-			defer f.Close()
-			defer trace.Stop()
-			*traceFile = "" // one trace, of the first target
-		}
-		if *cpuProfile != "" {
-			f, err := os.Create(*cpuProfile)
-			if err != nil {
-				log.Fatal(err)
-			}
-			if err := pprof.StartCPUProfile(f); err != nil {
-				log.Fatal(err)
-			}
-			defer f.Close()
-			defer pprof.StopCPUProfile()
-			*cpuProfile = ""
-		}
+		// One trace and one CPU profile, of the first target's timed runs.
+		defer record(traceFile, trace.Start, trace.Stop)()
+		defer record(cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)()
 		for _, mode := range []string{"plain", "reranked"} {
 			r := run(t, tg, mode, *conns, *dur, 0, *writes, all, *dim, *n, &next, &deleted, fl.Seed)
 			log.Printf("%+v", r)
@@ -198,6 +177,26 @@ func main() {
 	}{env, *n, *dim, *writes, bg, rows}
 	if err := expenv.WriteJSON(fl.Out, "results.json", out); err != nil {
 		log.Fatal(err)
+	}
+}
+
+// record starts writing a trace or profile to *path with start, unless *path is "", clears
+// *path, and returns what stops it.
+func record(path *string, start func(io.Writer) error, stop func()) func() {
+	if *path == "" {
+		return func() {}
+	}
+	f, err := os.Create(*path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := start(f); err != nil {
+		log.Fatal(err)
+	}
+	*path = ""
+	return func() {
+		stop()
+		f.Close()
 	}
 }
 
