@@ -65,13 +65,14 @@ func (r *replay) addPending(a, b int32) {
 // query neighbours; an event left with nothing shown is dropped) and from the pending pairs.
 // Events are immutable, so changed ones are replaced by copies.
 func (r *replay) forget(gone map[int32]bool) {
-	isGone := func(id int32) bool { return gone[id] }
+	isGone := member(gone)
 	hit := func(e *event) bool {
 		return slices.ContainsFunc(e.Shown, isGone) || slices.ContainsFunc(e.Nbrs, isGone)
 	}
-	if slices.ContainsFunc(r.pending, func(p [2]int32) bool { return gone[p[0]] || gone[p[1]] }) {
+	pairGone := func(p [2]int32) bool { return isGone(p[0]) || isGone(p[1]) }
+	if slices.ContainsFunc(r.pending, pairGone) {
 		// In place: Train takes the pending slice and leaves the buffer a new one.
-		r.pending = slices.DeleteFunc(r.pending, func(p [2]int32) bool { return gone[p[0]] || gone[p[1]] })
+		r.pending = slices.DeleteFunc(r.pending, pairGone)
 	}
 	if !slices.ContainsFunc(r.events, hit) {
 		return // the common case for a write: nothing to copy
