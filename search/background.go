@@ -23,6 +23,9 @@ type Background struct {
 	// lose Workers Ps whenever training runs. The optimiser steps' sparse aggregations (package
 	// ops) start goroutines of their own at normal priority unless ops.SetMaxWorkers(1) keeps
 	// them on the calling thread (cmd/gognn-serve sets it: training is its only use of ops).
+	// On a machine where other processes keep every core busy, a garbage collection can wait
+	// for such a thread to be given a core before it stops the world (the runtime metric
+	// /sched/pauses/stopping/gc:seconds shows it); there, normal priority may serve better.
 	LowPriority bool
 }
 

@@ -58,6 +58,12 @@ type Row struct {
 	// TargetQPS is the open-loop rate of a paced run (mode *-half: half the saturated run's
 	// QPS), 0 for a saturated (closed-loop) run.
 	TargetQPS float64 `json:"target_qps,omitempty"`
+	// GCPauses is the number of garbage-collector stop-the-world pauses during the run, and
+	// GCStopMaxMs and GCPauseMaxMs bound the longest time taken to stop the world and the
+	// longest pause (the upper bound of the runtime's histogram bucket, in ms).
+	GCPauses     uint64  `json:"gc_pauses"`
+	GCStopMaxMs  float64 `json:"gc_stop_max_ms"`
+	GCPauseMaxMs float64 `json:"gc_pause_max_ms"`
 }
 
 // refusedError is a 4xx answer.
@@ -216,6 +222,7 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 	var mu sync.Mutex
 	var lat []time.Duration
 	var reqs, errs, refused, due atomic.Int64
+	before := readPauses()
 	start := time.Now()
 	deadline := start.Add(dur)
 	var wg sync.WaitGroup
@@ -280,8 +287,10 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 		}
 		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
 	}
-	return Row{Target: tg, Mode: mode, Concurrency: conns, QPS: float64(reqs.Load()) / el, TargetQPS: rate, P50ms: pct(0.5), P99ms: pct(0.99),
+	r := Row{Target: tg, Mode: mode, Concurrency: conns, QPS: float64(reqs.Load()) / el, TargetQPS: rate, P50ms: pct(0.5), P99ms: pct(0.99),
 		Errors: errs.Load(), Refused: refused.Load(), Requests: reqs.Load(), Searches: len(lat)}
+	r.GCStopMaxMs, r.GCPauseMaxMs, r.GCPauses = readPauses().maxSince(before)
+	return r
 }
 
 // httpTarget drives a server over HTTP.
