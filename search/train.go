@@ -125,12 +125,7 @@ func (s *Index) reembed(w *weights, fb [][]int32, pending [][2]int32, ids []int,
 
 	dirty, gone := s.during, s.duringGone
 	s.during, s.duringGone = nil, nil
-	keep := pending[:0:0]
-	for _, p := range pending {
-		if !gone[p[0]] && !gone[p[1]] {
-			keep = append(keep, p)
-		}
-	}
+	keep := dropGone(pending, gone)
 	if err != nil {
 		s.bufMu.Lock()
 		s.buf.pending = append(keep, s.buf.pending...)
@@ -141,29 +136,66 @@ func (s *Index) reembed(w *weights, fb [][]int32, pending [][2]int32, ids []int,
 		s.publish(w, fb, emb)
 		return len(ids), nil
 	}
-	fbNow, _ := applyEdges(s.fb, keep, s.cfg.FeedbackDegree)
-	n := len(s.feats)
-	out := grow(emb, n)
-	for id := range gone {
-		dirty[int(id)] = true
+	// Catch up with the writes made meanwhile: while many nodes need embedding again, embed
+	// them without trainMu as above (writes go on and are caught up with in turn), so that the
+	// writes wait, and the requests share the CPU, only for the last few.
+	done := len(ids)
+	allGone := map[int32]bool{}
+	for round := 0; ; round++ {
+		for id := range gone {
+			allGone[id] = true
+			dirty[int(id)] = true
+		}
+		keep = dropGone(pending, allGone)
+		fbNow, _ := applyEdges(s.fb, keep, s.cfg.FeedbackDegree)
+		n := len(s.feats)
+		emb = grow(emb, n)
+		for j := range n {
+			if j >= len(fb) || !slices.Equal(fb[j], fbNow[j]) {
+				dirty[j] = true
+			}
+		}
+		redo := make([]int, 0, len(dirty))
+		for id := range dirty {
+			if s.ix.Deleted(id) {
+				emb[id] = nil
+			} else {
+				redo = append(redo, id)
+			}
+		}
+		slices.Sort(redo)
+		done += len(redo)
+		if len(redo) <= catchUpRows || round == catchUpRounds {
+			w.embedRows(emb, redo, s.feats, s.nbrs, fbNow)
+			s.publish(w, fbNow, emb)
+			return done, nil
+		}
+		feats, nbrs, fb = slices.Clone(s.feats), slices.Clone(s.nbrs), slices.Clone(fbNow)
+		s.during, s.duringGone = map[int]bool{}, map[int32]bool{}
+		s.trainMu.Unlock()
+		w.embedRowsOn(bg.run, bg.workers(), emb, redo, feats, nbrs, fb)
+		s.trainMu.Lock()
+		dirty, gone = s.during, s.duringGone
+		s.during, s.duringGone = nil, nil
 	}
-	for j := range n {
-		if j >= len(fb) || !slices.Equal(fb[j], fbNow[j]) {
-			dirty[j] = true
+}
+
+// Train catches up with the writes made while it re-embedded in at most catchUpRounds rounds
+// without trainMu, until at most catchUpRows nodes are left to embed under it (a variable for
+// tests, which lower it to exercise the rounds).
+var catchUpRows = 512
+
+const catchUpRounds = 3
+
+// dropGone returns the pairs of pending without an id in gone, in a new slice.
+func dropGone(pending [][2]int32, gone map[int32]bool) [][2]int32 {
+	keep := pending[:0:0]
+	for _, p := range pending {
+		if !gone[p[0]] && !gone[p[1]] {
+			keep = append(keep, p)
 		}
 	}
-	redo := make([]int, 0, len(dirty))
-	for id := range dirty {
-		if s.ix.Deleted(id) {
-			out[id] = nil
-		} else {
-			redo = append(redo, id)
-		}
-	}
-	slices.Sort(redo)
-	w.embedRows(out, redo, s.feats, s.nbrs, fbNow)
-	s.publish(w, fbNow, out)
-	return len(ids) + len(redo), nil
+	return keep
 }
 
 // publish swaps in a new serving state.
