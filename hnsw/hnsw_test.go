@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -590,6 +591,10 @@ func TestConcurrent(t *testing.T) {
 					errc <- err
 					return
 				}
+				// Yield, as a server's searches do waiting for the network: an Update waits
+				// for the searches running, and its wake-up would otherwise wait for a
+				// preemption of these loops.
+				runtime.Gosched()
 			}
 		}(g)
 	}

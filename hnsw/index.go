@@ -93,6 +93,7 @@ func newIndex(cfg Config) *Index {
 	ix.pcg = rand.NewPCG(cfg.Seed, 0x853c49e6748fea9b)
 	ix.rng = rand.New(ix.pcg)
 	ix.pool.New = func() any { return new(scratch) }
+	ix.readers.done = make(chan struct{}, 1)
 	return ix
 }
 

@@ -8,7 +8,7 @@ import (
 // TestReadersWait: wait returns only after the readers that entered before it exit, and not
 // later than that for readers that enter while it waits.
 func TestReadersWait(t *testing.T) {
-	var r readers
+	r := &readers{done: make(chan struct{}, 1)}
 	early := r.enter()
 	done := make(chan struct{})
 	go func() {
