@@ -61,7 +61,11 @@ type Row struct {
 	// GCPauses is the number of garbage-collector stop-the-world pauses during the run, and
 	// GCStopMaxMs and GCPauseMaxMs bound the longest time taken to stop the world and the
 	// longest pause (the upper bound of the runtime's histogram bucket, in ms).
-	GCPauses     uint64  `json:"gc_pauses"`
+	GCPauses uint64 `json:"gc_pauses"`
+	// WriteP50ms and WriteP99ms are the latencies of the adds and deletes (from when they were
+	// due, as for searches): a write holds its connection while it waits for the one before.
+	WriteP50ms   float64 `json:"write_p50_ms"`
+	WriteP99ms   float64 `json:"write_p99_ms"`
 	GCStopMaxMs  float64 `json:"gc_stop_max_ms"`
 	GCPauseMaxMs float64 `json:"gc_pause_max_ms"`
 }
@@ -220,7 +224,7 @@ func record(path *string, start func(io.Writer) error, stop func()) func() {
 func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, writes int, all []float32, dim, n int, next, deleted *atomic.Int64, seed uint64) Row {
 	searchMode := strings.TrimSuffix(mode, "-half")
 	var mu sync.Mutex
-	var lat []time.Duration
+	var lat, wlat []time.Duration // searches, writes
 	var reqs, errs, refused, due atomic.Int64
 	before := readPauses()
 	start := time.Now()
@@ -231,7 +235,7 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(seed, uint64(c)))
-			var mine []time.Duration
+			var mine, mineW []time.Duration
 			for {
 				at := time.Now()
 				if rate > 0 {
@@ -264,6 +268,9 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 				default: // every id deleted once: v0, v1, ...
 					err = t.del(fmt.Sprintf("v%d", deleted.Add(1)-1))
 				}
+				if p >= 100-writes {
+					mineW = append(mineW, time.Since(at))
+				}
 				reqs.Add(1)
 				var sh *shard.Error
 				switch {
@@ -274,20 +281,22 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 				}
 			}
 			mu.Lock()
-			lat = append(lat, mine...)
+			lat, wlat = append(lat, mine...), append(wlat, mineW...)
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
 	el := time.Since(start).Seconds()
 	slices.Sort(lat)
-	pct := func(p float64) float64 {
+	slices.Sort(wlat)
+	pctOf := func(lat []time.Duration, p float64) float64 {
 		if len(lat) == 0 {
 			return 0
 		}
 		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
 	}
-	r := Row{Target: tg, Mode: mode, Concurrency: conns, QPS: float64(reqs.Load()) / el, TargetQPS: rate, P50ms: pct(0.5), P99ms: pct(0.99),
+	pct := func(p float64) float64 { return pctOf(lat, p) }
+	r := Row{WriteP50ms: pctOf(wlat, 0.5), WriteP99ms: pctOf(wlat, 0.99), Target: tg, Mode: mode, Concurrency: conns, QPS: float64(reqs.Load()) / el, TargetQPS: rate, P50ms: pct(0.5), P99ms: pct(0.99),
 		Errors: errs.Load(), Refused: refused.Load(), Requests: reqs.Load(), Searches: len(lat)}
 	r.GCStopMaxMs, r.GCPauseMaxMs, r.GCPauses = readPauses().maxSince(before)
 	return r
