@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -559,7 +560,8 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestConcurrent: searches run while one goroutine adds and deletes (meant for -race).
+// TestConcurrent: searches and Vector run while one goroutine adds, deletes and updates (meant
+// for -race: Update overwrites vectors that searches read without a lock).
 func TestConcurrent(t *testing.T) {
 	n, dim := size(3000, 5), 16
 	base, queries := dataset(n, 50, dim, 10)
@@ -589,6 +591,10 @@ func TestConcurrent(t *testing.T) {
 					errc <- err
 					return
 				}
+				// Yield, as a server's searches do waiting for the network: an Update waits
+				// for the searches running, and its wake-up would otherwise wait for a
+				// preemption of these loops.
+				runtime.Gosched()
 			}
 		}(g)
 	}
@@ -598,6 +604,11 @@ func TestConcurrent(t *testing.T) {
 		}
 		if i%5 == 0 {
 			if err := ix.Delete(i - half); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i%7 == 0 { // live and deleted ids alike
+			if err := ix.Update((i*3)%half, base[(n-1-i)*dim:(n-i)*dim]); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -24,6 +24,9 @@ const maxNodes = math.MaxInt32
 // modifies it. A search that reads a list while the writer rewrites it may see a mix of old and
 // new entries, all of them valid node ids; this costs at most a little recall for that search.
 // The tables are reallocated (doubling) under an exclusive lock that waits for running searches.
+// Update overwrites a vector without that lock: it first unlinks the node, so that no search
+// starting afterwards can reach it, then waits for the searches that started before (counted
+// per epoch, a grace period as in read-copy-update), while new searches go on.
 type Index struct {
 	cfg     Config
 	m, m0   int // most neighbours kept on layers > 0 and on layer 0 (2*M)
@@ -33,6 +36,8 @@ type Index struct {
 
 	writeMu sync.Mutex   // serialises Add, Delete, Layer and Save
 	mu      sync.RWMutex // shared by searches, exclusive while the tables grow
+	vecMu   sync.RWMutex // shared by Vector, exclusive while Update overwrites a vector
+	readers readers      // the searches running, which Update waits for before overwriting
 
 	// Tables with one entry per id up to the capacity len(levels). The writer fills a new id's
 	// entries before any list refers to it; lists publish ids with atomic stores.
@@ -88,6 +93,7 @@ func newIndex(cfg Config) *Index {
 	ix.pcg = rand.NewPCG(cfg.Seed, 0x853c49e6748fea9b)
 	ix.rng = rand.New(ix.pcg)
 	ix.pool.New = func() any { return new(scratch) }
+	ix.readers.done = make(chan struct{}, 1)
 	return ix
 }
 
@@ -131,6 +137,8 @@ func (ix *Index) Vector(id int) ([]float32, error) {
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	ix.vecMu.RLock()
+	defer ix.vecMu.RUnlock()
 	return append([]float32(nil), ix.vec(int32(id))...), nil
 }
 

@@ -36,6 +36,7 @@ func (ix *Index) Search(q []float32, k, ef int) ([]Result, error) {
 
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	defer ix.readers.exit(ix.readers.enter())
 	entry, top := ix.loadTop()
 	if entry < 0 {
 		return []Result{}, nil

@@ -36,11 +36,14 @@ func (ix *Index) update(id int, vec []float32) error {
 	if !ix.isDeleted(d) {
 		ix.unlink(d)
 	}
-	// Searches read stored vectors without a lock of their own: overwrite under the exclusive
-	// table lock, which waits for the running ones.
-	ix.mu.Lock()
+	// Searches read stored vectors without a lock. d is unlinked (deleted, or unlinked just
+	// now), so no search that starts from here on reaches it: wait for those that started
+	// before, then overwrite. Taking the table lock instead would also hold back every search
+	// that starts while the running ones finish.
+	ix.readers.wait()
+	ix.vecMu.Lock()
 	copy(ix.vec(d), v)
-	ix.mu.Unlock()
+	ix.vecMu.Unlock()
 	atomic.StoreUint32(&ix.deleted[d], 0)
 	ix.nDel.Add(-1)
 	ix.insert(d, int(ix.levels[d]))

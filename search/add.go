@@ -164,20 +164,19 @@ type changes struct {
 // refresh brings the serving state up to date with the HNSW index after the writes ch (trainMu
 // held): features, the symmetrised layer-0 lists from the writer's record of changed lists, the
 // feedback graph and buffer without the deleted ids, and the embeddings of every node whose
-// inputs changed.
+// inputs changed. Everything is computed first, as overlays on the published tables (rows of
+// the nodes that change), and then installed row by row under a short write lock, so that a
+// write costs what it changes, not a copy of every per-node table.
 func (s *Index) refresh(ch changes) error {
 	n0, n := len(s.feats), s.ix.Len()
-	feats := slices.Clip(s.feats)
-	if len(ch.updated)+len(ch.deleted) > 0 {
-		feats = slices.Clone(s.feats) // published rows are read by searches
-	}
+	feats := map[int32]sparseVec{}
 	dirty := map[int]bool{}
 	for i := n0; i < n; i++ {
 		v, err := s.ix.Vector(i)
 		if err != nil {
 			return err
 		}
-		feats = append(feats, sparsify(v))
+		feats[int32(i)] = sparsify(v)
 		dirty[i] = true
 	}
 	for _, id := range ch.updated {
@@ -185,24 +184,30 @@ func (s *Index) refresh(ch changes) error {
 		if err != nil {
 			return err
 		}
-		feats[id] = sparsify(v)
+		feats[int32(id)] = sparsify(v)
 		dirty[id] = true
 	}
 	for _, id := range ch.deleted {
-		feats[id] = sparseVec{}
+		feats[int32(id)] = sparseVec{}
+	}
+	feat := func(j int32) sparseVec {
+		if f, ok := feats[j]; ok {
+			return f
+		}
+		return s.feats[j]
 	}
 	nbrs, err := s.relink(n, dirty)
 	if err != nil {
 		return err
 	}
+	nbr := overlay(nbrs, s.nbrs)
 	// Nodes with an updated node as a neighbour see new input features.
 	for _, id := range ch.updated {
-		for _, j := range nbrs[id] {
+		for _, j := range nbr(int32(id)) {
 			dirty[int(j)] = true
 		}
 	}
-	fb := make([][]int32, n)
-	copy(fb, s.fb)
+	fb := map[int32][]int32{}
 	gone := map[int32]bool{}
 	for _, id := range ch.deleted {
 		gone[int32(id)] = true
@@ -213,32 +218,35 @@ func (s *Index) refresh(ch changes) error {
 		}
 	}
 	if len(gone) > 0 {
-		// Feedback lists are not symmetric (each node keeps its newest), so look in every one.
-		isGone := func(x int32) bool { return gone[x] }
-		for j, row := range fb {
-			if gone[int32(j)] {
-				fb[j] = nil
-			} else if slices.ContainsFunc(row, isGone) {
-				fb[j] = slices.DeleteFunc(slices.Clone(row), isGone)
+		// Feedback lists are not symmetric (each node keeps its newest), so look in every one:
+		// the scan of every node is what a write costs most at 100,000, hence no map lookup per
+		// entry for the usual one or two ids.
+		isGone := member(gone)
+		for j, row := range s.fb {
+			if len(row) > 0 && slices.ContainsFunc(row, isGone) && !gone[int32(j)] {
+				fb[int32(j)] = slices.DeleteFunc(slices.Clone(row), isGone)
 				dirty[j] = true
+			}
+		}
+		for j := range gone {
+			if int(j) < len(s.fb) && s.fb[j] != nil {
+				fb[j] = nil
 			}
 		}
 		s.bufMu.Lock()
 		s.buf.forget(gone)
 		s.bufMu.Unlock()
 	}
-	emb := make([][]float32, n) // a new table: the published one is read by searches
-	copy(emb, s.emb)
+	fbr := overlay(fb, s.fb)
 	for _, id := range ch.deleted {
 		delete(dirty, id)
-		emb[id] = nil
 	}
 	ids := make([]int, 0, len(dirty))
 	for id := range dirty {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	s.w.embedRows(emb, ids, feats, nbrs, fb)
+	emb := s.w.embedSome(ids, feat, nbr, fbr)
 	if s.during != nil { // a Train is embedding with new weights: it redoes these
 		for _, id := range ids {
 			s.during[id] = true
@@ -251,15 +259,66 @@ func (s *Index) refresh(ch changes) error {
 		}
 	}
 	s.mu.Lock()
-	s.feats, s.nbrs, s.fb, s.emb = feats, nbrs, fb, emb
+	s.feats, s.nbrs, s.fb, s.emb = grow(s.feats, n), grow(s.nbrs, n), grow(s.fb, n), grow(s.emb, n)
+	for j, f := range feats {
+		s.feats[j] = f
+	}
+	for j, r := range nbrs {
+		s.nbrs[j] = r
+	}
+	for j, r := range fb {
+		s.fb[j] = r
+	}
+	for k, id := range ids {
+		s.emb[id] = emb[k]
+	}
+	for _, id := range ch.deleted {
+		s.emb[id] = nil
+	}
 	s.mu.Unlock()
 	return nil
 }
 
-// relink returns the symmetrised layer-0 lists after the HNSW writes, for n nodes, adding the
-// nodes whose lists changed to dirty. Only the lists the writer reports as changed are reread:
-// an undirected edge {u, x} is present when u lists x or x lists u.
-func (s *Index) relink(n int, dirty map[int]bool) ([][]int32, error) {
+// member returns the membership test of set: a scan of its ids when they are few, which beats
+// a map lookup.
+func member(set map[int32]bool) func(int32) bool {
+	if len(set) > 4 {
+		return func(x int32) bool { return set[x] }
+	}
+	ids := make([]int32, 0, len(set))
+	for x := range set {
+		ids = append(ids, x)
+	}
+	return func(x int32) bool { return slices.Contains(ids, x) }
+}
+
+// overlay returns the lists of table with the rows in over replacing theirs (nil past its end).
+func overlay(over map[int32][]int32, table [][]int32) func(int32) []int32 {
+	return func(j int32) []int32 {
+		if r, ok := over[j]; ok {
+			return r
+		}
+		if int(j) < len(table) {
+			return table[j]
+		}
+		return nil
+	}
+}
+
+// grow returns t extended with zero rows to length n (mu held exclusively, or t unpublished).
+func grow[T any](t []T, n int) []T {
+	for len(t) < n {
+		var zero T
+		t = append(t, zero)
+	}
+	return t
+}
+
+// relink returns the rows of the symmetrised layer-0 lists that the HNSW writes changed, for n
+// nodes, adding their nodes to dirty. Only the lists the writer reports as changed are reread:
+// an undirected edge {u, x} is present when u lists x or x lists u. Changed rows are new
+// slices; the published ones are not written.
+func (s *Index) relink(n int, dirty map[int]bool) (map[int32][]int32, error) {
 	changed := s.wr.Changed()
 	for len(s.out0) < n {
 		s.out0 = append(s.out0, nil)
@@ -279,17 +338,17 @@ func (s *Index) relink(n int, dirty map[int]bool) ([][]int32, error) {
 		}
 		s.out0[u] = out
 	}
-	nbrs := make([][]int32, n)
-	copy(nbrs, s.nbrs)
-	fresh := map[int32]bool{} // rows already copied in this call
+	rows := map[int32][]int32{} // rows already copied in this call
 	set := func(a, b int32, present bool) {
-		row := nbrs[a]
+		row, fresh := rows[a]
+		if !fresh && int(a) < len(s.nbrs) {
+			row = s.nbrs[a]
+		}
 		i, found := slices.BinarySearch(row, b)
 		if found == present {
 			return
 		}
-		if !fresh[a] {
-			fresh[a] = true
+		if !fresh {
 			row = slices.Clone(row)
 		}
 		if present {
@@ -297,7 +356,7 @@ func (s *Index) relink(n int, dirty map[int]bool) ([][]int32, error) {
 		} else {
 			row = slices.Delete(row, i, i+1)
 		}
-		nbrs[a] = row
+		rows[a] = row
 		dirty[int(a)] = true
 	}
 	for _, p := range pairs {
@@ -305,5 +364,5 @@ func (s *Index) relink(n int, dirty map[int]bool) ([][]int32, error) {
 		set(p.u, p.x, present)
 		set(p.x, p.u, present)
 	}
-	return nbrs, nil
+	return rows, nil
 }

@@ -45,7 +45,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, _, err := s.step(sampleEvents(events, s.cfg.BatchSize, s.rng), s.fb); err != nil {
+		if _, _, err := s.step(sampleEvents(events, s.cfg.BatchSize, s.rng), s.feats, s.nbrs, s.fb); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -74,7 +74,12 @@
 // TestForwardAgrees checks against the Gorgonia graph that training differentiates. Train
 // optimises the stored parameters, computes the new embedding table and then swaps weights,
 // table and feedback graph in under a short write lock, so searches run during training and see
-// either the old model or the new one. Train, Add and Save are serialised with each other.
+// either the old model or the new one. Writes (Add, Delete, Update) run one at a time and
+// install only the rows they change, under a short lock that searches share (a search holds it
+// only after its HNSW part); they do not wait for Train's optimiser steps nor its re-embedding,
+// which work on copies of the tables, the nodes that writes changed meanwhile being embedded
+// again before the swap. SetBackground moves that work to low-priority threads, so that a
+// server's requests keep the CPU. Save waits for Train and for writes.
 // Everything is seeded: the same Config, index, feedback and calls give the same model, bit for
 // bit (TestTrainingIsDeterministic).
 //

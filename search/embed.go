@@ -4,7 +4,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/gnnlab/gognn/internal/vecmath"
 	"github.com/gnnlab/gognn/ops/asm"
@@ -142,33 +141,75 @@ func (w *weights) meanInto(h []float32, sc *scratch, W []float32, feats []sparse
 }
 
 // embedRows computes the embeddings of the corpus nodes ids into fresh rows of dst (dst[id] is
-// replaced, never written through, so a published table stays intact), in parallel over
+// replaced, never written through, so a published row stays intact), in parallel over
 // GOMAXPROCS goroutines. Each row depends only on its inputs, so the result does not depend on
 // the number of goroutines.
 func (w *weights) embedRows(dst [][]float32, ids []int, feats []sparseVec, hnsw, fb [][]int32) {
-	w.embedRowsOn(runtime.GOMAXPROCS(0), dst, ids, feats, hnsw, fb)
+	run := parallel
+	if len(ids) < 128 {
+		run = nil // one worker: the caller's goroutine, with no handoff to wait for
+	}
+	w.embedRowsOn(run, runtime.GOMAXPROCS(0), dst, ids, feats, hnsw, fb)
 }
 
-// embedRowsOn is embedRows on at most procs goroutines.
-func (w *weights) embedRowsOn(procs int, dst [][]float32, ids []int, feats []sparseVec, hnsw, fb [][]int32) {
+// embedRowsOn is embedRows on at most procs goroutines started by run (nil: on the caller's).
+func (w *weights) embedRowsOn(run func(n int, fn func(p int)), procs int, dst [][]float32, ids []int, feats []sparseVec, hnsw, fb [][]int32) {
 	workers := max(1, min(procs, len(ids)/64))
-	var wg sync.WaitGroup
-	for p := 0; p < workers; p++ {
+	rows := func(p int) {
 		lo, hi := p*len(ids)/workers, (p+1)*len(ids)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sc := newScratch(w.H)
-			for _, id := range ids[lo:hi] {
-				row := make([]float32, w.D)
-				var f []int32
-				if id < len(fb) {
-					f = fb[id]
-				}
-				w.embed(row, sc, feats[id], feats, hnsw[id], f)
-				dst[id] = row
+		sc := newScratch(w.H)
+		for _, id := range ids[lo:hi] {
+			row := make([]float32, w.D)
+			var f []int32
+			if id < len(fb) {
+				f = fb[id]
 			}
-		}()
+			w.embed(row, sc, feats[id], feats, hnsw[id], f)
+			dst[id] = row
+		}
 	}
-	wg.Wait()
+	if run == nil {
+		rows(0)
+		return
+	}
+	run(workers, rows)
+}
+
+// embedSome returns the embeddings of the nodes ids, reading a node's features, HNSW and
+// feedback neighbours through feat, hn and fn: the state a write is about to publish, as
+// overlays on the published tables, so that nothing is copied per node of the corpus. The nodes
+// are renumbered into small local tables, lists kept in order, so each row is bit for bit what
+// embedRows computes from the full tables.
+func (w *weights) embedSome(ids []int, feat func(int32) sparseVec, hn, fn func(int32) []int32) [][]float32 {
+	local := make(map[int32]int32, 4*len(ids))
+	var lf []sparseVec
+	at := func(j int32) int32 {
+		if l, ok := local[j]; ok {
+			return l
+		}
+		l := int32(len(lf))
+		local[j] = l
+		lf = append(lf, feat(j))
+		return l
+	}
+	for _, id := range ids {
+		at(int32(id)) // ids get the local numbers 0..len(ids)-1
+	}
+	remap := func(list []int32) []int32 {
+		if len(list) == 0 {
+			return nil
+		}
+		out := make([]int32, len(list))
+		for i, j := range list {
+			out[i] = at(j)
+		}
+		return out
+	}
+	lh, lfb := make([][]int32, len(ids)), make([][]int32, len(ids))
+	for k, id := range ids {
+		lh[k], lfb[k] = remap(hn(int32(id))), remap(fn(int32(id)))
+	}
+	rows := make([][]float32, len(ids))
+	w.embedRows(rows, seq(len(ids)), lf, lh, lfb)
+	return rows
 }

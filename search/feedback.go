@@ -3,8 +3,6 @@ package search
 import (
 	"fmt"
 	"slices"
-
-	"github.com/gnnlab/gognn/hnsw"
 )
 
 // event is one feedback event: a query (as the new node it was: its unit-norm features and its
@@ -67,11 +65,21 @@ func (r *replay) addPending(a, b int32) {
 // query neighbours; an event left with nothing shown is dropped) and from the pending pairs.
 // Events are immutable, so changed ones are replaced by copies.
 func (r *replay) forget(gone map[int32]bool) {
+	isGone := member(gone)
+	hit := func(e *event) bool {
+		return slices.ContainsFunc(e.Shown, isGone) || slices.ContainsFunc(e.Nbrs, isGone)
+	}
+	pairGone := func(p [2]int32) bool { return isGone(p[0]) || isGone(p[1]) }
+	if slices.ContainsFunc(r.pending, pairGone) {
+		// In place: Train takes the pending slice and leaves the buffer a new one.
+		r.pending = slices.DeleteFunc(r.pending, pairGone)
+	}
+	if !slices.ContainsFunc(r.events, hit) {
+		return // the common case for a write: nothing to copy
+	}
 	var kept []*event
 	for _, e := range r.ordered() {
-		hit := slices.ContainsFunc(e.Shown, func(id int32) bool { return gone[id] }) ||
-			slices.ContainsFunc(e.Nbrs, func(id int32) bool { return gone[id] })
-		if !hit {
+		if !hit(e) {
 			kept = append(kept, e)
 			continue
 		}
@@ -91,7 +99,6 @@ func (r *replay) forget(gone map[int32]bool) {
 		}
 	}
 	r.events, r.next = kept, 0
-	r.pending = slices.DeleteFunc(slices.Clone(r.pending), func(p [2]int32) bool { return gone[p[0]] || gone[p[1]] })
 }
 
 // ordered returns the events oldest first.
@@ -116,17 +123,16 @@ func (s *Index) Feedback(q Query, shown []int, relevant []bool) error {
 	if err != nil {
 		return err
 	}
-	s.mu.RLock()
-	n := len(s.emb)
-	excl, err := s.checkQuery(q, n)
-	var cands []hnsw.Result
-	if err == nil {
-		cands, err = s.candidates(q.Vector, excl, n, nc)
-	}
-	s.mu.RUnlock()
+	excl, err := s.checkQuery(q, s.Len())
 	if err != nil {
 		return err
 	}
+	cands, err := s.candidates(q.Vector, excl, nc)
+	if err != nil {
+		return err
+	}
+	n := len(s.emb)
+	s.mu.RUnlock()
 	seen := make(map[int]bool, len(shown))
 	ev := &event{Query: sparsify(normalize(q.Vector)), Nbrs: queryNeighbours(cands, s.cfg.QueryDegree),
 		Shown: make([]int32, len(shown)), Relevant: append([]bool(nil), relevant...)}

@@ -18,7 +18,9 @@ import (
 //
 // Concurrency: Search, Baseline and Feedback may be called from any number of goroutines, also
 // while Train or Add run: searches see the previous model until the new one is complete and is
-// swapped in. Train, Add, Delete, Update and Save run one at a time. Wrapping takes ownership
+// swapped in. Add, Delete and Update run one at a time, also while Train runs (they do not wait
+// for its optimiser steps nor its re-embedding); Train, SetWeights and Save run one at a time,
+// and Save waits for writes. Wrapping takes ownership
 // of the hnsw.Index (hnsw.Index.Own): Add, Delete and Update called on it directly return an
 // error from then on, since the GNN's graph would no longer match it; change it through this
 // Index.
@@ -28,27 +30,31 @@ type Index struct {
 	wr  *hnsw.Writer
 	dim int
 
-	// learnMu serialises Train, SetWeights, Weights, Save and SaveTo: the parameters, Adam's
-	// state and the generator change only under it. It is taken before trainMu.
+	// learnMu serialises Train, SetWeights, SetBackground, Weights, Save and SaveTo: the
+	// parameters, Adam's state, the generator and bg change only under it. It is taken before
+	// trainMu.
 	learnMu sync.Mutex
-	// Training state: used and changed only with trainMu held. Train, Add and Save hold it, and
-	// only they change the serving state below (under mu), so they may read it without mu.
-	// (Train releases it while it re-embeds the corpus; see Train.)
+	bg      Background
+	// Graph state: changed only with trainMu held, by Add, Delete, Update and Train (Save holds
+	// it to read), and only they change the serving state below (under mu), so they may read it
+	// without mu. Train releases it while it learns and re-embeds the corpus; see reembed.
 	trainMu sync.Mutex
 	// during and duringGone are non-nil while Train re-embeds without trainMu: refresh adds the
 	// nodes it re-embedded and the ids it deleted or forgot, for Train to redo.
 	during     map[int]bool
 	duringGone map[int32]bool
-	base       *trainContext
-	params     []*param
-	adamT      int64
-	steps      atomic.Int64 // adamT, for Stats
-	pcg        *rand.PCG
-	rng        *rand.Rand
-	out0       [][]int32 // the HNSW layer-0 lists as the last refresh saw them (directed)
-	free       []int     // deleted ids, reused by Add from the end
+	base       *trainContext // learnMu
+	params     []*param      // learnMu
+	adamT      int64         // learnMu
+	steps      atomic.Int64  // adamT, for Stats
+	pcg        *rand.PCG     // learnMu
+	rng        *rand.Rand    // learnMu
+	out0       [][]int32     // the HNSW layer-0 lists as the last refresh saw them (directed)
+	free       []int         // deleted ids, reused by Add from the end
 
-	// Serving state. Rows are copy-on-write: a published row is never modified.
+	// Serving state, read under mu (shared) and changed under mu (exclusive). Rows are
+	// immutable: a write replaces the rows it changes in place in these tables, and Train swaps
+	// in whole new tables, so a copy of a table (Train's) stays as it was.
 	mu    sync.RWMutex
 	w     *weights
 	feats []sparseVec // unit-norm features of the corpus nodes (the index's stored vectors)
@@ -273,16 +279,20 @@ func (s *Index) checkQuery(q Query, n int) (map[int]bool, error) {
 
 // candidates returns the query's HNSW candidates: the Candidates nearest live vectors (ef =
 // Candidates), excluded ids, deleted ids and ids not yet embedded (added while the search ran)
-// removed (mu held).
-func (s *Index) candidates(q []float32, excl map[int]bool, n, c int) ([]hnsw.Result, error) {
+// removed. The HNSW search, the long part, runs without mu (the HNSW index is safe for
+// concurrent use); mu is taken shared afterwards for filtering, and is held on return: the
+// caller reads the serving state and then unlocks. Holding it only for that keeps a write's
+// exclusive lock from waiting for whole searches, and new searches from waiting behind it.
+func (s *Index) candidates(q []float32, excl map[int]bool, c int) ([]hnsw.Result, error) {
 	k := c + len(excl)
 	res, err := s.ix.Search(q, k, k)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
+	s.mu.RLock()
 	out := res[:0]
 	for _, r := range res {
-		if !excl[r.ID] && r.ID < n && s.emb[r.ID] != nil {
+		if !excl[r.ID] && r.ID < len(s.emb) && s.emb[r.ID] != nil {
 			out = append(out, r)
 		}
 	}
@@ -298,13 +308,11 @@ func (s *Index) Search(q Query, k int) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	excl, err := s.checkQuery(q, len(s.emb))
+	excl, err := s.checkQuery(q, s.Len())
 	if err != nil {
 		return nil, err
 	}
-	cands, err := s.candidates(q.Vector, excl, len(s.emb), nc)
+	cands, err := s.candidates(q.Vector, excl, nc)
 	if err != nil {
 		return nil, err
 	}
@@ -313,6 +321,7 @@ func (s *Index) Search(q Query, k int) ([]Result, error) {
 	for i, c := range cands {
 		out[i] = Result{ID: c.ID, Score: asm.DotF32(eq, s.emb[c.ID]), Dist: c.Dist}
 	}
+	s.mu.RUnlock()
 	slices.SortFunc(out, func(a, b Result) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c
@@ -348,16 +357,15 @@ func (s *Index) Baseline(q Query, k int) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	excl, err := s.checkQuery(q, len(s.emb))
+	excl, err := s.checkQuery(q, s.Len())
 	if err != nil {
 		return nil, err
 	}
-	cands, err := s.candidates(q.Vector, excl, len(s.emb), nc)
+	cands, err := s.candidates(q.Vector, excl, nc)
 	if err != nil {
 		return nil, err
 	}
+	s.mu.RUnlock()
 	out := make([]Result, min(k, len(cands)))
 	for i := range out {
 		out[i] = Result{ID: cands[i].ID, Score: 1 - cands[i].Dist, Dist: cands[i].Dist}

@@ -20,4 +20,6 @@ func newParams(base *trainContext, d, h int) ([]*param, error) {
 }
 
 // step refuses: there is no gradient without the training stack.
-func (s *Index) step([]*event, [][]int32) (float64, int, error) { return 0, 0, ErrNoTraining }
+func (s *Index) step([]*event, []sparseVec, [][]int32, [][]int32) (float64, int, error) {
+	return 0, 0, ErrNoTraining
+}

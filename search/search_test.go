@@ -254,19 +254,25 @@ func TestTrainingIsDeterministic(t *testing.T) {
 		s := build(t, c, testConfig)
 		feedbackRound(t, s, c, pool[:30])
 		feedbackRound(t, s, c, pool[30:60])
-		var all []Result
-		for _, q := range eval {
-			res, err := s.Search(Query{Vector: c.vecs[q], Exclude: []int{q}}, k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, res...)
-		}
-		runs = append(runs, all)
+		runs = append(runs, rankings(t, s, c, eval))
 	}
 	if !slices.Equal(runs[0], runs[1]) {
 		t.Error("two runs with the same seed and feedback rank differently")
 	}
+}
+
+// rankings returns the top k of Search for each eval vector, itself excluded, concatenated.
+func rankings(t *testing.T, s *Index, c corpus, eval []int) []Result {
+	t.Helper()
+	var all []Result
+	for _, q := range eval {
+		res, err := s.Search(Query{Vector: c.vecs[q], Exclude: []int{q}}, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, res...)
+	}
+	return all
 }
 
 func TestSaveLoadRoundTrip(t *testing.T) {

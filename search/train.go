@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 )
 
@@ -30,10 +29,11 @@ type TrainStats struct {
 // feedback neighbours changed otherwise) and swaps the new model in; searches running meanwhile
 // use the previous one. On error the model is left as it was.
 //
-// Add, Delete and Update wait only for the steps, not for the recomputation of every embedding
-// that follows them (at 100,000 vectors the longest part): that runs on the tables as they were
-// after the steps, and the nodes whose inputs the writes changed meanwhile are embedded again
-// with the new weights before the swap, so the result is exact (TestTrainDuringWrites).
+// Add, Delete and Update do not wait for the steps nor for the recomputation of the embeddings
+// (at 100,000 vectors about a second): both run on copies of the graph's tables as they were
+// when Train began, and the nodes whose inputs the writes changed meanwhile are embedded again
+// with the new weights before the swap, so the result is exact (TestTrainDuringWrites). The
+// work runs as SetBackground says: by default on GOMAXPROCS-1 goroutines.
 func (s *Index) Train() (TrainStats, error) {
 	s.learnMu.Lock()
 	defer s.learnMu.Unlock()
@@ -53,87 +53,149 @@ func (s *Index) Train() (TrainStats, error) {
 	fb, changed := applyEdges(s.fb, pending, s.cfg.FeedbackDegree)
 	st := TrainStats{NewEdges: len(pending), Loss: math.NaN()}
 	if len(pool) == 0 {
-		emb := append([][]float32(nil), s.emb...)
-		s.w.embedRows(emb, changed, s.feats, s.nbrs, fb)
-		s.publish(s.w, fb, emb)
-		st.Refreshed = len(changed)
+		// The weights stay: only the nodes whose feedback lists changed are embedded again.
+		st.Refreshed, _ = s.reembed(s.w, fb, pending, changed, nil)
 		return st, nil
 	}
 
 	saved := s.saveParams()
 	var lossSum float64
-	for step := 0; step < s.cfg.Steps; step++ {
-		batch := sampleEvents(pool, s.cfg.BatchSize, s.rng)
-		loss, pairs, err := s.step(batch, fb)
-		if err != nil {
-			s.restoreParams(saved)
-			s.bufMu.Lock()
-			s.buf.pending = append(pending, s.buf.pending...)
-			s.bufMu.Unlock()
-			return TrainStats{}, fmt.Errorf("search: Train step %d: %w", step, err)
+	learn := func(feats []sparseVec, nbrs, fb [][]int32) error {
+		if testHookLearn != nil {
+			testHookLearn()
 		}
-		lossSum += loss
-		st.Pairs += pairs
-		st.Steps++
+		for step := 0; step < s.cfg.Steps; step++ {
+			batch := sampleEvents(pool, s.cfg.BatchSize, s.rng)
+			loss, pairs, err := s.step(batch, feats, nbrs, fb)
+			if err != nil {
+				return fmt.Errorf("search: Train step %d: %w", step, err)
+			}
+			lossSum += loss
+			st.Pairs += pairs
+			st.Steps++
+		}
+		return nil
+	}
+	n, err := s.reembed(nil, fb, pending, nil, learn)
+	if err != nil {
+		s.restoreParams(saved)
+		return TrainStats{}, err
 	}
 	st.Loss = lossSum / float64(st.Steps)
-	st.Refreshed = s.reembed(snapshot(s.params, s.dim, s.cfg.Hidden), fb, pending)
+	st.Refreshed = n
 	return st, nil
 }
 
-// reembed embeds every live node with the new weights w and the feedback graph fb (s.fb with
-// the pairs pending added) and publishes them, returning the number of embeddings computed.
-// trainMu is held on entry and on return, but released while the corpus is embedded, so that
-// writes go on: the published tables are copy-on-write, so the ones read here stay as they
-// are, and the nodes whose inputs the writes changed meanwhile are embedded again with w once
-// the lock is back. Pending pairs of ids deleted meanwhile are dropped, as Delete drops them
-// from the buffer.
-func (s *Index) reembed(w *weights, fb [][]int32, pending [][2]int32) int {
-	feats, nbrs, live := s.feats, s.nbrs, s.liveIDs()
+// reembed computes new embeddings with the feedback graph fb (s.fb with the pairs pending
+// added) and publishes them with the weights, returning the number of embeddings computed.
+// With learn nil the weights are w and only the nodes ids are embedded again (the others keep
+// theirs); otherwise learn first changes the parameters (learnMu held), the weights are their
+// snapshot, and every live node is embedded.
+//
+// trainMu is held on entry and on return, but released while learn runs and the nodes are
+// embedded, so that writes go on: that work reads copies of the tables as they are on entry (a
+// write replaces rows, never writes through one), and the nodes whose inputs the writes changed
+// meanwhile are embedded again with the new weights once the lock is back. Pending pairs of ids
+// deleted meanwhile are dropped, as Delete drops them from the buffer. When learn fails the
+// pending pairs go back to the buffer and nothing is published.
+func (s *Index) reembed(w *weights, fb [][]int32, pending [][2]int32, ids []int, learn func(feats []sparseVec, nbrs, fb [][]int32) error) (int, error) {
+	feats, nbrs := slices.Clone(s.feats), slices.Clone(s.nbrs)
+	if len(fb) > 0 && len(s.fb) > 0 && &fb[0] == &s.fb[0] {
+		fb = slices.Clone(fb) // writes replace rows of s.fb in place
+	}
+	var emb [][]float32
+	if learn == nil {
+		emb = slices.Clone(s.emb)
+	} else {
+		ids = s.liveIDs()
+		emb = make([][]float32, len(feats))
+	}
+	bg := s.bg
 	s.during, s.duringGone = map[int]bool{}, map[int32]bool{}
 	s.trainMu.Unlock()
-	emb := make([][]float32, len(feats))
-	// All cores but one, so that searches served meanwhile keep a core (on 2 cores, at half the
-	// saturated rate of experiments/load, the median search latency fell from 21 to 3 ms).
-	w.embedRowsOn(max(1, runtime.GOMAXPROCS(0)-1), emb, live, feats, nbrs, fb)
+	var err error
+	if learn != nil {
+		bg.run(1, func(int) { err = learn(feats, nbrs, fb) })
+		w = snapshot(s.params, s.dim, s.cfg.Hidden)
+	}
+	if err == nil {
+		w.embedRowsOn(bg.run, bg.workers(), emb, ids, feats, nbrs, fb)
+	}
 	s.trainMu.Lock()
 
 	dirty, gone := s.during, s.duringGone
 	s.during, s.duringGone = nil, nil
+	keep := dropGone(pending, gone)
+	if err != nil {
+		s.bufMu.Lock()
+		s.buf.pending = append(keep, s.buf.pending...)
+		s.bufMu.Unlock()
+		return 0, err
+	}
 	if len(dirty)+len(gone) == 0 && len(s.feats) == len(feats) {
 		s.publish(w, fb, emb)
-		return len(live)
+		return len(ids), nil
 	}
+	// Catch up with the writes made meanwhile: while many nodes need embedding again, embed
+	// them without trainMu as above (writes go on and are caught up with in turn), so that the
+	// writes wait, and the requests share the CPU, only for the last few.
+	done := len(ids)
+	allGone := map[int32]bool{}
+	for round := 0; ; round++ {
+		for id := range gone {
+			allGone[id] = true
+			dirty[int(id)] = true
+		}
+		keep = dropGone(pending, allGone)
+		fbNow, _ := applyEdges(s.fb, keep, s.cfg.FeedbackDegree)
+		n := len(s.feats)
+		emb = grow(emb, n)
+		for j := range n {
+			if j >= len(fb) || !slices.Equal(fb[j], fbNow[j]) {
+				dirty[j] = true
+			}
+		}
+		redo := make([]int, 0, len(dirty))
+		for id := range dirty {
+			if s.ix.Deleted(id) {
+				emb[id] = nil
+			} else {
+				redo = append(redo, id)
+			}
+		}
+		slices.Sort(redo)
+		done += len(redo)
+		if len(redo) <= catchUpRows || round == catchUpRounds {
+			w.embedRows(emb, redo, s.feats, s.nbrs, fbNow)
+			s.publish(w, fbNow, emb)
+			return done, nil
+		}
+		feats, nbrs, fb = slices.Clone(s.feats), slices.Clone(s.nbrs), slices.Clone(fbNow)
+		s.during, s.duringGone = map[int]bool{}, map[int32]bool{}
+		s.trainMu.Unlock()
+		w.embedRowsOn(bg.run, bg.workers(), emb, redo, feats, nbrs, fb)
+		s.trainMu.Lock()
+		dirty, gone = s.during, s.duringGone
+		s.during, s.duringGone = nil, nil
+	}
+}
+
+// Train catches up with the writes made while it re-embedded in at most catchUpRounds rounds
+// without trainMu, until at most catchUpRows nodes are left to embed under it (a variable for
+// tests, which lower it to exercise the rounds).
+var catchUpRows = 512
+
+const catchUpRounds = 3
+
+// dropGone returns the pairs of pending without an id in gone, in a new slice.
+func dropGone(pending [][2]int32, gone map[int32]bool) [][2]int32 {
 	keep := pending[:0:0]
 	for _, p := range pending {
 		if !gone[p[0]] && !gone[p[1]] {
 			keep = append(keep, p)
 		}
 	}
-	fbNow, _ := applyEdges(s.fb, keep, s.cfg.FeedbackDegree)
-	n := len(s.feats)
-	out := make([][]float32, n)
-	copy(out, emb)
-	for id := range gone {
-		dirty[int(id)] = true
-	}
-	for j := range n {
-		if j >= len(fb) || !slices.Equal(fb[j], fbNow[j]) {
-			dirty[j] = true
-		}
-	}
-	redo := make([]int, 0, len(dirty))
-	for id := range dirty {
-		if s.ix.Deleted(id) {
-			out[id] = nil
-		} else {
-			redo = append(redo, id)
-		}
-	}
-	slices.Sort(redo)
-	w.embedRows(out, redo, s.feats, s.nbrs, fbNow)
-	s.publish(w, fbNow, out)
-	return len(live) + len(redo)
+	return keep
 }
 
 // publish swaps in a new serving state.
@@ -189,3 +251,7 @@ func sampleEvents(pool []*event, k int, rng *rand.Rand) []*event {
 	}
 	return out
 }
+
+// testHookLearn, when set (by tests), is called by Train before its optimiser steps, with
+// trainMu released.
+var testHookLearn func()

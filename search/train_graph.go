@@ -80,8 +80,13 @@ func (bl *block) embed(c *nn.Context, queries []sparseVec, feats []sparseVec, di
 		return feats[bl.ids[k-bl.nq]]
 	}
 	rowPtr := make([]int, bl.nSrc+1)
-	var cols []int32
-	var vals []float32
+	nnz := 0
+	for k := 0; k < bl.nSrc; k++ {
+		nnz += len(row(k).Cols)
+	}
+	// Sized once: a training step's block holds every source's features, and growing these
+	// by appends allocated twice their size per step, the most garbage a server made.
+	cols, vals := make([]int32, 0, nnz), make([]float32, 0, nnz)
 	xd := tensor.New(tensor.WithShape(bl.nDst, dim), tensor.Of(tensor.Float32))
 	dense := xd.Float32s()
 	for k := 0; k < bl.nSrc; k++ {
@@ -105,8 +110,9 @@ func (bl *block) embed(c *nn.Context, queries []sparseVec, feats []sparseVec, di
 	return m.forward(c, bl.aH, bl.aF, x, c.Constant("x_dst", xd))
 }
 
-// step makes one Adam step on a batch of events and returns its loss and number of pairs.
-func (s *Index) step(batch []*event, fb [][]int32) (float64, int, error) {
+// step makes one Adam step on a batch of events, on the graph of the features feats and the
+// HNSW and feedback lists nbrs and fb, and returns its loss and number of pairs.
+func (s *Index) step(batch []*event, feats []sparseVec, nbrs, fb [][]int32) (float64, int, error) {
 	b := len(batch)
 	qn := make([][]int32, b)
 	queries := make([]sparseVec, b)
@@ -115,12 +121,12 @@ func (s *Index) step(batch []*event, fb [][]int32) (float64, int, error) {
 		qn[i], queries[i] = e.Nbrs, e.Query
 		shown = append(shown, e.Shown...)
 	}
-	bl, err := newBlock(qn, shown, s.nbrs, fb)
+	bl, err := newBlock(qn, shown, nbrs, fb)
 	if err != nil {
 		return 0, 0, err
 	}
 	c := s.base.Next()
-	emb, err := bl.embed(c, queries, s.feats, s.dim, s.cfg.Hidden)
+	emb, err := bl.embed(c, queries, feats, s.dim, s.cfg.Hidden)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -344,6 +344,8 @@ func TestUpdateBatch(t *testing.T) {
 // leave the serving state exactly what a full recomputation gives, and no deleted id behind.
 func TestTrainDuringWrites(t *testing.T) {
 	const n = 600
+	defer func(rows int) { catchUpRows = rows }(catchUpRows)
+	catchUpRows = 4 // catch up with the writes in rounds without the lock, as at 100,000
 	c := clustered(2*n, 16, 4, 4, 0.3, 41)
 	cur := corpus{vecs: slices.Clone(c.vecs[:n]), labels: slices.Clone(c.labels[:n])}
 	s := build(t, cur, testConfig)

@@ -37,7 +37,7 @@ func (s *Index) Weights() Weights {
 // recomputes every live embedding and swaps the new model in, as Train does; Stats.Steps becomes
 // w.Version. Adam's moments are reset: an index that receives weights is not expected to train.
 // Weights with the wrong number or size of tensors, or non-finite values, are an error and
-// change nothing. Writes wait only while the weights are copied, as for Train.
+// change nothing. Writes do not wait for the re-embedding, as for Train.
 func (s *Index) SetWeights(w Weights) error {
 	s.learnMu.Lock()
 	defer s.learnMu.Unlock()
@@ -66,6 +66,6 @@ func (s *Index) SetWeights(w Weights) error {
 	}
 	s.adamT = w.Version
 	s.steps.Store(w.Version)
-	s.reembed(snapshot(s.params, s.dim, s.cfg.Hidden), s.fb, nil)
-	return nil
+	_, err := s.reembed(nil, s.fb, nil, nil, func([]sparseVec, [][]int32, [][]int32) error { return nil })
+	return err
 }

@@ -40,7 +40,11 @@ type Config struct {
 
 	HNSW   hnsw.Config   // M, EfConstruction, Seed of a new index (Dim and Metric are set here)
 	Search search.Config // the re-ranker of a new index
-	Logger *slog.Logger  // default: discard
+	// Background is how training does its long work (search.Index.SetBackground), also for an
+	// index started from a snapshot. A server should set LowPriority with GOMAXPROCS raised by
+	// Workers, as cmd/gognn-serve does, so that training uses only CPU the requests leave.
+	Background search.Background
+	Logger     *slog.Logger // default: discard
 }
 
 func (c *Config) defaults() {
@@ -122,6 +126,9 @@ func New(cfg Config) (*Server, error) {
 		}
 	} else if cfg.Dim > 0 && cfg.Dim != sv.ix.Dim() {
 		return nil, fmt.Errorf("server: the snapshot in %s has dimension %d, not -dim %d", cfg.Dir, sv.ix.Dim(), cfg.Dim)
+	}
+	if err := sv.ix.SetBackground(cfg.Background); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
 	}
 	sv.trained.Store(sv.ix.Stats().TotalEvents)
 	if cfg.TrainEvery > 0 {

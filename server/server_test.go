@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/gnnlab/gognn/search"
 )
 
 const dim = 8
@@ -90,7 +92,11 @@ func items(rng *rand.Rand, prefix string, n int) []Item {
 // stats and metrics.
 func TestRoutes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	sv, c := start(t, Config{Dir: t.TempDir()})
+	if _, err := New(Config{Dim: dim, Background: search.Background{Workers: -1}}); err == nil {
+		t.Error("New accepted Background.Workers = -1")
+	}
+	// Training on a low-priority thread, as gognn-serve does.
+	sv, c := start(t, Config{Dir: t.TempDir(), Background: search.Background{Workers: 1, LowPriority: true}})
 	its := items(rng, "v", 300)
 	var ar AddResult
 	if code := c.do("POST", "/v1/vectors", map[string]any{"vectors": its[:200]}, &ar); code != 200 || ar.Added != 200 {

@@ -17,9 +17,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
+	"github.com/gnnlab/gognn/ops"
 	"github.com/gnnlab/gognn/search"
 	"github.com/gnnlab/gognn/server"
 )
@@ -43,12 +45,25 @@ func run() error {
 	maxInFlight := flag.Int("max-inflight", 1024, "requests served at once; more get 503")
 	candidates := flag.Int("candidates", 0, "HNSW candidates re-ranked per query by default (0: 100)")
 	seed := flag.Uint64("seed", 1, "seed of the index and the model")
+	background := flag.Int("background", 1, "threads of lowest priority (nice 19, Linux) that training uses, on top of GOMAXPROCS, so that it takes only the CPU requests leave idle (0: train at normal priority on all cores but one)")
 	flag.Parse()
+	if *background < 0 || *background > search.MaxBackgroundWorkers {
+		return fmt.Errorf("-background %d: want 0 to %d", *background, search.MaxBackgroundWorkers)
+	}
+	bg := search.Background{Workers: *background, LowPriority: *background > 0}
+	if bg.LowPriority {
+		// Each training thread holds a P while it runs, also while the kernel leaves it waiting
+		// for an idle core: the requests keep GOMAXPROCS Ps of their own.
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + bg.Workers)
+		// The training steps' sparse aggregations would start goroutines of normal priority
+		// beside the low-priority thread: training is this program's only use of them.
+		ops.SetMaxWorkers(1)
+	}
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	sv, err := server.New(server.Config{Dim: *dim, Dir: *dir, Token: *token, TrainEvery: *trainEvery,
 		MaxBody: *maxBody, MaxBatch: *maxBatch, MaxInFlight: *maxInFlight, Logger: log,
-		Search: search.Config{Candidates: *candidates, Seed: *seed}})
+		Search: search.Config{Candidates: *candidates, Seed: *seed}, Background: bg})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@
 // at half that rate (mode *-half, target_qps), latency counted from when each request was due.
 // Bounded in count and time by -n and -duration.
 //
-//	go run ./experiments/load -n 100000 -dim 128 -conns 32 -duration 20s -target single [-writes 4]
+//	go run ./experiments/load -n 100000 -dim 128 -conns 32 -duration 20s -target single [-writes 4] [-background 1]
 //	go run ./experiments/load -cora    # recall@10 and precision@10 after feedback, 4 shards against one index
 package main
 
@@ -23,6 +23,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
+	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -33,6 +36,7 @@ import (
 
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
 	"github.com/gnnlab/gognn/hnsw"
+	"github.com/gnnlab/gognn/ops"
 	"github.com/gnnlab/gognn/search"
 	"github.com/gnnlab/gognn/server"
 	"github.com/gnnlab/gognn/shard"
@@ -54,6 +58,16 @@ type Row struct {
 	// TargetQPS is the open-loop rate of a paced run (mode *-half: half the saturated run's
 	// QPS), 0 for a saturated (closed-loop) run.
 	TargetQPS float64 `json:"target_qps,omitempty"`
+	// GCPauses is the number of garbage-collector stop-the-world pauses during the run, and
+	// GCStopMaxMs and GCPauseMaxMs bound the longest time taken to stop the world and the
+	// longest pause (the upper bound of the runtime's histogram bucket, in ms).
+	GCPauses uint64 `json:"gc_pauses"`
+	// WriteP50ms and WriteP99ms are the latencies of the adds and deletes (from when they were
+	// due, as for searches): a write holds its connection while it waits for the one before.
+	WriteP50ms   float64 `json:"write_p50_ms"`
+	WriteP99ms   float64 `json:"write_p99_ms"`
+	GCStopMaxMs  float64 `json:"gc_stop_max_ms"`
+	GCPauseMaxMs float64 `json:"gc_pause_max_ms"`
 }
 
 // refusedError is a 4xx answer.
@@ -78,13 +92,25 @@ func main() {
 	trainEvery := flag.Duration("train-every", 5*time.Second, "training schedule during the runs")
 	efc := flag.Int("efc", 100, "HNSW efConstruction of the served index")
 	writes := flag.Int("writes", 4, "percent of requests that are writes, half adds and half deletes (even, 0..94)")
+	background := flag.Int("background", 1, "training threads of lowest priority on top of GOMAXPROCS, as cmd/gognn-serve -background (0: normal priority, all cores but one)")
+	traceFile := flag.String("trace", "", "write a runtime/trace of the timed runs (not the loading) to this file, for go tool trace")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file, for go tool pprof")
+	memProfile := flag.String("memprofile", "", "write the allocation profile (go tool pprof -sample_index=alloc_space) after the runs to this file")
 	coraOnly := flag.Bool("cora", false, "compare recall@10 of plain search and precision@10 after feedback on Cora's vectors, 4 shards against one index (cora.json)")
 	flag.Parse()
 	if *writes < 0 || *writes > 94 || *writes%2 != 0 {
 		log.Fatalf("-writes %d: want an even percentage from 0 to 94", *writes)
 	}
+	if *background < 0 || *background > search.MaxBackgroundWorkers {
+		log.Fatalf("-background %d: want 0 to %d", *background, search.MaxBackgroundWorkers)
+	}
+	bg := search.Background{Workers: *background, LowPriority: *background > 0}
+	if bg.LowPriority {
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + bg.Workers) // as cmd/gognn-serve does
+		ops.SetMaxWorkers(1)
+	}
 	env := expenv.Current(fl.Seed)
-	log.Printf("%s", env)
+	log.Printf("%s, background %+v, writes %d%%", env, bg, *writes)
 	if *coraOnly {
 		res := cora(fl.Data, 1000, 1000, 50, fl.Seed)
 		if err := expenv.WriteJSON(fl.Out, "cora.json", struct {
@@ -107,7 +133,7 @@ func main() {
 		var t target
 		var stop func()
 		scfg := server.Config{Dim: *dim, TrainEvery: *trainEvery, Search: search.Config{Seed: fl.Seed}, MaxInFlight: 4096,
-			HNSW: hnsw.Config{EfConstruction: *efc, Seed: fl.Seed}}
+			HNSW: hnsw.Config{EfConstruction: *efc, Seed: fl.Seed}, Background: bg}
 		if tg == "single" {
 			t, stop = startSingle(scfg)
 		} else {
@@ -126,6 +152,9 @@ func main() {
 		log.Printf("%s: loaded %d x %d in %v", tg, *n, *dim, time.Since(start).Round(time.Millisecond))
 		var next, deleted atomic.Int64
 		next.Store(int64(*n))
+		// One trace and one CPU profile, of the first target's timed runs.
+		defer record(traceFile, trace.Start, trace.Stop)()
+		defer record(cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)()
 		for _, mode := range []string{"plain", "reranked"} {
 			r := run(t, tg, mode, *conns, *dur, 0, *writes, all, *dim, *n, &next, &deleted, fl.Seed)
 			log.Printf("%+v", r)
@@ -136,14 +165,48 @@ func main() {
 		}
 		stop()
 	}
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			log.Fatal(err)
+		}
+		f.Close()
+	}
 	out := struct {
-		Env  expenv.Env `json:"env"`
-		N    int        `json:"n"`
-		Dim  int        `json:"dim"`
-		Rows []Row      `json:"rows"`
-	}{env, *n, *dim, rows}
+		Env expenv.Env `json:"env"`
+		N   int        `json:"n"`
+		Dim int        `json:"dim"`
+		// Writes is -writes, the percentage of requests that add or delete; Background the
+		// training threads (-background).
+		Writes     int               `json:"writes"`
+		Background search.Background `json:"background"`
+		Rows       []Row             `json:"rows"`
+	}{env, *n, *dim, *writes, bg, rows}
 	if err := expenv.WriteJSON(fl.Out, "results.json", out); err != nil {
 		log.Fatal(err)
+	}
+}
+
+// record starts writing a trace or profile to *path with start, unless *path is "", clears
+// *path, and returns what stops it.
+func record(path *string, start func(io.Writer) error, stop func()) func() {
+	if *path == "" {
+		return func() {}
+	}
+	f, err := os.Create(*path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := start(f); err != nil {
+		log.Fatal(err)
+	}
+	*path = ""
+	return func() {
+		stop()
+		f.Close()
 	}
 }
 
@@ -161,8 +224,9 @@ func main() {
 func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, writes int, all []float32, dim, n int, next, deleted *atomic.Int64, seed uint64) Row {
 	searchMode := strings.TrimSuffix(mode, "-half")
 	var mu sync.Mutex
-	var lat []time.Duration
+	var lat, wlat []time.Duration // searches, writes
 	var reqs, errs, refused, due atomic.Int64
+	before := readPauses()
 	start := time.Now()
 	deadline := start.Add(dur)
 	var wg sync.WaitGroup
@@ -171,7 +235,7 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(seed, uint64(c)))
-			var mine []time.Duration
+			var mine, mineW []time.Duration
 			for {
 				at := time.Now()
 				if rate > 0 {
@@ -204,6 +268,9 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 				default: // every id deleted once: v0, v1, ...
 					err = t.del(fmt.Sprintf("v%d", deleted.Add(1)-1))
 				}
+				if p >= 100-writes {
+					mineW = append(mineW, time.Since(at))
+				}
 				reqs.Add(1)
 				var sh *shard.Error
 				switch {
@@ -214,21 +281,25 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 				}
 			}
 			mu.Lock()
-			lat = append(lat, mine...)
+			lat, wlat = append(lat, mine...), append(wlat, mineW...)
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
 	el := time.Since(start).Seconds()
 	slices.Sort(lat)
-	pct := func(p float64) float64 {
+	slices.Sort(wlat)
+	pctOf := func(lat []time.Duration, p float64) float64 {
 		if len(lat) == 0 {
 			return 0
 		}
 		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
 	}
-	return Row{Target: tg, Mode: mode, Concurrency: conns, QPS: float64(reqs.Load()) / el, TargetQPS: rate, P50ms: pct(0.5), P99ms: pct(0.99),
+	pct := func(p float64) float64 { return pctOf(lat, p) }
+	r := Row{WriteP50ms: pctOf(wlat, 0.5), WriteP99ms: pctOf(wlat, 0.99), Target: tg, Mode: mode, Concurrency: conns, QPS: float64(reqs.Load()) / el, TargetQPS: rate, P50ms: pct(0.5), P99ms: pct(0.99),
 		Errors: errs.Load(), Refused: refused.Load(), Requests: reqs.Load(), Searches: len(lat)}
+	r.GCStopMaxMs, r.GCPauseMaxMs, r.GCPauses = readPauses().maxSince(before)
+	return r
 }
 
 // httpTarget drives a server over HTTP.

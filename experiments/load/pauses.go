@@ -1,0 +1,46 @@
+package main
+
+import (
+	"math"
+	"runtime/metrics"
+)
+
+// pauseMetrics are the runtime's histograms of stop-the-world pauses: the time to stop every
+// P (a P held by a thread the kernel leaves waiting, such as a low-priority training thread
+// on a busy machine, stretches it) and the whole pause, both for the garbage collector.
+var pauseMetrics = []string{"/sched/pauses/stopping/gc:seconds", "/sched/pauses/total/gc:seconds"}
+
+// pauses is a reading of pauseMetrics.
+type pauses []metrics.Sample
+
+func readPauses() pauses {
+	s := make([]metrics.Sample, len(pauseMetrics))
+	for i, name := range pauseMetrics {
+		s[i].Name = name
+	}
+	metrics.Read(s)
+	return s
+}
+
+// maxSince returns, for each metric, the upper bound in milliseconds of the highest bucket that
+// gained a pause since the reading before, and the number of GC pauses.
+func (p pauses) maxSince(before pauses) (stopMs, totalMs float64, n uint64) {
+	top := func(a, b metrics.Sample) (float64, uint64) {
+		if a.Value.Kind() != metrics.KindFloat64Histogram || b.Value.Kind() != metrics.KindFloat64Histogram {
+			return math.NaN(), 0
+		}
+		ha, hb := a.Value.Float64Histogram(), b.Value.Float64Histogram()
+		var hi float64
+		var count uint64
+		for i := range ha.Counts {
+			if d := ha.Counts[i] - hb.Counts[i]; d > 0 {
+				count += d
+				hi = ha.Buckets[i+1]
+			}
+		}
+		return hi * 1000, count
+	}
+	stopMs, _ = top(p[0], before[0])
+	totalMs, n = top(p[1], before[1])
+	return stopMs, totalMs, n
+}
