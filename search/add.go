@@ -48,7 +48,7 @@ func (s *Index) Delete(ids ...int) error {
 // them.
 func (s *Index) Update(id int, vec []float32) error {
 	b := s.Begin()
-	err := b.update("Update", []int{id}, [][]float32{vec})
+	err := b.Update(id, vec)
 	if cerr := b.Commit(); cerr != nil {
 		return cerr
 	}
@@ -154,6 +154,11 @@ func (b *Batch) Delete(ids ...int) error {
 		s.free = append(s.free, id)
 	}
 	return nil
+}
+
+// Update is Index.Update within the batch.
+func (b *Batch) Update(id int, vec []float32) error {
+	return b.update("Update", []int{id}, [][]float32{vec})
 }
 
 // UpdateBatch is Index.UpdateBatch within the batch.
