@@ -9,6 +9,10 @@
 // index. Adds are idempotent (an id already present with the same vector is not added again)
 // and so is feedback that carries an event_id (a bounded set of recent ids is remembered, and
 // saved with each snapshot, so a retry after a restart from the snapshot still counts once).
+//
+// Writes are group-committed (writes.go): those that arrive while one is being applied are
+// applied together, in arrival order, as one search.Batch, and each gets the answer it would
+// have got alone; a write is answered once it is applied.
 package server
 
 import (
