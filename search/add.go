@@ -76,9 +76,9 @@ func (s *Index) UpdateBatch(ids []int, vecs [][]float32) error {
 // against the index as the writes before it in the batch left it, and an error refuses that
 // write only (nothing of it is applied), never the others. The state after Commit is the one the
 // same writes made one by one by Index.Add, Delete and UpdateBatch give, bit for bit, ids
-// included (the refresh is exact; TestBatchEqualsSequence). Searches run meanwhile and see the
-// index as before the batch, apart from HNSW candidates the batch added, which they rank without
-// an embedding until Commit as they do during an Add.
+// included (the refresh is exact; TestBatchEqualsSequence). Searches run meanwhile, as during
+// an Add: their HNSW part sees each write as it is made, their re-ranking the serving state of
+// before the batch until Commit (a candidate with no embedding yet is skipped).
 //
 // Begin takes the index's write lock, which Commit releases: other writes, Train's short parts
 // and Save wait for the batch, so a batch must be short and must always be committed. A Batch is
