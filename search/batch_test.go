@@ -7,6 +7,18 @@ import (
 	"testing"
 )
 
+// twins returns 2n clustered vectors and two equal indexes of the first n, trained on the same
+// feedback: one to change by single writes, one by batches.
+func twins(t *testing.T, n int, seed uint64) (corpus, *Index, *Index) {
+	c := clustered(2*n, 16, 4, 4, 0.3, seed)
+	cur := corpus{vecs: slices.Clone(c.vecs[:n]), labels: c.labels[:n]}
+	one, batch := build(t, cur, testConfig), build(t, cur, testConfig)
+	pool, _ := split(n, 50)
+	feedbackRound(t, one, cur, pool[:60])
+	feedbackRound(t, batch, cur, pool[:60])
+	return c, one, batch
+}
+
 // TestBatchEqualsSequence: a random mix of adds (new and reused ids), deletes (of old ids, of
 // ids added in the same batch, of unknown ids) and updates, applied in Batches of a few writes,
 // gives every write the answer, and the index the state (ids, vectors, lists, embeddings,
@@ -14,12 +26,7 @@ import (
 // UpdateBatch give; refused writes change nothing.
 func TestBatchEqualsSequence(t *testing.T) {
 	const n = 300
-	c := clustered(2*n, 16, 4, 4, 0.3, 41)
-	cur := corpus{vecs: slices.Clone(c.vecs[:n]), labels: c.labels[:n]}
-	one, bat := build(t, cur, testConfig), build(t, cur, testConfig)
-	pool, _ := split(n, 50)
-	feedbackRound(t, one, cur, pool[:60])
-	feedbackRound(t, bat, cur, pool[:60])
+	c, one, bat := twins(t, n, 41)
 
 	type write struct {
 		op   int // 0 add, 1 delete, 2 update
