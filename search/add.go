@@ -17,38 +17,12 @@ import (
 // cost is local: the HNSW writer reports which lists changed. Adding many vectors in one call
 // costs one refresh.
 func (s *Index) Add(vecs ...[]float32) ([]int, error) {
-	for i, v := range vecs {
-		if err := s.checkVector(v, fmt.Sprintf("Add: vector %d", i)); err != nil {
-			return nil, err
-		}
+	b := s.Begin()
+	ids, err := b.Add(vecs...)
+	if cerr := b.Commit(); cerr != nil {
+		return ids, cerr
 	}
-	s.trainMu.Lock()
-	defer s.trainMu.Unlock()
-	ids := make([]int, 0, len(vecs))
-	var ch changes
-	var addErr error
-	for _, v := range vecs {
-		var id int
-		var err error
-		if k := len(s.free); k > 0 {
-			id = s.free[k-1]
-			if err = s.wr.Update(id, v); err == nil {
-				s.free = s.free[:k-1]
-				ch.updated = append(ch.updated, id)
-			}
-		} else {
-			id, err = s.wr.Add(v)
-		}
-		if err != nil {
-			addErr = fmt.Errorf("search: Add: vector %d: %w", len(ids), err)
-			break
-		}
-		ids = append(ids, id)
-	}
-	if err := s.refresh(ch); err != nil {
-		return ids, err
-	}
-	return ids, addErr
+	return ids, err
 }
 
 // Delete removes the vectors ids from the index: HNSW tombstones them and repairs its graph,
@@ -59,8 +33,105 @@ func (s *Index) Add(vecs ...[]float32) ([]int, error) {
 // Add may reuse it. Deleting an unknown or already deleted id is an error, and then nothing is
 // deleted.
 func (s *Index) Delete(ids ...int) error {
+	b := s.Begin()
+	err := b.Delete(ids...)
+	if cerr := b.Commit(); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// Update replaces the vector of the live id and relinks it in the HNSW graph (hnsw.Index.Update),
+// keeping its id; the GNN's state follows as for Add and Delete, the nodes that have id as a
+// neighbour included, since their input changed. For feedback an updated vector is a new
+// document: the judgements and feedback edges of the old one are forgotten as Delete forgets
+// them.
+func (s *Index) Update(id int, vec []float32) error {
+	b := s.Begin()
+	err := b.Update(id, vec)
+	if cerr := b.Commit(); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// UpdateBatch is Update of vecs[i] to ids[i] for every i, with one refresh of the serving state
+// for the whole batch, which ends in the state that the same Updates one by one give (the HNSW
+// writes are the same, in the same order, and the refresh is exact). A refresh copies the
+// per-node tables, so updating many vectors costs one copy instead of one per vector. Every id
+// and vector is checked before anything changes: an id that is not live, an id listed twice or
+// a bad vector is an error, and then nothing is updated.
+func (s *Index) UpdateBatch(ids []int, vecs [][]float32) error {
+	b := s.Begin()
+	err := b.UpdateBatch(ids, vecs)
+	if cerr := b.Commit(); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// Batch is a sequence of writes (Add, Delete, UpdateBatch, in any mix) applied to the HNSW index
+// in order as they are called, with one refresh of the GNN's serving state for all of them at
+// Commit: the nodes that several writes touch are re-embedded once. Each write checks its input
+// against the index as the writes before it in the batch left it, and an error refuses that
+// write only (nothing of it is applied), never the others. The state after Commit is the one the
+// same writes made one by one by Index.Add, Delete and UpdateBatch give, bit for bit, ids
+// included (the refresh is exact; TestBatchEqualsSequence). Searches run meanwhile, as during
+// an Add: their HNSW part sees each write as it is made, their re-ranking the serving state of
+// before the batch until Commit (a candidate with no embedding yet is skipped).
+//
+// Begin takes the index's write lock, which Commit releases: other writes, Train's short parts
+// and Save wait for the batch, so a batch must be short and must always be committed. A Batch is
+// for one goroutine.
+type Batch struct {
+	s       *Index
+	wrote   bool
+	reused  []int // ids given new vectors: reused by Add or updated, in order, possibly twice
+	deleted []int // ids deleted, in order
+	forget  []int // ids whose feedback is forgotten: updated ones
+}
+
+// Begin starts a batch of writes; see Batch.
+func (s *Index) Begin() *Batch {
 	s.trainMu.Lock()
-	defer s.trainMu.Unlock()
+	return &Batch{s: s}
+}
+
+// Add is Index.Add within the batch: ids of deleted vectors are reused first, those deleted
+// earlier in the batch included, as Index.Add after Index.Delete would.
+func (b *Batch) Add(vecs ...[]float32) ([]int, error) {
+	s := b.s
+	for i, v := range vecs {
+		if err := s.checkVector(v, fmt.Sprintf("Add: vector %d", i)); err != nil {
+			return nil, err
+		}
+	}
+	ids := make([]int, 0, len(vecs))
+	for _, v := range vecs {
+		var id int
+		var err error
+		if k := len(s.free); k > 0 {
+			id = s.free[k-1]
+			if err = s.wr.Update(id, v); err == nil {
+				s.free = s.free[:k-1]
+				b.reused = append(b.reused, id)
+			}
+		} else {
+			id, err = s.wr.Add(v)
+		}
+		if err != nil {
+			return ids, fmt.Errorf("search: Add: vector %d: %w", len(ids), err)
+		}
+		b.wrote = true
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// Delete is Index.Delete within the batch: an id added earlier in the batch may be deleted, and
+// the deleted ids are free for the batch's later adds.
+func (b *Batch) Delete(ids ...int) error {
+	s := b.s
 	n := s.ix.Len()
 	seen := make(map[int]bool, len(ids))
 	for i, id := range ids {
@@ -74,46 +145,33 @@ func (s *Index) Delete(ids ...int) error {
 		}
 		seen[id] = true
 	}
-	var ch changes
-	var delErr error
 	for _, id := range ids {
 		if err := s.wr.Delete(id); err != nil {
-			delErr = fmt.Errorf("search: Delete: %w", err)
-			break
+			return fmt.Errorf("search: Delete: %w", err)
 		}
-		ch.deleted = append(ch.deleted, id)
+		b.wrote = true
+		b.deleted = append(b.deleted, id)
+		s.free = append(s.free, id)
 	}
-	if err := s.refresh(ch); err != nil {
-		return err
-	}
-	s.free = append(s.free, ch.deleted...)
-	return delErr
+	return nil
 }
 
-// Update replaces the vector of the live id and relinks it in the HNSW graph (hnsw.Index.Update),
-// keeping its id; the GNN's state follows as for Add and Delete, the nodes that have id as a
-// neighbour included, since their input changed. For feedback an updated vector is a new
-// document: the judgements and feedback edges of the old one are forgotten as Delete forgets
-// them.
-func (s *Index) Update(id int, vec []float32) error {
-	return s.update("Update", []int{id}, [][]float32{vec})
+// Update is Index.Update within the batch.
+func (b *Batch) Update(id int, vec []float32) error {
+	return b.update("Update", []int{id}, [][]float32{vec})
 }
 
-// UpdateBatch is Update of vecs[i] to ids[i] for every i, with one refresh of the serving state
-// for the whole batch, which ends in the state that the same Updates one by one give (the HNSW
-// writes are the same, in the same order, and the refresh is exact). A refresh copies the
-// per-node tables, so updating many vectors costs one copy instead of one per vector. Every id
-// and vector is checked before anything changes: an id that is not live, an id listed twice or
-// a bad vector is an error, and then nothing is updated.
-func (s *Index) UpdateBatch(ids []int, vecs [][]float32) error {
+// UpdateBatch is Index.UpdateBatch within the batch.
+func (b *Batch) UpdateBatch(ids []int, vecs [][]float32) error {
 	if len(ids) != len(vecs) {
 		return fmt.Errorf("search: UpdateBatch: %d ids and %d vectors; vecs[i] replaces the vector of ids[i]", len(ids), len(vecs))
 	}
-	return s.update("UpdateBatch", ids, vecs)
+	return b.update("UpdateBatch", ids, vecs)
 }
 
 // update is Update (op "Update", one id) and UpdateBatch; errors name the op and the position.
-func (s *Index) update(op string, ids []int, vecs [][]float32) error {
+func (b *Batch) update(op string, ids []int, vecs [][]float32) error {
+	s := b.s
 	name := func(list string, i int) string {
 		if op == "Update" {
 			return strings.TrimSuffix(list, "s")
@@ -125,8 +183,6 @@ func (s *Index) update(op string, ids []int, vecs [][]float32) error {
 			return err
 		}
 	}
-	s.trainMu.Lock()
-	defer s.trainMu.Unlock()
 	n := s.ix.Len()
 	seen := make(map[int]bool, len(ids))
 	for i, id := range ids {
@@ -138,19 +194,50 @@ func (s *Index) update(op string, ids []int, vecs [][]float32) error {
 		}
 		seen[id] = true
 	}
-	ch := changes{forget: true}
-	var upErr error
 	for i, id := range ids {
 		if err := s.wr.Update(id, vecs[i]); err != nil {
-			upErr = fmt.Errorf("search: %s: %s %d: %w", op, name("ids", i), id, err)
-			break
+			return fmt.Errorf("search: %s: %s %d: %w", op, name("ids", i), id, err)
 		}
-		ch.updated = append(ch.updated, id)
+		b.wrote = true
+		b.reused = append(b.reused, id)
+		b.forget = append(b.forget, id)
 	}
-	if err := s.refresh(ch); err != nil {
-		return err
+	return nil
+}
+
+// Commit refreshes the serving state for every write of the batch, once, and releases the write
+// lock. It must be called exactly once; its error (the refresh's, which only a broken HNSW index
+// gives) concerns every write of the batch.
+func (b *Batch) Commit() error {
+	s := b.s
+	defer s.trainMu.Unlock()
+	if !b.wrote {
+		return nil
 	}
-	return upErr
+	// The net effect of the batch per id: deleted ids that are still deleted, ids given new
+	// vectors that are live. An id deleted and then reused keeps the deletion's forgetting.
+	ch := changes{}
+	seen := map[int]bool{}
+	for _, id := range b.deleted {
+		if s.ix.Deleted(id) && !seen[id] {
+			ch.deleted = append(ch.deleted, id)
+		}
+		seen[id] = true
+	}
+	ch.forget = append(ch.forget, b.forget...)
+	for _, id := range b.deleted {
+		if !s.ix.Deleted(id) {
+			ch.forget = append(ch.forget, id)
+		}
+	}
+	done := map[int]bool{}
+	for _, id := range b.reused {
+		if !s.ix.Deleted(id) && !done[id] {
+			ch.updated = append(ch.updated, id)
+			done[id] = true
+		}
+	}
+	return s.refresh(ch)
 }
 
 // changes lists the writes made to the HNSW index since the serving state was last refreshed:
@@ -158,7 +245,7 @@ func (s *Index) update(op string, ids []int, vecs [][]float32) error {
 // those from the old length up.
 type changes struct {
 	updated, deleted []int
-	forget           bool // the updated ids' feedback is forgotten (Update; a reused id has none)
+	forget           []int // live ids whose feedback is forgotten (updated, or deleted and reused)
 }
 
 // refresh brings the serving state up to date with the HNSW index after the writes ch (trainMu
@@ -212,10 +299,8 @@ func (s *Index) refresh(ch changes) error {
 	for _, id := range ch.deleted {
 		gone[int32(id)] = true
 	}
-	if ch.forget {
-		for _, id := range ch.updated {
-			gone[int32(id)] = true
-		}
+	for _, id := range ch.forget {
+		gone[int32(id)] = true
 	}
 	if len(gone) > 0 {
 		// Feedback lists are not symmetric (each node keeps its newest), so look in every one:

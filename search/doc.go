@@ -74,7 +74,9 @@
 // TestForwardAgrees checks against the Gorgonia graph that training differentiates. Train
 // optimises the stored parameters, computes the new embedding table and then swaps weights,
 // table and feedback graph in under a short write lock, so searches run during training and see
-// either the old model or the new one. Writes (Add, Delete, Update) run one at a time and
+// either the old model or the new one. Writes (Add, Delete, Update) run one at a time, or many
+// as one Batch (Begin, then Commit: one refresh, the nodes several writes touch re-embedded
+// once, the same state as the writes one by one; TestBatchEqualsSequence), and
 // install only the rows they change, under a short lock that searches share (a search holds it
 // only after its HNSW part); they do not wait for Train's optimiser steps nor its re-embedding,
 // which work on copies of the tables, the nodes that writes changed meanwhile being embedded

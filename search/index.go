@@ -18,7 +18,7 @@ import (
 //
 // Concurrency: Search, Baseline and Feedback may be called from any number of goroutines, also
 // while Train or Add run: searches see the previous model until the new one is complete and is
-// swapped in. Add, Delete and Update run one at a time, also while Train runs (they do not wait
+// swapped in. Add, Delete and Update (and Batches of them) run one at a time, also while Train runs (they do not wait
 // for its optimiser steps nor its re-embedding); Train, SetWeights and Save run one at a time,
 // and Save waits for writes. Wrapping takes ownership
 // of the hnsw.Index (hnsw.Index.Own): Add, Delete and Update called on it directly return an

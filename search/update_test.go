@@ -281,12 +281,7 @@ func TestSetWeights(t *testing.T) {
 // bad batch changes nothing.
 func TestUpdateBatch(t *testing.T) {
 	const n = 400
-	c := clustered(2*n, 16, 4, 4, 0.3, 31)
-	cur := corpus{vecs: slices.Clone(c.vecs[:n]), labels: c.labels[:n]}
-	one, batch := build(t, cur, testConfig), build(t, cur, testConfig)
-	pool, _ := split(n, 50)
-	feedbackRound(t, one, cur, pool[:60])
-	feedbackRound(t, batch, cur, pool[:60])
+	c, one, batch := twins(t, n, 31)
 	var ids []int
 	var vecs [][]float32
 	for i := 3; i < n; i += 7 {

@@ -39,7 +39,9 @@ type metrics struct {
 	rejected  atomic.Int64
 	snapshots atomic.Int64
 	trains    atomic.Int64
-	start     time.Time
+	// writeBatches and writesCoalesced count the batches of group commit and the writes in them.
+	writeBatches, writesCoalesced atomic.Int64
+	start                         time.Time
 	// QPS over the last qpsWindow seconds: requests per one-second slot.
 	slots [qpsWindow + 1]struct{ sec, n atomic.Int64 }
 }
@@ -145,4 +147,6 @@ func (m *metrics) write(w io.Writer, st Stats) {
 	counter("gognn_rejected_total", "Requests refused with 503: too many in flight.", st.Rejected)
 	counter("gognn_trains_total", "Training runs.", m.trains.Load())
 	counter("gognn_snapshots_total", "Snapshots written.", st.Snapshots)
+	counter("gognn_write_batches_total", "Batches of writes applied (group commit).", m.writeBatches.Load())
+	counter("gognn_writes_total", "Write requests applied (adds, puts, deletes).", m.writesCoalesced.Load())
 }

@@ -9,6 +9,10 @@
 // index. Adds are idempotent (an id already present with the same vector is not added again)
 // and so is feedback that carries an event_id (a bounded set of recent ids is remembered, and
 // saved with each snapshot, so a retry after a restart from the snapshot still counts once).
+//
+// Writes are group-committed (writes.go): those that arrive while one is being applied are
+// applied together, in arrival order, as one search.Batch, and each gets the answer it would
+// have got alone; a write is answered once it is applied.
 package server
 
 import (
@@ -37,6 +41,9 @@ type Config struct {
 	MaxInFlight int           // requests served at once; more are refused with 503, default 1024
 	DedupEvents int           // feedback event ids remembered for idempotency (and saved by snapshots), default 1<<20
 	TrainEvery  time.Duration // train on a schedule when feedback arrived; 0: only POST /v1/train
+	// WriteBatch is the most write requests (adds, puts, deletes) applied together as one batch
+	// by group commit (writes.go), default 64; 1 applies each alone, as they arrive.
+	WriteBatch int
 
 	HNSW   hnsw.Config   // M, EfConstruction, Seed of a new index (Dim and Metric are set here)
 	Search search.Config // the re-ranker of a new index
@@ -61,6 +68,7 @@ func (c *Config) defaults() {
 	set(&c.MaxBatch, 100000)
 	set(&c.MaxInFlight, 1024)
 	set(&c.DedupEvents, 1<<20)
+	set(&c.WriteBatch, 64)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -72,9 +80,13 @@ type Server struct {
 	log *slog.Logger
 	ix  *search.Index
 
-	// wmu serialises the writes that change ids (add, update, delete) with snapshots, so a
-	// snapshot's id table matches its index.
+	// wmu serialises the batches of writes that change ids (add, update, delete) with
+	// snapshots, so a snapshot's id table matches its index.
 	wmu sync.Mutex
+	// qmu guards the queue of writes waiting for a batch and whether a leader is applying one.
+	qmu     sync.Mutex
+	queue   []*writeReq
+	leading bool
 	// mu guards the id tables; searches read them.
 	mu  sync.RWMutex
 	ext []string       // internal id -> client id, "" when deleted
@@ -237,27 +249,29 @@ func (sv *Server) Add(items []Item) (AddResult, error) {
 	if err := sv.checkItems(items, "add"); err != nil {
 		return AddResult{}, err
 	}
-	sv.wmu.Lock()
-	defer sv.wmu.Unlock()
-	var fresh []Item
 	var res AddResult
-	for i, it := range items {
-		in, ok := sv.lookup(it.ID)
-		if !ok {
-			fresh = append(fresh, it)
-			continue
+	err := sv.write(len(items), func(t *tx) error {
+		var fresh []Item
+		for i, it := range items {
+			in, ok := t.lookup(it.ID)
+			if !ok {
+				fresh = append(fresh, it)
+				continue
+			}
+			same, err := sv.sameVector(in, it.Vector)
+			if err != nil {
+				return err
+			}
+			if !same {
+				res = AddResult{}
+				return bad(409, "vectors[%d].id %q exists with another vector; PUT /v1/vectors/{id} replaces it", i, it.ID)
+			}
+			res.Existing++
 		}
-		same, err := sv.sameVector(in, it.Vector)
-		if err != nil {
-			return AddResult{}, err
-		}
-		if !same {
-			return AddResult{}, bad(409, "vectors[%d].id %q exists with another vector; PUT /v1/vectors/{id} replaces it", i, it.ID)
-		}
-		res.Existing++
-	}
-	var err error
-	res.Added, err = sv.addLocked(fresh)
+		var err error
+		res.Added, err = t.add(fresh)
+		return err
+	})
 	return res, err
 }
 
@@ -285,27 +299,6 @@ func (sv *Server) checkItems(items []Item, op string) error {
 	return nil
 }
 
-// addLocked adds items whose ids are absent (wmu held) and returns how many were added.
-func (sv *Server) addLocked(items []Item) (int, error) {
-	if len(items) == 0 {
-		return 0, nil
-	}
-	vecs := make([][]float32, len(items))
-	for i, it := range items {
-		vecs[i] = it.Vector
-	}
-	got, err := sv.ix.Add(vecs...)
-	sv.mu.Lock()
-	for i, in := range got {
-		for len(sv.ext) <= in {
-			sv.ext = append(sv.ext, "")
-		}
-		sv.ext[in], sv.ids[items[i].ID] = items[i].ID, in
-	}
-	sv.mu.Unlock()
-	return len(got), err
-}
-
 // PutResult reports a batch put.
 type PutResult struct {
 	Updated int `json:"updated"` // ids present before, given the new vector
@@ -319,27 +312,28 @@ func (sv *Server) PutBatch(items []Item) (PutResult, error) {
 	if err := sv.checkItems(items, "put"); err != nil {
 		return PutResult{}, err
 	}
-	sv.wmu.Lock()
-	defer sv.wmu.Unlock()
-	var ins []int
-	var vecs [][]float32
-	var fresh []Item
-	for _, it := range items {
-		if in, ok := sv.lookup(it.ID); ok {
-			ins, vecs = append(ins, in), append(vecs, it.Vector)
-		} else {
-			fresh = append(fresh, it)
-		}
-	}
 	var res PutResult
-	if len(ins) > 0 {
-		if err := sv.ix.UpdateBatch(ins, vecs); err != nil {
-			return res, err
+	err := sv.write(len(items), func(t *tx) error {
+		var ins []int
+		var vecs [][]float32
+		var fresh []Item
+		for _, it := range items {
+			if in, ok := t.lookup(it.ID); ok {
+				ins, vecs = append(ins, in), append(vecs, it.Vector)
+			} else {
+				fresh = append(fresh, it)
+			}
 		}
-		res.Updated = len(ins)
-	}
-	var err error
-	res.Created, err = sv.addLocked(fresh)
+		if len(ins) > 0 {
+			if err := t.b.UpdateBatch(ins, vecs); err != nil {
+				return err
+			}
+			res.Updated = len(ins)
+		}
+		var err error
+		res.Created, err = t.add(fresh)
+		return err
+	})
 	return res, err
 }
 
@@ -370,15 +364,16 @@ func (sv *Server) Put(id string, v []float32) (created bool, err error) {
 	if err := sv.checkVector(v, "vector"); err != nil {
 		return false, err
 	}
-	sv.wmu.Lock()
-	in, ok := sv.lookup(id)
-	if !ok {
-		sv.wmu.Unlock()
-		_, err := sv.Add([]Item{{ID: id, Vector: v}})
-		return true, err
-	}
-	defer sv.wmu.Unlock()
-	return false, sv.ix.Update(in, v)
+	err = sv.write(1, func(t *tx) error {
+		in, ok := t.lookup(id)
+		if !ok {
+			created = true
+			_, err := t.add([]Item{{ID: id, Vector: v}})
+			return err
+		}
+		return t.b.Update(in, v)
+	})
+	return created, err
 }
 
 // Delete removes id; an unknown id is a 404.
@@ -395,32 +390,29 @@ func (sv *Server) DeleteBatch(ids []string) error {
 	if len(ids) > sv.cfg.MaxBatch {
 		return bad(413, "%d ids in one delete, the limit is %d; split the batch", len(ids), sv.cfg.MaxBatch)
 	}
-	sv.wmu.Lock()
-	defer sv.wmu.Unlock()
-	ins := make([]int, len(ids))
-	seen := make(map[string]bool, len(ids))
-	for i, id := range ids {
-		in, ok := sv.lookup(id)
-		switch {
-		case !ok && len(ids) == 1:
-			return bad(404, "no vector with id %q", id)
-		case !ok:
-			return bad(404, "ids[%d]: no vector with id %q", i, id)
-		case seen[id]:
-			return bad(400, "ids[%d] %q is listed twice", i, id)
+	return sv.write(len(ids), func(t *tx) error {
+		ins := make([]int, len(ids))
+		seen := make(map[string]bool, len(ids))
+		for i, id := range ids {
+			in, ok := t.lookup(id)
+			switch {
+			case !ok && len(ids) == 1:
+				return bad(404, "no vector with id %q", id)
+			case !ok:
+				return bad(404, "ids[%d]: no vector with id %q", i, id)
+			case seen[id]:
+				return bad(400, "ids[%d] %q is listed twice", i, id)
+			}
+			seen[id], ins[i] = true, in
 		}
-		seen[id], ins[i] = true, in
-	}
-	if err := sv.ix.Delete(ins...); err != nil {
-		return err
-	}
-	sv.mu.Lock()
-	for i, id := range ids {
-		sv.ext[ins[i]] = ""
-		delete(sv.ids, id)
-	}
-	sv.mu.Unlock()
-	return nil
+		if err := t.b.Delete(ins...); err != nil {
+			return err
+		}
+		for i, id := range ids {
+			t.remove(id, ins[i])
+		}
+		return nil
+	})
 }
 
 func (sv *Server) lookup(id string) (int, bool) {

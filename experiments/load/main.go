@@ -96,6 +96,7 @@ func main() {
 	traceFile := flag.String("trace", "", "write a runtime/trace of the timed runs (not the loading) to this file, for go tool trace")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file, for go tool pprof")
 	memProfile := flag.String("memprofile", "", "write the allocation profile (go tool pprof -sample_index=alloc_space) after the runs to this file")
+	coalesce := flag.Bool("coalesce", true, "group commit of the server's writes (server.Config.WriteBatch default); false applies each write alone")
 	coraOnly := flag.Bool("cora", false, "compare recall@10 of plain search and precision@10 after feedback on Cora's vectors, 4 shards against one index (cora.json)")
 	flag.Parse()
 	if *writes < 0 || *writes > 94 || *writes%2 != 0 {
@@ -110,7 +111,11 @@ func main() {
 		ops.SetMaxWorkers(1)
 	}
 	env := expenv.Current(fl.Seed)
-	log.Printf("%s, background %+v, writes %d%%", env, bg, *writes)
+	writeBatch := 0 // the server's default
+	if !*coalesce {
+		writeBatch = 1
+	}
+	log.Printf("%s, background %+v, writes %d%%, coalesce %v", env, bg, *writes, *coalesce)
 	if *coraOnly {
 		res := cora(fl.Data, 1000, 1000, 50, fl.Seed)
 		if err := expenv.WriteJSON(fl.Out, "cora.json", struct {
@@ -133,7 +138,7 @@ func main() {
 		var t target
 		var stop func()
 		scfg := server.Config{Dim: *dim, TrainEvery: *trainEvery, Search: search.Config{Seed: fl.Seed}, MaxInFlight: 4096,
-			HNSW: hnsw.Config{EfConstruction: *efc, Seed: fl.Seed}, Background: bg}
+			HNSW: hnsw.Config{EfConstruction: *efc, Seed: fl.Seed}, Background: bg, WriteBatch: writeBatch}
 		if tg == "single" {
 			t, stop = startSingle(scfg)
 		} else {
@@ -182,9 +187,10 @@ func main() {
 		// Writes is -writes, the percentage of requests that add or delete; Background the
 		// training threads (-background).
 		Writes     int               `json:"writes"`
+		Coalesce   bool              `json:"coalesce"` // -coalesce: group commit of writes
 		Background search.Background `json:"background"`
 		Rows       []Row             `json:"rows"`
-	}{env, *n, *dim, *writes, bg, rows}
+	}{env, *n, *dim, *writes, *coalesce, bg, rows}
 	if err := expenv.WriteJSON(fl.Out, "results.json", out); err != nil {
 		log.Fatal(err)
 	}
