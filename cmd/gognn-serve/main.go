@@ -46,7 +46,11 @@ func run() error {
 	candidates := flag.Int("candidates", 0, "HNSW candidates re-ranked per query by default (0: 100)")
 	seed := flag.Uint64("seed", 1, "seed of the index and the model")
 	background := flag.Int("background", 1, "threads of lowest priority (nice 19, Linux) that training uses, on top of GOMAXPROCS, so that it takes only the CPU requests leave idle (0: train at normal priority on all cores but one)")
+	writeBatch := flag.Int("write-batch", 64, "most write requests applied together by group commit (1: each alone, as it arrives)")
 	flag.Parse()
+	if *writeBatch < 1 {
+		return fmt.Errorf("-write-batch %d: want 1 or more", *writeBatch)
+	}
 	if *background < 0 || *background > search.MaxBackgroundWorkers {
 		return fmt.Errorf("-background %d: want 0 to %d", *background, search.MaxBackgroundWorkers)
 	}
@@ -62,7 +66,7 @@ func run() error {
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	sv, err := server.New(server.Config{Dim: *dim, Dir: *dir, Token: *token, TrainEvery: *trainEvery,
-		MaxBody: *maxBody, MaxBatch: *maxBatch, MaxInFlight: *maxInFlight, Logger: log,
+		MaxBody: *maxBody, MaxBatch: *maxBatch, MaxInFlight: *maxInFlight, WriteBatch: *writeBatch, Logger: log,
 		Search: search.Config{Candidates: *candidates, Seed: *seed}, Background: bg})
 	if err != nil {
 		return err
