@@ -6,7 +6,7 @@
 // 32 graphs, Adam lr 0.01 halved every 50 epochs, 350 epochs. Inputs are one-hot node labels,
 // or one-hot degrees for sets without node labels (datasets.LoadTU).
 //
-//	go run ./experiments/graphcls -dataset MUTAG|PROTEINS|<TU name> -model gin|gcn [-select final|val [-patience N]] [-folds 10] [-first-fold F] [-run-folds N] [-epochs 350] [-hidden 64] [-batch 32] [-dropout 0.5] [-data DIR] [-out DIR]
+//	go run ./experiments/graphcls -dataset MUTAG|PROTEINS|<TU name> -model gin|gcn [-select final|val [-patience N] [-grid]] [-folds 10] [-first-fold F] [-run-folds N] [-epochs 350] [-hidden 64] [-batch 32] [-dropout 0.5] [-data DIR] [-out DIR]
 //	go run ./experiments/graphcls -merge DIR1,DIR2,... [-out DIR]
 //
 // Without -reshuffle each fold's training graphs are dealt into batches once and every epoch
@@ -23,6 +23,15 @@
 // inside each fold; -patience N stops a fold N epochs after its best validation accuracy.
 // The same run also records the last epoch's accuracy (final_acc_*).
 //
+// -grid (with -select val) searches Xu et al.'s grid for these sets inside each fold: every
+// point (hidden 16|32, batch 32|128, dropout 0|0.5) trains on the fold's training graphs less
+// the validation graphs, from the same seed, with its epoch chosen on the validation graphs;
+// the point of the best validation accuracy at its chosen epoch (ties to the lower validation
+// loss, then to the earlier point) gives the fold's accuracy (models.GridSearchGraphs). The
+// test fold takes no part in either choice. results.json records each fold's chosen point
+// (fold_chosen) and every point's validation accuracy (fold_grid_val_acc). Unlike Errica et
+// al., the chosen point is not retrained on the whole fold: its model is the one scored.
+//
 // -first-fold and -run-folds run some of the folds (a shorter run, or folds in separate
 // processes; results.json says which ran); -merge joins the results.json of such runs (same
 // dataset, model and settings, disjoint folds) into one. It writes <out>/results.json rows
@@ -38,6 +47,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,7 +90,33 @@ type Result struct {
 	Patience     int       `json:"patience"`        // with -select val: epochs without a better validation accuracy before stopping (0: none)
 	FoldRan      []int     `json:"fold_epochs_run"` // epochs each fold ran
 	Reshuffle    bool      `json:"reshuffle"`
-	Paper        float64   `json:"paper_acc,omitempty"`
+	// With -grid: the points searched (Hidden, Batch and Dropout above are then 0), the one
+	// chosen in each fold, and each point's validation accuracy at its selected epoch per fold.
+	Grid       []GridPoint `json:"grid,omitempty"`
+	FoldChosen []GridPoint `json:"fold_chosen,omitempty"`
+	FoldGridVA [][]float64 `json:"fold_grid_val_acc,omitempty"`
+	Paper      float64     `json:"paper_acc,omitempty"`
+}
+
+// GridPoint is one setting of -grid.
+type GridPoint struct {
+	Hidden  int     `json:"hidden"`
+	Batch   int     `json:"batch"`
+	Dropout float64 `json:"dropout"`
+}
+
+// xuGrid is the grid Xu et al. 2019 searched for the bioinformatics sets (hidden units, batch
+// size, dropout after the dense layer; the number of epochs is chosen on validation here).
+func xuGrid() []GridPoint {
+	var g []GridPoint
+	for _, h := range []int{16, 32} {
+		for _, b := range []int{32, 128} {
+			for _, d := range []float64{0, 0.5} {
+				g = append(g, GridPoint{Hidden: h, Batch: b, Dropout: d})
+			}
+		}
+	}
+	return g
 }
 
 // paper holds GIN-0 of Xu et al. 2019, Table 1 (best mean held-out epoch, not comparable with
@@ -104,6 +140,7 @@ func main() {
 		sel      = flag.String("select", "final", "final: the accuracy after the last epoch; val: at the epoch of the best accuracy on 10% of each fold's training graphs held out")
 		drop     = flag.Float64("dropout", 0.5, "dropout before the readout's linear maps")
 		patFlag  = flag.Int("patience", 0, "with -select val: stop after this many epochs without a better validation accuracy (0: run every epoch)")
+		gridFlag = flag.Bool("grid", false, "with -select val: per fold, train every point of Xu et al.'s grid (hidden 16|32, batch 32|128, dropout 0|0.5) and report the point best on the validation graphs")
 		merge    = flag.String("merge", "", "comma-separated directories whose results.json (runs of disjoint folds) to join into <out>/results.json")
 	)
 	fl.Register(flag.CommandLine, filepath.Join("results", "graphcls"))
@@ -119,7 +156,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	reshuffle, firstFold, selection, dropout, patience = *reshuf, *first, *sel, *drop, *patFlag
+	reshuffle, firstFold, selection, dropout, patience, grid = *reshuf, *first, *sel, *drop, *patFlag, *gridFlag
 	if *merge != "" {
 		if err := mergeRuns(fl, strings.Split(*merge, ",")); err != nil {
 			fmt.Fprintln(os.Stderr, "graphcls:", err)
@@ -140,6 +177,7 @@ var (
 	selection string
 	dropout   float64
 	patience  int
+	grid      bool
 )
 
 // selections names the protocols of -select, as results.json records them.
@@ -160,6 +198,9 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 	}
 	if patience < 0 || (patience > 0 && selection != "val") {
 		return fmt.Errorf("-patience %d: want 0, or > 0 with -select val", patience)
+	}
+	if grid && selection != "val" {
+		return errors.New("-grid chooses on validation graphs: add -select val")
 	}
 	if firstFold < 0 || firstFold >= k {
 		return fmt.Errorf("-first-fold %d: want 0 <= fold < %d", firstFold, k)
@@ -192,6 +233,12 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 	}
 	r := Result{Model: model, Dataset: dataset, FoldsTotal: k, Epochs: epochs, Hidden: hidden, Layers: layers, Batch: batch, Dropout: dropout,
 		Paper: paper[dataset], Selection: selections[selection], Reshuffle: reshuffle, FirstFold: firstFold, Patience: patience}
+	points := []GridPoint{{Hidden: hidden, Batch: batch, Dropout: dropout}}
+	if grid {
+		points = xuGrid()
+		r.Grid, r.Hidden, r.Batch, r.Dropout = points, 0, 0, 0
+		r.Selection += "; grid point of the best validation accuracy at its selected epoch (ties to the lower validation loss)"
+	}
 	for f := firstFold; f < firstFold+runFolds; f++ {
 		train, val := models.FoldTrain(folds, f), []int(nil)
 		if selection == "val" {
@@ -203,28 +250,61 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 				return err
 			}
 		}
-		c, err := nn.NewContext(tensor.Float32, fl.Seed+uint64(f))
-		if err != nil {
-			return err
-		}
-		build := func(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error) {
-			m, err := models.NewGraphClassifier(c, model, ds.NumFeatures, hidden, ds.NumClasses, layers, dropout)
-			if err != nil {
-				return nil, err
-			}
-			m.Readout = readout
-			return m.Forward(b, x, seg)
+		gps := make([]models.GraphGridPoint, len(points))
+		for i, pt := range points {
+			gps[i] = models.GraphGridPoint{BatchSize: pt.Batch, Build: func(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error) {
+				m, err := models.NewGraphClassifier(c, model, ds.NumFeatures, pt.Hidden, ds.NumClasses, layers, pt.Dropout)
+				if err != nil {
+					return nil, err
+				}
+				m.Readout = readout
+				return m.Forward(b, x, seg)
+			}}
 		}
 		start := time.Now()
+		point := 0
 		cfg := models.TrainConfig{Epochs: epochs, LearningRate: 0.01, LRStep: 50, LRGamma: 0.5, Patience: patience,
 			Progress: func(p models.Progress) {
 				if p.Epoch == 1 || p.Epoch%50 == 0 {
-					fmt.Printf("    fold %d epoch %d: loss %.4f, validation accuracy %.3f, %.0f ms/epoch so far\n", f, p.Epoch, p.TrainLoss, p.ValScore, float64(p.Elapsed.Milliseconds())/float64(p.Epoch))
+					fmt.Printf("    fold %d%s epoch %d: loss %.4f, validation accuracy %.3f, %.0f ms/epoch so far\n", f, pointName(grid, points, point), p.Epoch, p.TrainLoss, p.ValScore, float64(p.Elapsed.Milliseconds())/float64(p.Epoch))
 				}
 			}}
-		h, err := models.TrainGraphs(c, models.GraphTask{Graphs: graphs, Build: build, Train: train, Val: val, Test: folds[f], BatchSize: batch, Reshuffle: reshuffle}, cfg)
-		if err != nil {
-			return fmt.Errorf("fold %d: %w", f, err)
+		task := models.GraphTask{Graphs: graphs, Train: train, Val: val, Test: folds[f], Reshuffle: reshuffle}
+		// Every point of a fold starts from the same seed.
+		newContext := func(i int) (*nn.Context, error) {
+			point = i
+			return nn.NewContext(tensor.Float32, fl.Seed+uint64(f))
+		}
+		var h *models.GraphHistory
+		var chosen int
+		var ms float64
+		if grid {
+			g, err := models.GridSearchGraphs(newContext, task, gps, cfg)
+			if err != nil {
+				return fmt.Errorf("fold %d: %w", f, err)
+			}
+			chosen, h = g.Chosen, g.Histories[g.Chosen]
+			va := make([]float64, len(points))
+			var run float64
+			for i, gh := range g.Histories {
+				va[i] = gh.ValAcc[gh.SelectedEpoch-1]
+				ms += gh.MsPerEpoch * float64(gh.Epochs)
+				run += float64(gh.Epochs)
+				fmt.Printf("    fold %d%s: validation accuracy %.4f at epoch %d\n", f, pointName(grid, points, i), va[i], gh.SelectedEpoch)
+			}
+			ms /= run
+			r.FoldChosen = append(r.FoldChosen, points[chosen])
+			r.FoldGridVA = append(r.FoldGridVA, va)
+		} else {
+			c, err := newContext(0)
+			if err != nil {
+				return err
+			}
+			task.Build, task.BatchSize = gps[0].Build, gps[0].BatchSize
+			if h, err = models.TrainGraphs(c, task, cfg); err != nil {
+				return fmt.Errorf("fold %d: %w", f, err)
+			}
+			ms = h.MsPerEpoch
 		}
 		acc, epoch := h.TestAcc, h.Epochs
 		if selection == "val" {
@@ -234,10 +314,10 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 		r.FoldAcc = append(r.FoldAcc, acc)
 		r.FoldEpoch = append(r.FoldEpoch, epoch)
 		r.FoldFinalAcc = append(r.FoldFinalAcc, h.TestAcc)
-		r.FoldMs = append(r.FoldMs, h.MsPerEpoch)
+		r.FoldMs = append(r.FoldMs, ms)
 		r.FoldRan = append(r.FoldRan, h.Epochs)
-		fmt.Printf("  fold %d: accuracy %.4f at epoch %d, %.4f after the last (%d of %d; %d held-out graphs, %d validation), %.1f ms/epoch, %s\n",
-			f, acc, epoch, h.TestAcc, h.Epochs, epochs, len(folds[f]), len(val), h.MsPerEpoch, time.Since(start).Round(time.Second))
+		fmt.Printf("  fold %d%s: accuracy %.4f at epoch %d, %.4f after the last (%d of %d; %d held-out graphs, %d validation), %.1f ms/epoch, %s\n",
+			f, pointName(grid, points, chosen), acc, epoch, h.TestAcc, h.Epochs, epochs, len(folds[f]), len(val), ms, time.Since(start).Round(time.Second))
 		r.summarise()
 		// Written after every fold, so a run cut short still leaves its folds.
 		if err := expenv.WriteJSON(fl.Out, "results.json", map[string]any{"results": []Result{r}, "env": env}); err != nil {
@@ -247,6 +327,15 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 	r.print()
 	fmt.Println("wrote", filepath.Join(fl.Out, "results.json"))
 	return nil
+}
+
+// pointName names grid point i in the progress lines (nothing without -grid).
+func pointName(grid bool, points []GridPoint, i int) string {
+	if !grid {
+		return ""
+	}
+	p := points[i]
+	return fmt.Sprintf(" [hidden %d, batch %d, dropout %g]", p.Hidden, p.Batch, p.Dropout)
 }
 
 // summarise sets the means and standard deviations from the per-fold figures.
@@ -291,11 +380,13 @@ func mergeRuns(fl expenv.Flags, dirs []string) error {
 		if n == 0 {
 			all = r
 			all.FoldAcc, all.FoldIndex, all.FoldEpoch, all.FoldFinalAcc, all.FoldMs, all.FoldRan = nil, nil, nil, nil, nil, nil
+			all.FoldChosen, all.FoldGridVA = nil, nil
 		} else if r.Model != all.Model || r.Dataset != all.Dataset || r.FoldsTotal != all.FoldsTotal || r.Epochs != all.Epochs || r.Hidden != all.Hidden ||
-			r.Layers != all.Layers || r.Batch != all.Batch || r.Dropout != all.Dropout || r.Selection != all.Selection || r.Reshuffle != all.Reshuffle || r.Patience != all.Patience {
+			r.Layers != all.Layers || r.Batch != all.Batch || r.Dropout != all.Dropout || r.Selection != all.Selection || r.Reshuffle != all.Reshuffle || r.Patience != all.Patience ||
+			!slices.Equal(r.Grid, all.Grid) {
 			return fmt.Errorf("%s: another setting than %s's", dir, dirs[0])
 		}
-		if len(r.FoldIndex) != len(r.FoldAcc) || len(r.FoldMs) != len(r.FoldAcc) {
+		if len(r.FoldIndex) != len(r.FoldAcc) || len(r.FoldMs) != len(r.FoldAcc) || (len(r.Grid) > 0 && (len(r.FoldChosen) != len(r.FoldAcc) || len(r.FoldGridVA) != len(r.FoldAcc))) {
 			return fmt.Errorf("%s: per-fold lists of different lengths", dir)
 		}
 		for _, f := range r.FoldIndex {
@@ -310,6 +401,8 @@ func mergeRuns(fl expenv.Flags, dirs []string) error {
 		all.FoldFinalAcc = append(all.FoldFinalAcc, r.FoldFinalAcc...)
 		all.FoldMs = append(all.FoldMs, r.FoldMs...)
 		all.FoldRan = append(all.FoldRan, r.FoldRan...)
+		all.FoldChosen = append(all.FoldChosen, r.FoldChosen...)
+		all.FoldGridVA = append(all.FoldGridVA, r.FoldGridVA...)
 	}
 	all.FirstFold = -1
 	all.summarise()
