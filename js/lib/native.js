@@ -56,8 +56,22 @@ function platformPackage(key, paths) {
   return bin;
 }
 
-function startNative(file) {
-  const child = spawn(file, [], { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+// defaultSpinMicros is how long, by default, each side polls for the other's next frame before
+// sleeping (the engine's -spin default too).
+const defaultSpinMicros = 50;
+
+// startNative starts the engine file and returns its transport. opts.spinMicros (default 50;
+// 0 never spins) bounds how long each side polls for the other's next frame before it sleeps:
+// after sending a request, Node keeps its event loop polling (setImmediate, so the loop's
+// epoll_wait does not sleep) for up to spinMicros; after answering, the engine polls stdin
+// (-spin). A single query is mostly the two hand-offs between the processes, and a thread
+// that sleeps must be woken, which is slow where an idle virtual CPU halts; polling costs CPU
+// instead, at most spinMicros per call on each side, and only while calls come quickly (see
+// Spinner).
+function startNative(file, opts = {}) {
+  const spinMicros = opts.spinMicros === undefined ? defaultSpinMicros : opts.spinMicros;
+  if (!Number.isInteger(spinMicros) || spinMicros < 0 || spinMicros > 1e6) throw new Error(`gognn: spinMicros = ${spinMicros}: want an integer from 0 to 1000000`);
+  const child = spawn(file, [`-spin=${spinMicros}us`], { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
   const pending = new Map();
   let nextId = 1;
   let dead = null;
@@ -105,6 +119,7 @@ function startNative(file) {
       const p = pending.get(id);
       if (p) {
         pending.delete(id);
+        spinner.record(p.sent);
         p.resolve(body);
       }
     }
@@ -114,17 +129,28 @@ function startNative(file) {
     if (pending.size === 0) setRef(false);
   });
 
+  const spinner = new Spinner(spinMicros, () => dead === null && pending.size > 0);
   const transport = (req) => {
     if (dead) return Promise.reject(dead);
     const id = nextId++ >>> 0;
-    const head = Buffer.allocUnsafe(8);
+    // One write (one syscall, one wake-up of the engine) per request; a large body is not copied.
+    const small = req.length <= 1 << 16;
+    const head = Buffer.allocUnsafe(small ? 8 + req.length : 8);
     head.writeUInt32LE(req.length + 4, 0);
     head.writeUInt32LE(id, 4);
+    if (small) head.set(req, 8);
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
+      pending.set(id, { resolve, reject, sent: performance.now() });
       setRef(true);
-      child.stdin.write(head);
-      child.stdin.write(req);
+      if (small) {
+        child.stdin.write(head);
+      } else {
+        child.stdin.cork();
+        child.stdin.write(head);
+        child.stdin.write(req);
+        child.stdin.uncork();
+      }
+      spinner.start();
     });
   };
   const shutdown = () => new Promise((resolve) => {
@@ -133,7 +159,59 @@ function startNative(file) {
     setRef(true);
     child.stdin.end();
   });
-  return { transport, shutdown, child };
+  return { transport, shutdown, child, spinner };
 }
 
-module.exports = { enginePath, startNative };
+// Spinner keeps Node's event loop from sleeping while a response is due soon: from start()
+// until waiting() is false or maxMicros have passed, a chain of setImmediate callbacks makes
+// each turn of the loop poll for I/O without blocking, so a response is read as soon as it
+// arrives, with no wake-up. Other callbacks, timers and I/O run meanwhile as usual; the cost is
+// CPU, at most maxMicros per call. It spins only while calls come back quickly: when none of
+// the last recent.length round trips (record) was within maxMicros, start() spins on one call
+// in probeEvery only (a round trip measured without spinning includes the wake-up, so it
+// could not tell that calls became quick again), and one quick round trip turns it back on.
+const probeEvery = 16;
+
+class Spinner {
+  constructor(maxMicros, waiting) {
+    this.maxMs = maxMicros / 1000;
+    this.waiting = waiting;
+    this.recent = new Float64Array(8); // the latest round trips in ms, a ring (0: quick)
+    this.next = 0;
+    this.until = 0;
+    this.active = false;
+    this.skipped = 0;
+    this.turns = 0; // loop turns spun, for tests
+    this.tick = () => {
+      if (!this.waiting() || performance.now() > this.until) {
+        this.active = false;
+        return;
+      }
+      this.turns++;
+      setImmediate(this.tick);
+    };
+  }
+
+  start() {
+    if (this.maxMs <= 0) return;
+    if (!this.recentlyQuick() && ++this.skipped % probeEvery !== 0) return;
+    this.until = performance.now() + this.maxMs;
+    if (!this.active) {
+      this.active = true;
+      setImmediate(this.tick);
+    }
+  }
+
+  // record notes a round trip of a call sent at `sent` (performance.now()).
+  record(sent) {
+    this.recent[this.next] = performance.now() - sent;
+    this.next = (this.next + 1) % this.recent.length;
+  }
+
+  recentlyQuick() {
+    for (const t of this.recent) if (t <= this.maxMs) return true;
+    return false;
+  }
+}
+
+module.exports = { enginePath, startNative, Spinner, defaultSpinMicros };

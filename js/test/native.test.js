@@ -2,7 +2,10 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const gognn = require('../index.js');
-const { startNative, enginePath } = require('../lib/native.js');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startNative, enginePath, Spinner } = require('../lib/native.js');
 const { Client } = require('../lib/core.js');
 const { clustered } = require('./helpers.js');
 
@@ -28,5 +31,114 @@ test('auto picks the native engine when present', async () => {
   assert.equal(g.backend, enginePath() ? 'native' : 'wasm');
   const info = await g.info();
   assert.equal(info.training, true);
+  await g.close();
+});
+
+// stub writes a stand-in engine (a Node script) that speaks the frame protocol, for the
+// transport's own paths; it ignores the -spin argument.
+function stub(t, body) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gognn-stub-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'engine');
+  fs.writeFileSync(file, `#!${process.execPath}
+'use strict';
+const fs = require('node:fs');
+let buf = Buffer.alloc(0);
+const frames = [];
+let busyWriting = false;
+const busy = (us) => { const end = process.hrtime.bigint() + BigInt(us * 1000); while (process.hrtime.bigint() < end); };
+// next answers the frames one at a time: onFrame(f, done) calls done when f's response is out.
+const next = () => {
+  if (busyWriting || !frames.length) return;
+  busyWriting = true;
+  onFrame(frames.shift(), () => { busyWriting = false; next(); });
+};
+process.stdin.on('data', (d) => {
+  buf = Buffer.concat([buf, d]);
+  while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32LE(0)) {
+    const n = buf.readUInt32LE(0);
+    frames.push({ id: buf.readUInt32LE(4), body: buf.subarray(8, 4 + n) });
+    buf = buf.subarray(4 + n);
+  }
+  next();
+});
+${body}
+`, { mode: 0o755 });
+  return file;
+}
+
+// respond frames an OK response echoing the request's body.
+const respond = `
+const respond = (f) => {
+  const out = Buffer.alloc(9 + f.body.length);
+  out.writeUInt32LE(5 + f.body.length, 0);
+  out.writeUInt32LE(f.id, 4);
+  f.body.copy(out, 9);
+  return out;
+};`;
+
+test('native: a response split across reads, inside and past the spin, arrives whole', async (t) => {
+  const file = stub(t, `${respond}
+const onFrame = (f, done) => {
+  const out = respond(f);
+  fs.writeSync(1, out.subarray(0, 3));        // part of the length
+  busy(20);                                   // within the spin
+  fs.writeSync(1, out.subarray(3, 10));       // the rest of the head, a byte of the body
+  setTimeout(() => { fs.writeSync(1, out.subarray(10)); done(); }, 5); // past the spin
+};`);
+  const { transport, shutdown, spinner } = startNative(file, { spinMicros: 200 });
+  t.after(shutdown);
+  for (let i = 0; i < 20; i++) {
+    const req = Uint8Array.from({ length: 3 + i * 7 }, (_, j) => (i + j) & 0xff);
+    const resp = await transport(req);
+    assert.equal(resp[0], 0);
+    assert.deepEqual(Array.from(resp.subarray(1)), Array.from(req), `call ${i}`);
+  }
+  const many = await Promise.all(Array.from({ length: 10 }, (_, i) => transport(Uint8Array.of(i, i))));
+  many.forEach((r, i) => assert.deepEqual(Array.from(r), [0, i, i]));
+  assert.ok(spinner.turns > 0, 'the event loop spun');
+});
+
+test('native: the engine dying mid-spin rejects the call with its exit status', async (t) => {
+  const file = stub(t, `const onFrame = () => process.exit(3);`);
+  const { transport, spinner } = startNative(file, { spinMicros: 100000 }); // spins up to 100 ms
+  const t0 = performance.now();
+  await assert.rejects(transport(Uint8Array.of(1)), /native engine exited \(code 3\)/);
+  await assert.rejects(transport(Uint8Array.of(1)), /native engine exited \(code 3\)/);
+  assert.ok(performance.now() - t0 < 5000, 'no hang');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(spinner.active, false, 'the spin stopped');
+});
+
+test('native: Spinner spins while calls are quick, probes while they are slow', async () => {
+  let waiting = true;
+  const s = new Spinner(1e6, () => waiting); // up to 1 s
+  s.start();
+  await new Promise((r) => setTimeout(r, 5));
+  assert.ok(s.active && s.turns > 0, 'spinning while a quick call is pending');
+  waiting = false;
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(s.active, false, 'stopped when nothing is pending');
+
+  const slow = new Spinner(50, () => true);
+  slow.recent.fill(1); // 1 ms round trips, past 50 µs
+  for (let i = 1; i <= 16; i++) {
+    slow.start();
+    assert.equal(slow.active, i === 16, `call ${i}: spins on the 16th only`);
+    slow.active = false; // as if its spin ended
+  }
+  const off = new Spinner(0, () => true);
+  off.start();
+  assert.equal(off.active, false, 'spinMicros 0 never spins');
+  assert.throws(() => startNative(process.execPath, { spinMicros: -1 }), /spinMicros = -1/);
+});
+
+test('native: the engine without spinning answers as before', async () => {
+  const g = await gognn.open({ backend: 'native', spinMicros: 0 });
+  const ix = await g.createIndex({ dim: 8, metric: 'l2' });
+  await ix.add(clustered(100, 8, 3));
+  const r = await ix.search(clustered(1, 8, 3), 3);
+  assert.equal(r.ids[0], 0);
   await g.close();
 });
