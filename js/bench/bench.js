@@ -5,11 +5,16 @@
 // ef: single queries (one call each; QPS = 1 / p50 latency) and batches of 100 queries per call
 // (QPS = queries / wall time). Also the native engine's round-trip overhead per call (p50 of a
 // call that does no work). Single-query QPS is 1/p50 (qps) and 1/mean (qps_mean). Writes {meta, rows, overhead} as JSON.
+//
+// -spin 50,0 runs the native engine once per value of spinMicros (how long Node and the engine
+// poll for each other's next frame before sleeping; see lib/native.js): the first is the
+// 'native' rows, the others 'native-spin<N>' rows, all on the same data in the same run.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const gognn = require('../index.js');
 const { rng } = require('../test/helpers.js');
+const { defaultSpinMicros } = require('../lib/native.js');
 
 const args = process.argv.slice(2);
 const flag = (name, def) => { const i = args.indexOf(`-${name}`); return i >= 0 ? args[i + 1] : def; };
@@ -93,7 +98,7 @@ async function measure(name, search) {
   return rows;
 }
 
-async function gognnBackend(name, opts) {
+async function gognnBackend(name, opts, spinMicros) {
   const g = await gognn.open(opts);
   const info = await g.info();
   const ix = await g.createIndex({ dim: DIM, metric: 'l2', M: 16, efConstruction: 200, seed: 1 });
@@ -101,13 +106,17 @@ async function gognnBackend(name, opts) {
   await ix.add(DATA);
   const buildS = (now() - t0) / 1000;
   const rows = await measure(name, async (q, ef) => (await ix.search(q, K, { ef })).ids);
-  for (const r of rows) { r.build_s = buildS; r.kernels = info.kernels; r.threads = info.threads; }
+  for (const r of rows) {
+    r.build_s = buildS; r.kernels = info.kernels; r.threads = info.threads;
+    if (opts.backend === 'native') r.spin_us = spinMicros;
+  }
   let overhead = null;
-  if (name === 'native') {
+  if (opts.backend === 'native') {
     const lat = [];
     for (let i = 0; i < 2000; i++) { const t = now(); await g.info(); lat.push(now() - t); }
     lat.sort((a, b) => a - b);
-    overhead = { call: 'info (no work, a small JSON reply)', p50_us: 1000 * lat[lat.length >> 1] };
+    overhead = { call: 'info (no work, a small JSON reply)', spin_us: spinMicros, p50_us: 1000 * lat[lat.length >> 1], p90_us: 1000 * lat[Math.floor(lat.length * 0.9)] };
+    console.log(JSON.stringify(overhead));
   }
   await g.close();
   return { rows, overhead };
@@ -141,13 +150,21 @@ let TRUTH;
 (async () => {
   TRUTH = exact(DATA, QUERIES);
   const which = (flag('backends', 'native,wasm,hnswlib-node')).split(',');
+  const spins = flag('spin', String(defaultSpinMicros)).split(',').map(Number);
   const rows = [];
-  let overhead = null;
+  const overhead = [];
   for (const b of which) {
-    const r = b === 'hnswlib-node' ? await hnswlibBackend()
-      : await gognnBackend(b, b === 'native' ? { backend: 'native' } : { backend: 'wasm', wasm: 'serve' });
-    rows.push(...r.rows);
-    if (r.overhead) overhead = r.overhead;
+    if (b === 'hnswlib-node') {
+      rows.push(...(await hnswlibBackend()).rows);
+    } else if (b === 'native') {
+      for (const [i, spin] of spins.entries()) {
+        const r = await gognnBackend(i === 0 ? 'native' : `native-spin${spin}`, { backend: 'native', spinMicros: spin }, spin);
+        rows.push(...r.rows);
+        overhead.push(r.overhead);
+      }
+    } else {
+      rows.push(...(await gognnBackend(b, { backend: 'wasm', wasm: 'serve' })).rows);
+    }
   }
   const meta = {
     n: N, dim: DIM, queries: NQ, k: K, target_recall: TARGET, metric: 'l2', M: 16, efConstruction: 200,

@@ -66,8 +66,8 @@ const defaultSpinMicros = 50;
 // epoll_wait does not sleep) for up to spinMicros; after answering, the engine polls stdin
 // (-spin). A single query is mostly the two hand-offs between the processes, and a thread
 // that sleeps must be woken, which is slow where an idle virtual CPU halts; polling costs CPU
-// instead, at most spinMicros per call on each side, and only while calls come quickly (see
-// Spinner).
+// instead, at most spinMicros per call on each side, and only where it pays (see Spinner and
+// the engine's spinReader).
 function startNative(file, opts = {}) {
   const spinMicros = opts.spinMicros === undefined ? defaultSpinMicros : opts.spinMicros;
   if (!Number.isInteger(spinMicros) || spinMicros < 0 || spinMicros > 1e6) throw new Error(`gognn: spinMicros = ${spinMicros}: want an integer from 0 to 1000000`);
@@ -119,7 +119,7 @@ function startNative(file, opts = {}) {
       const p = pending.get(id);
       if (p) {
         pending.delete(id);
-        spinner.record(p.sent);
+        if (p.alone) spinner.record(p.sent, p.spun);
         p.resolve(body);
       }
     }
@@ -140,7 +140,8 @@ function startNative(file, opts = {}) {
     head.writeUInt32LE(id, 4);
     if (small) head.set(req, 8);
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject, sent: performance.now() });
+      const p = { resolve, reject, sent: performance.now(), alone: pending.size === 0, spun: false };
+      pending.set(id, p);
       setRef(true);
       if (small) {
         child.stdin.write(head);
@@ -150,7 +151,7 @@ function startNative(file, opts = {}) {
         child.stdin.write(req);
         child.stdin.uncork();
       }
-      spinner.start();
+      p.spun = spinner.start(p.alone);
     });
   };
   const shutdown = () => new Promise((resolve) => {
@@ -166,21 +167,26 @@ function startNative(file, opts = {}) {
 // until waiting() is false or maxMicros have passed, a chain of setImmediate callbacks makes
 // each turn of the loop poll for I/O without blocking, so a response is read as soon as it
 // arrives, with no wake-up. Other callbacks, timers and I/O run meanwhile as usual; the cost is
-// CPU, at most maxMicros per call. It spins only while calls come back quickly: when none of
-// the last recent.length round trips (record) was within maxMicros, start() spins on one call
-// in probeEvery only (a round trip measured without spinning includes the wake-up, so it
-// could not tell that calls became quick again), and one quick round trip turns it back on.
-const probeEvery = 16;
-
+// CPU, at most maxMicros per call.
+//
+// Spinning pays when the engine runs on another CPU, and costs dearly when the two share one:
+// the engine then waits for the spin to end (Node cannot yield its CPU), as it does on a loaded
+// machine, where the kernel puts the two together. So the spinner measures: of the calls sent
+// alone (nothing else pending), one in exploreEvery goes the other way than the one preferred,
+// and it spins when the median round trip of the latest spun calls is clearly below that of
+// the latest calls that slept (and until both are known).
 class Spinner {
   constructor(maxMicros, waiting) {
     this.maxMs = maxMicros / 1000;
     this.waiting = waiting;
-    this.recent = new Float64Array(8); // the latest round trips in ms, a ring (0: quick)
-    this.next = 0;
+    // The latest round trips in ms of calls sent alone, spun ([1]) and not ([0]): rings.
+    this.trips = [new Float64Array(ringSize), new Float64Array(ringSize)];
+    this.count = [0, 0];
+    this.scratch = new Float64Array(ringSize);
+    this.prefer = true;
+    this.calls = 0;
     this.until = 0;
     this.active = false;
-    this.skipped = 0;
     this.turns = 0; // loop turns spun, for tests
     this.tick = () => {
       if (!this.waiting() || performance.now() > this.until) {
@@ -192,26 +198,41 @@ class Spinner {
     };
   }
 
-  start() {
-    if (this.maxMs <= 0) return;
-    if (!this.recentlyQuick() && ++this.skipped % probeEvery !== 0) return;
+  // start is called when a request has gone out; alone says whether no other call is pending.
+  // It returns whether it spins for the call, to give back to record.
+  start(alone) {
+    if (this.maxMs <= 0) return false;
+    let spin = this.prefer;
+    if (alone) {
+      const learning = this.count[0] < ringSize || this.count[1] < ringSize;
+      if (++this.calls % (learning ? 4 : exploreEvery) === 0) spin = !spin;
+    }
+    if (!spin) return false;
     this.until = performance.now() + this.maxMs;
     if (!this.active) {
       this.active = true;
       setImmediate(this.tick);
     }
+    return true;
   }
 
-  // record notes a round trip of a call sent at `sent` (performance.now()).
-  record(sent) {
-    this.recent[this.next] = performance.now() - sent;
-    this.next = (this.next + 1) % this.recent.length;
+  // record notes the round trip of a call sent alone at `sent` (performance.now()), spun or not.
+  record(sent, spun) {
+    const m = spun ? 1 : 0;
+    this.trips[m][this.count[m]++ % ringSize] = performance.now() - sent;
+    if (this.count[0] >= ringSize && this.count[1] >= ringSize) {
+      this.prefer = this.median(1) < 0.9 * this.median(0);
+    }
   }
 
-  recentlyQuick() {
-    for (const t of this.recent) if (t <= this.maxMs) return true;
-    return false;
+  median(m) {
+    this.scratch.set(this.trips[m]);
+    this.scratch.sort();
+    return this.scratch[ringSize >> 1];
   }
 }
+
+const ringSize = 8;
+const exploreEvery = 16;
 
 module.exports = { enginePath, startNative, Spinner, defaultSpinMicros };

@@ -110,27 +110,36 @@ test('native: the engine dying mid-spin rejects the call with its exit status', 
   assert.equal(spinner.active, false, 'the spin stopped');
 });
 
-test('native: Spinner spins while calls are quick, probes while they are slow', async () => {
+test('native: Spinner spins while a call is pending, and only where spinning is faster', async () => {
   let waiting = true;
   const s = new Spinner(1e6, () => waiting); // up to 1 s
-  s.start();
+  assert.equal(s.start(true), true, 'spins at first');
   await new Promise((r) => setTimeout(r, 5));
-  assert.ok(s.active && s.turns > 0, 'spinning while a quick call is pending');
+  assert.ok(s.active && s.turns > 0, 'spinning while a call is pending');
   waiting = false;
   await new Promise((r) => setImmediate(r));
   await new Promise((r) => setImmediate(r));
   assert.equal(s.active, false, 'stopped when nothing is pending');
 
-  const slow = new Spinner(50, () => true);
-  slow.recent.fill(1); // 1 ms round trips, past 50 µs
-  for (let i = 1; i <= 16; i++) {
-    slow.start();
-    assert.equal(slow.active, i === 16, `call ${i}: spins on the 16th only`);
-    slow.active = false; // as if its spin ended
+  // Round trips of 20 µs spun and 200 µs not: it keeps spinning, and goes the other way on
+  // one call in 4 until both are known, then one in 16; the other way round, it stops.
+  for (const [spun, slept, want] of [[0.02, 0.2, true], [0.2, 0.02, false]]) {
+    const c = new Spinner(50, () => false);
+    const ways = [];
+    for (let i = 1; i <= 96; i++) {
+      const way = c.start(true);
+      ways.push(way);
+      c.record(performance.now() - (way ? spun : slept), way);
+    }
+    assert.equal(c.prefer, want, `spun ${spun} ms, slept ${slept} ms`);
+    const last = ways.slice(-32);
+    assert.equal(last.filter((w) => w !== want).length, 2, `explores 1 call in 16: ${last}`);
+    assert.equal(ways.slice(0, 32).filter((w) => !w).length, 8, 'learning: 1 call in 4 sleeps');
+    assert.equal(c.start(false), want, 'a call sent beside others goes the preferred way');
   }
   const off = new Spinner(0, () => true);
-  off.start();
-  assert.equal(off.active, false, 'spinMicros 0 never spins');
+  assert.equal(off.start(true), false, 'spinMicros 0 never spins');
+  assert.equal(off.active, false);
   assert.throws(() => startNative(process.execPath, { spinMicros: -1 }), /spinMicros = -1/);
 });
 
