@@ -172,9 +172,10 @@ function startNative(file, opts = {}) {
 // Spinning pays when the engine runs on another CPU, and costs dearly when the two share one:
 // the engine then waits for the spin to end (Node cannot yield its CPU), as it does on a loaded
 // machine, where the kernel puts the two together. So the spinner measures: of the calls sent
-// alone (nothing else pending), one in exploreEvery goes the other way than the one preferred,
-// and it spins when the median round trip of the latest spun calls is clearly below that of
-// the latest calls that slept (and until both are known).
+// alone (nothing else pending), one in exploreEvery (one in 4 until both ways have ringSize
+// round trips) goes the other way than the one preferred; it starts spinning when the median
+// round trip of the latest spun calls is below 0.8 times that of the latest calls that slept,
+// and stops when it is above 0.95 times (the gap keeps noise from flipping it).
 class Spinner {
   constructor(maxMicros, waiting) {
     this.maxMs = maxMicros / 1000;
@@ -183,7 +184,7 @@ class Spinner {
     this.trips = [new Float64Array(ringSize), new Float64Array(ringSize)];
     this.count = [0, 0];
     this.scratch = new Float64Array(ringSize);
-    this.prefer = true;
+    this.prefer = false;
     this.calls = 0;
     this.until = 0;
     this.active = false;
@@ -221,7 +222,8 @@ class Spinner {
     const m = spun ? 1 : 0;
     this.trips[m][this.count[m]++ % ringSize] = performance.now() - sent;
     if (this.count[0] >= ringSize && this.count[1] >= ringSize) {
-      this.prefer = this.median(1) < 0.9 * this.median(0);
+      const ratio = this.median(1) / this.median(0);
+      if (this.prefer ? ratio > 0.95 : ratio < 0.8) this.prefer = !this.prefer;
     }
   }
 
@@ -232,7 +234,7 @@ class Spinner {
   }
 }
 
-const ringSize = 8;
+const ringSize = 16;
 const exploreEvery = 16;
 
 module.exports = { enginePath, startNative, Spinner, defaultSpinMicros };

@@ -113,7 +113,8 @@ test('native: the engine dying mid-spin rejects the call with its exit status', 
 test('native: Spinner spins while a call is pending, and only where spinning is faster', async () => {
   let waiting = true;
   const s = new Spinner(1e6, () => waiting); // up to 1 s
-  assert.equal(s.start(true), true, 'spins at first');
+  s.prefer = true;
+  assert.equal(s.start(true), true, 'spins when it prefers to');
   await new Promise((r) => setTimeout(r, 5));
   assert.ok(s.active && s.turns > 0, 'spinning while a call is pending');
   waiting = false;
@@ -121,20 +122,21 @@ test('native: Spinner spins while a call is pending, and only where spinning is 
   await new Promise((r) => setImmediate(r));
   assert.equal(s.active, false, 'stopped when nothing is pending');
 
-  // Round trips of 20 µs spun and 200 µs not: it keeps spinning, and goes the other way on
-  // one call in 4 until both are known, then one in 16; the other way round, it stops.
-  for (const [spun, slept, want] of [[0.02, 0.2, true], [0.2, 0.02, false]]) {
+  // Round trips of 20 µs spun and 200 µs not: it starts spinning, once it has 16 of each (it
+  // spins on one call in 4 until then), then goes the other way on one call in 16; the other
+  // way round, it never spins but to learn. Within the hysteresis, it stays as it is.
+  for (const [spun, slept, want] of [[0.02, 0.2, true], [0.2, 0.02, false], [0.02, 0.022, false]]) {
     const c = new Spinner(50, () => false);
     const ways = [];
-    for (let i = 1; i <= 96; i++) {
+    for (let i = 1; i <= 256; i++) {
       const way = c.start(true);
       ways.push(way);
       c.record(performance.now() - (way ? spun : slept), way);
     }
     assert.equal(c.prefer, want, `spun ${spun} ms, slept ${slept} ms`);
-    const last = ways.slice(-32);
-    assert.equal(last.filter((w) => w !== want).length, 2, `explores 1 call in 16: ${last}`);
-    assert.equal(ways.slice(0, 32).filter((w) => !w).length, 8, 'learning: 1 call in 4 sleeps');
+    const last = ways.slice(-64);
+    assert.equal(last.filter((w) => w !== want).length, 4, `explores 1 call in 16: ${last}`);
+    assert.equal(ways.slice(0, 64).filter((w) => w).length, 16, 'learning: 1 call in 4 spins');
     assert.equal(c.start(false), want, 'a call sent beside others goes the preferred way');
   }
   const off = new Spinner(0, () => true);
