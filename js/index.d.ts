@@ -19,6 +19,8 @@ export interface OpenOptions {
    * that much CPU per call on each side, and only while calls come back that quickly.
    */
   spinMicros?: number;
+  /** The engine's side of spinMicros, when it should differ (default spinMicros). */
+  engineSpinMicros?: number;
 }
 
 export interface CreateIndexOptions {

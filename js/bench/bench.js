@@ -6,9 +6,10 @@
 // (QPS = queries / wall time). Also the native engine's round-trip overhead per call (p50 of a
 // call that does no work). Single-query QPS is 1/p50 (qps) and 1/mean (qps_mean). Writes {meta, rows, overhead} as JSON.
 //
-// -spin 50,0 runs the native engine once per value of spinMicros (how long Node and the engine
-// poll for each other's next frame before sleeping; see lib/native.js): the first is the
-// 'native' rows, the others 'native-spin<N>' rows, all on the same data in the same run.
+// -spin 50,0,50/0 runs the native engine once per setting of spinMicros (how long Node and the
+// engine poll for each other's next frame before sleeping; see lib/native.js), N for both
+// sides or N/M for Node's and the engine's: the first gives the 'native' rows, the others
+// 'native-spin<N>' rows, all on the same data in the same run.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -98,7 +99,8 @@ async function measure(name, search) {
   return rows;
 }
 
-async function gognnBackend(name, opts, spinMicros) {
+// spin: the native engine's spin setting, 'node/engine' µs, recorded in its rows.
+async function gognnBackend(name, opts, spin) {
   const g = await gognn.open(opts);
   const info = await g.info();
   const ix = await g.createIndex({ dim: DIM, metric: 'l2', M: 16, efConstruction: 200, seed: 1 });
@@ -108,14 +110,14 @@ async function gognnBackend(name, opts, spinMicros) {
   const rows = await measure(name, async (q, ef) => (await ix.search(q, K, { ef })).ids);
   for (const r of rows) {
     r.build_s = buildS; r.kernels = info.kernels; r.threads = info.threads;
-    if (opts.backend === 'native') r.spin_us = spinMicros;
+    if (spin) r.spin_us = spin;
   }
   let overhead = null;
   if (opts.backend === 'native') {
     const lat = [];
     for (let i = 0; i < 2000; i++) { const t = now(); await g.info(); lat.push(now() - t); }
     lat.sort((a, b) => a - b);
-    overhead = { call: 'info (no work, a small JSON reply)', spin_us: spinMicros, p50_us: 1000 * lat[lat.length >> 1], p90_us: 1000 * lat[Math.floor(lat.length * 0.9)] };
+    overhead = { call: 'info (no work, a small JSON reply)', spin_us: spin, p50_us: 1000 * lat[lat.length >> 1], p90_us: 1000 * lat[Math.floor(lat.length * 0.9)] };
     console.log(JSON.stringify(overhead));
   }
   await g.close();
@@ -150,7 +152,7 @@ let TRUTH;
 (async () => {
   TRUTH = exact(DATA, QUERIES);
   const which = (flag('backends', 'native,wasm,hnswlib-node')).split(',');
-  const spins = flag('spin', String(defaultSpinMicros)).split(',').map(Number);
+  const spins = flag('spin', String(defaultSpinMicros)).split(',');
   const rows = [];
   const overhead = [];
   for (const b of which) {
@@ -158,7 +160,8 @@ let TRUTH;
       rows.push(...(await hnswlibBackend()).rows);
     } else if (b === 'native') {
       for (const [i, spin] of spins.entries()) {
-        const r = await gognnBackend(i === 0 ? 'native' : `native-spin${spin}`, { backend: 'native', spinMicros: spin }, spin);
+        const [node, engine = node] = spin.split('/').map(Number);
+        const r = await gognnBackend(i === 0 ? 'native' : `native-spin${spin}`, { backend: 'native', spinMicros: node, engineSpinMicros: engine }, `${node}/${engine}`);
         rows.push(...r.rows);
         overhead.push(r.overhead);
       }

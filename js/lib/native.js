@@ -68,10 +68,16 @@ const defaultSpinMicros = 50;
 // that sleeps must be woken, which is slow where an idle virtual CPU halts; polling costs CPU
 // instead, at most spinMicros per call on each side, and only where it pays (see Spinner and
 // the engine's spinReader).
+// opts.engineSpinMicros sets the engine's side apart (default spinMicros).
 function startNative(file, opts = {}) {
-  const spinMicros = opts.spinMicros === undefined ? defaultSpinMicros : opts.spinMicros;
-  if (!Number.isInteger(spinMicros) || spinMicros < 0 || spinMicros > 1e6) throw new Error(`gognn: spinMicros = ${spinMicros}: want an integer from 0 to 1000000`);
-  const child = spawn(file, [`-spin=${spinMicros}us`], { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+  const micros = (name, def) => {
+    const v = opts[name] === undefined ? def : opts[name];
+    if (!Number.isInteger(v) || v < 0 || v > 1e6) throw new Error(`gognn: ${name} = ${v}: want an integer from 0 to 1000000`);
+    return v;
+  };
+  const spinMicros = micros('spinMicros', defaultSpinMicros);
+  const engineSpin = micros('engineSpinMicros', spinMicros);
+  const child = spawn(file, [`-spin=${engineSpin}us`], { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
   const pending = new Map();
   let nextId = 1;
   let dead = null;
