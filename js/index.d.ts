@@ -14,7 +14,7 @@ export interface OpenOptions {
   lookup?: { env?: Record<string, string | undefined>; platform?: string; arch?: string; paths?: string[]; dist?: string };
   /**
    * Native engine: how long, in microseconds, Node (after sending a request) and the engine
-   * (after answering one) poll for the other's next frame before sleeping, default 50; 0 never
+   * (after answering one) poll for the other's next frame before sleeping, default 100; 0 never
    * polls. Polling saves the wake-up of a sleeping process on each call, at the cost of up to
    * that much CPU per call on each side, and only while calls come back that quickly.
    */

@@ -15,7 +15,7 @@ const { startWasm, dist } = require('./lib/wasm.js');
 //   wasmPath, enginePath: explicit files
 //   lookup:  options of the engine's lookup (lib/native.js enginePath), for tests
 //   spinMicros: how long the native engine and Node poll for each other's next frame before
-//            sleeping (lib/native.js startNative), default 50; 0 never polls;
+//            sleeping (lib/native.js startNative), default 100; 0 never polls;
 //            engineSpinMicros sets the engine's apart
 async function open(opts = {}) {
   const backend = opts.backend || 'auto';

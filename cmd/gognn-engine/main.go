@@ -13,7 +13,7 @@
 //
 // Usage:
 //
-//	gognn-engine [-spin 50us]
+//	gognn-engine [-spin 100us]
 //
 // -spin is how long the engine polls stdin for the next request after answering one before it
 // sleeps in read(2) (see spinReader; 0 sleeps at once, and it always does where poll(2) is
@@ -39,12 +39,12 @@ import (
 const maxFrame = 1 << 31
 
 // defaultSpin is -spin's default, the JavaScript package's spinMicros default too.
-const defaultSpin = 50 * time.Microsecond
+const defaultSpin = 100 * time.Microsecond
 
 func main() {
 	flags := flag.NewFlagSet("gognn-engine", flag.ContinueOnError)
 	flags.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: gognn-engine [-spin 50us] (it speaks the engine protocol on stdin and stdout, see package engine)")
+		fmt.Fprintln(os.Stderr, "usage: gognn-engine [-spin 100us] (it speaks the engine protocol on stdin and stdout, see package engine)")
 		flags.PrintDefaults()
 	}
 	spin := flags.Duration("spin", defaultSpin, "how long to poll stdin for the next request before sleeping (0: never poll)")

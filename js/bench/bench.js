@@ -6,7 +6,7 @@
 // (QPS = queries / wall time). Also the native engine's round-trip overhead per call (p50 of a
 // call that does no work). Single-query QPS is 1/p50 (qps) and 1/mean (qps_mean). Writes {meta, rows, overhead} as JSON.
 //
-// -spin 50,0,50/0 runs the native engine once per setting of spinMicros (how long Node and the
+// -spin 100,0,100/0 runs the native engine once per setting of spinMicros (how long Node and the
 // engine poll for each other's next frame before sleeping; see lib/native.js), N for both
 // sides or N/M for Node's and the engine's: the first gives the 'native' rows, the others
 // 'native-spin<N>' rows, all on the same data in the same run.

@@ -58,9 +58,9 @@ function platformPackage(key, paths) {
 
 // defaultSpinMicros is how long, by default, each side polls for the other's next frame before
 // sleeping (the engine's -spin default too).
-const defaultSpinMicros = 50;
+const defaultSpinMicros = 100;
 
-// startNative starts the engine file and returns its transport. opts.spinMicros (default 50;
+// startNative starts the engine file and returns its transport. opts.spinMicros (default 100;
 // 0 never spins) bounds how long each side polls for the other's next frame before it sleeps:
 // after sending a request, Node keeps its event loop polling (setImmediate, so the loop's
 // epoll_wait does not sleep) for up to spinMicros; after answering, the engine polls stdin
