@@ -103,3 +103,27 @@ func TestServeSpinningOnPipe(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The other end closing while the reader spins ends the read at once with io.EOF, however long
+// the spin.
+func TestSpinReaderEndsWhenThePipeCloses(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	ready := pollReadable(int(pr.Fd()))
+	if ready == nil {
+		t.Skip("no poll(2) here")
+	}
+	s := &spinReader{r: pr, ready: ready, max: time.Minute}
+	time.AfterFunc(20*time.Millisecond, func() { pw.Close() })
+	start := time.Now()
+	n, err := s.Read(make([]byte, 8))
+	if n != 0 || err != io.EOF {
+		t.Fatalf("Read = %d, %v, want 0, EOF", n, err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("Read took %v after the pipe closed", d)
+	}
+}
