@@ -150,6 +150,7 @@ const QUERIES = clustered(NQ, 12);
 let TRUTH;
 
 (async () => {
+  const loadStart = os.loadavg();
   TRUTH = exact(DATA, QUERIES);
   const which = (flag('backends', 'native,wasm,hnswlib-node')).split(',');
   const spins = flag('spin', String(defaultSpinMicros)).split(',');
@@ -169,12 +170,27 @@ let TRUTH;
       rows.push(...(await gognnBackend(b, { backend: 'wasm', wasm: 'serve' })).rows);
     }
   }
+  let commit = null;
+  try {
+    commit = require('node:child_process').execSync('git rev-parse --short HEAD', { cwd: __dirname, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch { /* not a checkout */ }
   const meta = {
     n: N, dim: DIM, queries: NQ, k: K, target_recall: TARGET, metric: 'l2', M: 16, efConstruction: 200,
-    node: process.version, cpu: os.cpus()[0].model, cores: os.cpus().length, loadavg: os.loadavg(),
-    date: new Date().toISOString(),
+    node: process.version, cpu: os.cpus()[0].model, cores: os.cpus().length,
+    loadavg_start: loadStart, loadavg: os.loadavg(), commit, date: new Date().toISOString(),
   };
+  // The issue's ratios, in this run: each native setting against hnswlib-node, wasm against native.
+  const qps = (backend, batch) => (rows.find((r) => r.backend === backend && r.batch === batch) || {}).qps;
+  const ratios = [];
+  for (const r of rows.filter((x) => x.backend.startsWith('native'))) {
+    const other = qps('hnswlib-node', r.batch);
+    if (other) ratios.push({ of: r.backend, to: 'hnswlib-node', batch: r.batch, ratio: r.qps / other });
+  }
+  for (const batch of [1, 100]) {
+    if (qps('wasm', batch) && qps('native', batch)) ratios.push({ of: 'wasm', to: 'native', batch, ratio: qps('wasm', batch) / qps('native', batch) });
+  }
+  for (const x of ratios) console.log(`${x.of} / ${x.to}, batch ${x.batch}: ${x.ratio.toFixed(2)}x`);
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
-  fs.writeFileSync(OUT, JSON.stringify({ meta, rows, native_overhead: overhead }, null, 2) + '\n');
+  fs.writeFileSync(OUT, JSON.stringify({ meta, rows, ratios, native_overhead: overhead }, null, 2) + '\n');
   console.log(`wrote ${OUT}`);
 })().catch((err) => { console.error(err); process.exit(1); });

@@ -181,7 +181,9 @@ function startNative(file, opts = {}) {
 // alone (nothing else pending), one in exploreEvery (one in 4 until both ways have ringSize
 // round trips) goes the other way than the one preferred; it starts spinning when the median
 // round trip of the latest spun calls is below 0.8 times that of the latest calls that slept,
-// and stops when it is above 0.95 times (the gap keeps noise from flipping it).
+// and stops when it is above 0.95 times (the gap keeps noise from flipping it). While it
+// sleeps, a call spun to learn spins for at most 1.5 times the median round trip of the calls
+// that slept, and when spinning measured more than twice as slow, one call in 64 is spun.
 class Spinner {
   constructor(maxMicros, waiting) {
     this.maxMs = maxMicros / 1000;
@@ -191,6 +193,8 @@ class Spinner {
     this.count = [0, 0];
     this.scratch = new Float64Array(ringSize);
     this.prefer = false;
+    this.slept = Infinity; // median round trip of the calls that slept, once known
+    this.ratio = NaN; // median spun round trip / median slept, once both are known
     this.calls = 0;
     this.until = 0;
     this.active = false;
@@ -212,10 +216,13 @@ class Spinner {
     let spin = this.prefer;
     if (alone) {
       const learning = this.count[0] < ringSize || this.count[1] < ringSize;
-      if (++this.calls % (learning ? 4 : exploreEvery) === 0) spin = !spin;
+      const every = learning ? 4 : !this.prefer && this.ratio > 2 ? 4 * exploreEvery : exploreEvery;
+      if (++this.calls % every === 0) spin = !spin;
     }
     if (!spin) return false;
-    this.until = performance.now() + this.maxMs;
+    // A spun call that takes longer than the calls that sleep has lost already: while sleeping
+    // is preferred, spin for at most 1.5 times their median.
+    this.until = performance.now() + (this.prefer ? this.maxMs : Math.min(this.maxMs, 1.5 * this.slept));
     if (!this.active) {
       this.active = true;
       setImmediate(this.tick);
@@ -227,9 +234,10 @@ class Spinner {
   record(sent, spun) {
     const m = spun ? 1 : 0;
     this.trips[m][this.count[m]++ % ringSize] = performance.now() - sent;
+    if (this.count[0] >= ringSize) this.slept = this.median(0);
     if (this.count[0] >= ringSize && this.count[1] >= ringSize) {
-      const ratio = this.median(1) / this.median(0);
-      if (this.prefer ? ratio > 0.95 : ratio < 0.8) this.prefer = !this.prefer;
+      this.ratio = this.median(1) / this.slept;
+      if (this.prefer ? this.ratio > 0.95 : this.ratio < 0.8) this.prefer = !this.prefer;
     }
   }
 

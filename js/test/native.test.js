@@ -124,8 +124,9 @@ test('native: Spinner spins while a call is pending, and only where spinning is 
 
   // Round trips of 20 µs spun and 200 µs not: it starts spinning, once it has 16 of each (it
   // spins on one call in 4 until then), then goes the other way on one call in 16; the other
-  // way round, it never spins but to learn. Within the hysteresis, it stays as it is.
-  for (const [spun, slept, want] of [[0.02, 0.2, true], [0.2, 0.02, false], [0.02, 0.022, false]]) {
+  // way round, it never spins but to learn, on one call in 64 as spinning is 10 times slower,
+  // and then for at most 1.5 times the calls that sleep. Within the hysteresis, it stays as it is.
+  for (const [spun, slept, want, every] of [[0.02, 0.2, true, 16], [0.2, 0.02, false, 64], [0.02, 0.022, false, 16]]) {
     const c = new Spinner(50, () => false);
     const ways = [];
     for (let i = 1; i <= 256; i++) {
@@ -135,7 +136,13 @@ test('native: Spinner spins while a call is pending, and only where spinning is 
     }
     assert.equal(c.prefer, want, `spun ${spun} ms, slept ${slept} ms`);
     const last = ways.slice(-64);
-    assert.equal(last.filter((w) => w !== want).length, 4, `explores 1 call in 16: ${last}`);
+    assert.equal(last.filter((w) => w !== want).length, 64 / every, `explores 1 call in ${every}: ${last}`);
+    if (!want) {
+      while (!c.start(true));
+      const window = c.until - performance.now();
+      assert.ok(c.slept >= slept && c.slept < slept + 0.01, `median of the calls that slept ${c.slept} ms, want ${slept}`);
+      assert.ok(window <= 1.5 * c.slept && window > 0, `a spin to learn spins ${window} ms, at most 1.5 x ${c.slept}`);
+    }
     assert.equal(ways.slice(0, 64).filter((w) => w).length, 16, 'learning: 1 call in 4 spins');
     assert.equal(c.start(false), want, 'a call sent beside others goes the preferred way');
   }
