@@ -2,9 +2,10 @@
 // make js-bench: the native engine, WebAssembly and hnswlib-node (3.0.0, in-process) from Node on
 // the same generated clustered vectors (L2, M = 16, efConstruction = 200). For each backend the
 // smallest ef of a ladder with recall@10 >= 0.95 (exact neighbours by brute force), then at that
-// ef: single queries (one call each; QPS = 1 / p50 latency) and batches of 100 queries per call
-// (QPS = queries / wall time). Also the native engine's round-trip overhead per call (p50 of a
-// call that does no work). Single-query QPS is 1/p50 (qps) and 1/mean (qps_mean). Writes {meta, rows, overhead} as JSON.
+// ef: single queries (one call each, after 200 untimed; QPS = 1 / p50 latency) and batches of
+// 100 queries per call (QPS = queries / wall time). Also the native engine's round-trip overhead
+// per call (p50 of a call that does no work). Single-query QPS is 1/p50 (qps) and 1/mean
+// (qps_mean). Writes {meta, rows, ratios, native_overhead} as JSON.
 //
 // -spin 100,0,100/0 runs the native engine once per setting of spinMicros (how long Node and the
 // engine poll for each other's next frame before sleeping; see lib/native.js), N for both
@@ -79,6 +80,9 @@ async function measure(name, search) {
     if (rec >= TARGET) { ef = e; break; }
   }
   if (ef === null) throw new Error(`${name}: recall@10 ${rec} < ${TARGET} at ef ${LADDER[LADDER.length - 1]}`);
+  // Untimed warm-up, the same for every backend: JIT, caches, and the native transport's
+  // measure of whether spinning pays (lib/native.js Spinner) settle on single queries.
+  for (let q = 0; q < Math.min(NQ, 200); q++) await search(QUERIES.subarray(q * DIM, (q + 1) * DIM), ef);
   const lat = [];
   for (let q = 0; q < NQ; q++) {
     const t0 = now();
