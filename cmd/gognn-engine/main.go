@@ -19,7 +19,7 @@
 // sleeps in read(2) (see spinReader; 0 sleeps at once, and it always does where poll(2) is
 // missing): one request after another, the engine then costs up to that much CPU per request
 // and saves the wake-up of a sleeping thread. A single request is served inline on the reading
-// goroutine; a batch is split over every core (package engine).
+// goroutine; the queries of a batch search are split over every core (package engine).
 package main
 
 import (
