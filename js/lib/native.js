@@ -183,7 +183,9 @@ function startNative(file, opts = {}) {
 // round trip of the latest spun calls is below 0.8 times that of the latest calls that slept,
 // and stops when it is above 0.95 times (the gap keeps noise from flipping it). While it
 // sleeps, a call spun to learn spins for at most 1.5 times the median round trip of the calls
-// that slept, and when spinning measured more than twice as slow, one call in 64 is spun.
+// that slept, and while spinning keeps measuring more than twice as slow, each call spun to
+// learn doubles the interval to the next, up to one call in maxExploreEvery (a spun call on a
+// shared CPU costs its neighbours too: the kernel may move one of the two processes).
 class Spinner {
   constructor(maxMicros, waiting) {
     this.maxMs = maxMicros / 1000;
@@ -195,7 +197,8 @@ class Spinner {
     this.prefer = false;
     this.slept = Infinity; // median round trip of the calls that slept, once known
     this.ratio = NaN; // median spun round trip / median slept, once both are known
-    this.calls = 0;
+    this.calls = 0; // alone calls since the last that went the other way
+    this.every = exploreEvery; // one alone call in every goes the other way
     this.until = 0;
     this.active = false;
     this.turns = 0; // loop turns spun, for tests
@@ -216,8 +219,12 @@ class Spinner {
     let spin = this.prefer;
     if (alone) {
       const learning = this.count[0] < ringSize || this.count[1] < ringSize;
-      const every = learning ? 4 : !this.prefer && this.ratio > 2 ? 4 * exploreEvery : exploreEvery;
-      if (++this.calls % every === 0) spin = !spin;
+      if (++this.calls >= (learning ? 4 : this.every)) {
+        this.calls = 0;
+        spin = !spin;
+        // While spinning keeps measuring more than twice as slow, try it ever more rarely.
+        if (!learning) this.every = !this.prefer && this.ratio > 2 ? Math.min(2 * this.every, maxExploreEvery) : exploreEvery;
+      }
     }
     if (!spin) return false;
     // A spun call that takes longer than the calls that sleep has lost already: while sleeping
@@ -250,5 +257,6 @@ class Spinner {
 
 const ringSize = 16;
 const exploreEvery = 16;
+const maxExploreEvery = 1024;
 
 module.exports = { enginePath, startNative, Spinner, defaultSpinMicros };

@@ -123,27 +123,32 @@ test('native: Spinner spins while a call is pending, and only where spinning is 
   assert.equal(s.active, false, 'stopped when nothing is pending');
 
   // Round trips of 20 µs spun and 200 µs not: it starts spinning, once it has 16 of each (it
-  // spins on one call in 4 until then), then goes the other way on one call in 16; the other
-  // way round, it never spins but to learn, on one call in 64 as spinning is 10 times slower,
-  // and then for at most 1.5 times the calls that sleep. Within the hysteresis, it stays as it is.
-  for (const [spun, slept, want, every] of [[0.02, 0.2, true, 16], [0.2, 0.02, false, 64], [0.02, 0.022, false, 16]]) {
+  // spins on one call in 4 until then), then goes the other way on one call in 16. The other
+  // way round, it never spins but to learn, ever more rarely as spinning stays 10 times slower
+  // (intervals doubling up to 1024), and then for at most 1.5 times the calls that sleep.
+  // Within the hysteresis, it stays as it is, trying the other way on one call in 16.
+  for (const [spun, slept, want, backoff] of [[0.02, 0.2, true, false], [0.2, 0.02, false, true], [0.02, 0.022, false, false]]) {
     const c = new Spinner(50, () => false);
     const ways = [];
-    for (let i = 1; i <= 256; i++) {
+    for (let i = 1; i <= 4096; i++) {
       const way = c.start(true);
       ways.push(way);
       c.record(performance.now() - (way ? spun : slept), way);
     }
     assert.equal(c.prefer, want, `spun ${spun} ms, slept ${slept} ms`);
-    const last = ways.slice(-64);
-    assert.equal(last.filter((w) => w !== want).length, 64 / every, `explores 1 call in ${every}: ${last}`);
+    assert.equal(ways.slice(0, 64).filter((w) => w).length, 16, 'learning: 1 call in 4 spins');
+    const other = [];
+    ways.forEach((w, i) => { if (i >= 64 && w !== want) other.push(i); });
+    const gaps = other.slice(1).map((x, i) => x - other[i]);
+    const wantGaps = backoff ? [32, 64, 128, 256, 512, 1024, 1024] : gaps.map(() => 16);
+    assert.deepEqual(gaps.slice(0, wantGaps.length), wantGaps.slice(0, gaps.length), `calls going the other way: ${other}`);
+    assert.ok(gaps.length >= (backoff ? 5 : 200), `${gaps.length} calls going the other way`);
     if (!want) {
       while (!c.start(true));
       const window = c.until - performance.now();
       assert.ok(c.slept >= slept && c.slept < slept + 0.01, `median of the calls that slept ${c.slept} ms, want ${slept}`);
       assert.ok(window <= 1.5 * c.slept && window > 0, `a spin to learn spins ${window} ms, at most 1.5 x ${c.slept}`);
     }
-    assert.equal(ways.slice(0, 64).filter((w) => w).length, 16, 'learning: 1 call in 4 spins');
     assert.equal(c.start(false), want, 'a call sent beside others goes the preferred way');
   }
   const off = new Spinner(0, () => true);
