@@ -66,16 +66,7 @@ func TestSpinReaderStopsWhileSlow(t *testing.T) {
 
 // The engine serves frames through a spinning reader on a real pipe, and ends when it closes.
 func TestServeSpinningOnPipe(t *testing.T) {
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pr.Close()
-	ready := pollReadable(int(pr.Fd()))
-	if ready == nil {
-		t.Skip("no poll(2) here")
-	}
-	in := &spinReader{r: pr, ready: ready, max: 200 * time.Microsecond}
+	in, pw := spinningPipe(t, 200*time.Microsecond)
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() { done <- serve(engine.New(), in, outW); outW.Close() }()
@@ -107,16 +98,7 @@ func TestServeSpinningOnPipe(t *testing.T) {
 // The other end closing while the reader spins ends the read at once with io.EOF, however long
 // the spin.
 func TestSpinReaderEndsWhenThePipeCloses(t *testing.T) {
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pr.Close()
-	ready := pollReadable(int(pr.Fd()))
-	if ready == nil {
-		t.Skip("no poll(2) here")
-	}
-	s := &spinReader{r: pr, ready: ready, max: time.Minute}
+	s, pw := spinningPipe(t, time.Minute)
 	time.AfterFunc(20*time.Millisecond, func() { pw.Close() })
 	start := time.Now()
 	n, err := s.Read(make([]byte, 8))
@@ -126,4 +108,19 @@ func TestSpinReaderEndsWhenThePipeCloses(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("Read took %v after the pipe closed", d)
 	}
+}
+
+// spinningPipe returns a spinReader of spin max on the read end of a pipe, and its write end.
+func spinningPipe(t *testing.T, max time.Duration) (*spinReader, *os.File) {
+	t.Helper()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pr.Close(); pw.Close() })
+	ready := pollReadable(int(pr.Fd()))
+	if ready == nil {
+		t.Skip("no poll(2) here")
+	}
+	return &spinReader{r: pr, ready: ready, max: max}, pw
 }
