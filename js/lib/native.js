@@ -125,7 +125,7 @@ function startNative(file, opts = {}) {
       const p = pending.get(id);
       if (p) {
         pending.delete(id);
-        if (p.alone) spinner.record(p.sent, p.spun);
+        if (p.alone) spinner.record(p.sent, p.spun, p.kind);
         p.resolve(body);
       }
     }
@@ -146,7 +146,7 @@ function startNative(file, opts = {}) {
     head.writeUInt32LE(id, 4);
     if (small) head.set(req, 8);
     return new Promise((resolve, reject) => {
-      const p = { resolve, reject, sent: performance.now(), alone: pending.size === 0, spun: false };
+      const p = { resolve, reject, sent: performance.now(), alone: pending.size === 0, spun: false, kind: requestKind(req) };
       pending.set(id, p);
       setRef(true);
       if (small) {
@@ -157,7 +157,7 @@ function startNative(file, opts = {}) {
         child.stdin.write(req);
         child.stdin.uncork();
       }
-      p.spun = spinner.start(p.alone);
+      p.spun = spinner.start(p.alone, p.kind);
     });
   };
   const shutdown = () => new Promise((resolve) => {
@@ -173,32 +173,13 @@ function startNative(file, opts = {}) {
 // until waiting() is false or maxMicros have passed, a chain of setImmediate callbacks makes
 // each turn of the loop poll for I/O without blocking, so a response is read as soon as it
 // arrives, with no wake-up. Other callbacks, timers and I/O run meanwhile as usual; the cost is
-// CPU, at most maxMicros per call.
-//
-// Spinning pays when the engine runs on another CPU, and costs dearly when the two share one:
-// the engine then waits for the spin to end (Node cannot yield its CPU), as it does on a loaded
-// machine, where the kernel puts the two together. So the spinner measures: of the calls sent
-// alone (nothing else pending), one in exploreEvery (one in 4 until both ways have ringSize
-// round trips) goes the other way than the one preferred; it starts spinning when the median
-// round trip of the latest spun calls is below 0.8 times that of the latest calls that slept,
-// and stops when it is above 0.95 times (the gap keeps noise from flipping it). While it
-// sleeps, a call spun to learn spins for at most 1.5 times the median round trip of the calls
-// that slept, and while spinning keeps measuring more than twice as slow, each call spun to
-// learn doubles the interval to the next, up to one call in maxExploreEvery (a spun call on a
-// shared CPU costs its neighbours too: the kernel may move one of the two processes).
+// CPU, at most maxMicros per call. Whether to spin for a call is a SpinChoice, one per kind of
+// call (requestKind), so that single searches are not judged by batches.
 class Spinner {
   constructor(maxMicros, waiting) {
     this.maxMs = maxMicros / 1000;
     this.waiting = waiting;
-    // The latest round trips in ms of calls sent alone, spun ([1]) and not ([0]): rings.
-    this.trips = [new Float64Array(ringSize), new Float64Array(ringSize)];
-    this.count = [0, 0];
-    this.scratch = new Float64Array(ringSize);
-    this.prefer = false;
-    this.slept = Infinity; // median round trip of the calls that slept, once known
-    this.ratio = NaN; // median spun round trip / median slept, once both are known
-    this.calls = 0; // alone calls since the last that went the other way
-    this.every = exploreEvery; // one alone call in every goes the other way
+    this.choices = new Map();
     this.until = 0;
     this.active = false;
     this.turns = 0; // loop turns spun, for tests
@@ -212,24 +193,21 @@ class Spinner {
     };
   }
 
-  // start is called when a request has gone out; alone says whether no other call is pending.
-  // It returns whether it spins for the call, to give back to record.
-  start(alone) {
+  choice(kind) {
+    let c = this.choices.get(kind);
+    if (!c) this.choices.set(kind, (c = new SpinChoice()));
+    return c;
+  }
+
+  // start is called when a request of kind has gone out; alone says whether no other call is
+  // pending. It returns whether it spins for the call, to give back to record.
+  start(alone, kind = 0) {
     if (this.maxMs <= 0) return false;
-    let spin = this.prefer;
-    if (alone) {
-      const learning = this.count[0] < ringSize || this.count[1] < ringSize;
-      if (++this.calls >= (learning ? 4 : this.every)) {
-        this.calls = 0;
-        spin = !spin;
-        // While spinning keeps measuring more than twice as slow, try it ever more rarely.
-        if (!learning) this.every = !this.prefer && this.ratio > 2 ? Math.min(2 * this.every, maxExploreEvery) : exploreEvery;
-      }
-    }
-    if (!spin) return false;
+    const c = this.choice(kind);
+    if (!c.spin(alone)) return false;
     // A spun call that takes longer than the calls that sleep has lost already: while sleeping
     // is preferred, spin for at most 1.5 times their median.
-    this.until = performance.now() + (this.prefer ? this.maxMs : Math.min(this.maxMs, 1.5 * this.slept));
+    this.until = performance.now() + (c.prefer ? this.maxMs : Math.min(this.maxMs, 1.5 * c.slept));
     if (!this.active) {
       this.active = true;
       setImmediate(this.tick);
@@ -237,10 +215,54 @@ class Spinner {
     return true;
   }
 
-  // record notes the round trip of a call sent alone at `sent` (performance.now()), spun or not.
-  record(sent, spun) {
+  // record notes the round trip of a call of kind sent alone at `sent` (performance.now()),
+  // spun or not.
+  record(sent, spun, kind = 0) { this.choice(kind).record(performance.now() - sent, spun); }
+}
+
+// requestKind sorts requests for the spinner: by op and by size, in powers of two.
+const requestKind = (req) => (req.length ? req[0] : 255) * 64 + (32 - Math.clz32(req.length));
+
+// SpinChoice decides whether to spin for one kind of call. Spinning pays when the engine runs
+// on another CPU, and costs dearly when the two share one: the engine then waits for the spin
+// to end (Node cannot yield its CPU), as it does on a loaded machine, where the kernel puts the
+// two together. So it measures: of the calls sent alone (nothing else pending), one in
+// exploreEvery (one in 4 until both ways have ringSize round trips) goes the other way than
+// the one preferred; it starts spinning when the median round trip of the latest spun calls is
+// below 0.8 times that of the latest calls that slept, and stops when it is above 0.95 times
+// (the gap keeps noise from flipping it). While it sleeps, a call spun to learn spins for at
+// most 1.5 times the median round trip of the calls that slept (Spinner.start), and while
+// spinning keeps measuring more than twice as slow, each call spun to learn doubles the
+// interval to the next, up to one call in maxExploreEvery (a spun call on a shared CPU costs
+// its neighbours too: the kernel may move one of the two processes).
+class SpinChoice {
+  constructor() {
+    // The latest round trips in ms of calls sent alone, spun ([1]) and not ([0]): rings.
+    this.trips = [new Float64Array(ringSize), new Float64Array(ringSize)];
+    this.count = [0, 0];
+    this.scratch = new Float64Array(ringSize);
+    this.prefer = false;
+    this.slept = Infinity; // median round trip of the calls that slept, once known
+    this.ratio = NaN; // median spun round trip / median slept, once both are known
+    this.calls = 0; // alone calls since the last that went the other way
+    this.every = exploreEvery; // one alone call in every goes the other way
+  }
+
+  // spin reports whether to spin for the next call.
+  spin(alone) {
+    if (!alone) return this.prefer;
+    const learning = this.count[0] < ringSize || this.count[1] < ringSize;
+    if (++this.calls < (learning ? 4 : this.every)) return this.prefer;
+    this.calls = 0;
+    // While spinning keeps measuring more than twice as slow, try it ever more rarely.
+    if (!learning) this.every = !this.prefer && this.ratio > 2 ? Math.min(2 * this.every, maxExploreEvery) : exploreEvery;
+    return !this.prefer;
+  }
+
+  // record notes a round trip in ms of a call sent alone, spun or not.
+  record(ms, spun) {
     const m = spun ? 1 : 0;
-    this.trips[m][this.count[m]++ % ringSize] = performance.now() - sent;
+    this.trips[m][this.count[m]++ % ringSize] = ms;
     if (this.count[0] >= ringSize) this.slept = this.median(0);
     if (this.count[0] >= ringSize && this.count[1] >= ringSize) {
       this.ratio = this.median(1) / this.slept;
@@ -259,4 +281,4 @@ const ringSize = 16;
 const exploreEvery = 16;
 const maxExploreEvery = 1024;
 
-module.exports = { enginePath, startNative, Spinner, defaultSpinMicros };
+module.exports = { enginePath, startNative, Spinner, requestKind, defaultSpinMicros };

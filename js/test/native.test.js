@@ -5,7 +5,7 @@ const gognn = require('../index.js');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startNative, enginePath, Spinner } = require('../lib/native.js');
+const { startNative, enginePath, Spinner, requestKind } = require('../lib/native.js');
 const { Client } = require('../lib/core.js');
 const { clustered } = require('./helpers.js');
 
@@ -88,8 +88,8 @@ const onFrame = (f, done) => {
 };`);
   const { transport, shutdown, spinner } = startNative(file, { spinMicros: 200 });
   t.after(shutdown);
-  for (let i = 0; i < 20; i++) {
-    const req = Uint8Array.from({ length: 3 + i * 7 }, (_, j) => (i + j) & 0xff);
+  for (let i = 0; i < 40; i++) { // of one kind: the spinner spins on one in 4 as it learns
+    const req = Uint8Array.from({ length: 64 }, (_, j) => (j ? i + j : 3) & 0xff); // op 3
     const resp = await transport(req);
     assert.equal(resp[0], 0);
     assert.deepEqual(Array.from(resp.subarray(1)), Array.from(req), `call ${i}`);
@@ -113,7 +113,7 @@ test('native: the engine dying mid-spin rejects the call with its exit status', 
 test('native: Spinner spins while a call is pending, and only where spinning is faster', async () => {
   let waiting = true;
   const s = new Spinner(1e6, () => waiting); // up to 1 s
-  s.prefer = true;
+  s.choice(0).prefer = true;
   assert.equal(s.start(true), true, 'spins when it prefers to');
   for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r)); // three turns of the loop
   assert.ok(s.active && s.turns >= 2, `spinning while a call is pending (${s.turns} turns)`);
@@ -127,15 +127,19 @@ test('native: Spinner spins while a call is pending, and only where spinning is 
   // way round, it never spins but to learn, ever more rarely as spinning stays 10 times slower
   // (intervals doubling up to 1024), and then for at most 1.5 times the calls that sleep.
   // Within the hysteresis, it stays as it is, trying the other way on one call in 16.
-  for (const [spun, slept, want, backoff] of [[0.02, 0.2, true, false], [0.2, 0.02, false, true], [0.02, 0.022, false, false]]) {
+  for (const [spun, slept, want, backoff, want1] of [[0.02, 0.2, true, false, false], [0.2, 0.02, false, true, true], [0.02, 0.022, false, false, false]]) {
     const c = new Spinner(50, () => false);
     const ways = [];
     for (let i = 1; i <= 4096; i++) {
       const way = c.start(true);
       ways.push(way);
       c.record(performance.now() - (way ? spun : slept), way);
+      // Another kind of call, ten times as long either way, is judged on its own.
+      const other = c.start(true, 1);
+      c.record(performance.now() - (other ? 10 * slept : 10 * spun), other, 1);
     }
-    assert.equal(c.prefer, want, `spun ${spun} ms, slept ${slept} ms`);
+    assert.equal(c.choice(0).prefer, want, `spun ${spun} ms, slept ${slept} ms`);
+    assert.equal(c.choice(1).prefer, want1, 'the other kind, judged on its own round trips');
     assert.equal(ways.slice(0, 64).filter((w) => w).length, 16, 'learning: 1 call in 4 spins');
     const other = [];
     ways.forEach((w, i) => { if (i >= 64 && w !== want) other.push(i); });
@@ -146,11 +150,16 @@ test('native: Spinner spins while a call is pending, and only where spinning is 
     if (!want) {
       while (!c.start(true));
       const window = c.until - performance.now();
-      assert.ok(c.slept >= slept && c.slept < slept + 0.01, `median of the calls that slept ${c.slept} ms, want ${slept}`);
-      assert.ok(window <= 1.5 * c.slept && window > 0, `a spin to learn spins ${window} ms, at most 1.5 x ${c.slept}`);
+      const sl = c.choice(0).slept;
+      assert.ok(sl >= slept && sl < slept + 0.01, `median of the calls that slept ${sl} ms, want ${slept}`);
+      assert.ok(window <= 1.5 * sl && window > 0, `a spin to learn spins ${window} ms, at most 1.5 x ${sl}`);
     }
     assert.equal(c.start(false), want, 'a call sent beside others goes the preferred way');
   }
+  const kind = (op, n) => requestKind(Uint8Array.from({ length: n }, (_, i) => (i ? 7 : op)));
+  assert.equal(kind(3, 533), kind(3, 600), 'one op, sizes within a power of two: one kind');
+  assert.notEqual(kind(3, 533), kind(3, 51221), 'a batch is another kind');
+  assert.notEqual(kind(3, 533), kind(6, 533), 'another op is another kind');
   const off = new Spinner(0, () => true);
   assert.equal(off.start(true), false, 'spinMicros 0 never spins');
   assert.equal(off.active, false);
