@@ -154,8 +154,9 @@ js-npm:
 	node js/npm/build.js $(JS_NPM_PLATFORMS)
 
 # Native engine, wasm and hnswlib-node (npm, pinned by js/bench/package-lock.json) from Node on
-# 10,000 x 128 clustered vectors: results/js/results.json.
+# 10,000 x 128 clustered vectors: results/js/results.json. The native engine runs with its
+# default spin (100 µs each side), without (0), and with Node's or the engine's spin alone.
 js-bench: js
 	cd js/bench && npm ci --no-audit --no-fund
 	mkdir -p results/js
-	node js/bench/bench.js -out results/js/results.json
+	node js/bench/bench.js -spin 100,0,100/0,0/100 -out results/js/results.json

@@ -12,6 +12,15 @@ export interface OpenOptions {
   enginePath?: string;
   /** Options of the engine's lookup, for tests: env, platform, arch, paths (to resolve @gognn/<platform> from), dist. */
   lookup?: { env?: Record<string, string | undefined>; platform?: string; arch?: string; paths?: string[]; dist?: string };
+  /**
+   * Native engine: how long, in microseconds, Node (after sending a request) and the engine
+   * (after answering one) poll for the other's next frame before sleeping, default 100; 0 never
+   * polls. Polling saves the wake-up of a sleeping process on each call, at the cost of up to
+   * that much CPU per call on each side, and only while calls come back that quickly.
+   */
+  spinMicros?: number;
+  /** The engine's side of spinMicros, when it should differ (default spinMicros). */
+  engineSpinMicros?: number;
 }
 
 export interface CreateIndexOptions {

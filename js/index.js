@@ -14,13 +14,16 @@ const { startWasm, dist } = require('./lib/wasm.js');
 //   wasm:    'full' (dist/gognn.wasm, training included) or 'serve' (dist/gognn-serve.wasm)
 //   wasmPath, enginePath: explicit files
 //   lookup:  options of the engine's lookup (lib/native.js enginePath), for tests
+//   spinMicros: how long the native engine and Node poll for each other's next frame before
+//            sleeping (lib/native.js startNative), default 100; 0 never polls;
+//            engineSpinMicros sets the engine's apart
 async function open(opts = {}) {
   const backend = opts.backend || 'auto';
   if (!['auto', 'native', 'wasm'].includes(backend)) throw new Error(`gognn: backend ${JSON.stringify(backend)}: want 'auto', 'native' or 'wasm'`);
   if (backend !== 'wasm') {
     const file = opts.enginePath || enginePath(opts.lookup);
     if (file) {
-      const { transport, shutdown } = startNative(file);
+      const { transport, shutdown } = startNative(file, { spinMicros: opts.spinMicros, engineSpinMicros: opts.engineSpinMicros });
       return new core.Client('native', transport, shutdown);
     }
     if (backend === 'native') throw new Error(`gognn: no native engine for ${process.platform}-${process.arch}: neither the package @gognn/${process.platform}-${process.arch} nor ${dist} has one (npm install it, build it with make js, or set GOGNN_ENGINE)`);

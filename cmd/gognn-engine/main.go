@@ -10,15 +10,27 @@
 // All integers are little-endian. It exits when stdin closes (the parent is gone) and writes
 // nothing else to stdout; errors in a request are responses, so only a broken pipe ends it
 // with a message on stderr.
+//
+// Usage:
+//
+//	gognn-engine [-spin 100us]
+//
+// -spin is how long the engine polls stdin for the next request after answering one before it
+// sleeps in read(2) (see spinReader; 0 sleeps at once, and it always does where poll(2) is
+// missing): one request after another, the engine then costs up to that much CPU per request
+// and saves the wake-up of a sleeping thread. A single request is served inline on the reading
+// goroutine; the queries of a batch search are split over every core (package engine).
 package main
 
 import (
 	"bufio"
 	"encoding/binary"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/gnnlab/gognn/engine"
 )
@@ -26,12 +38,27 @@ import (
 // maxFrame bounds one request, so a garbled length cannot make the engine allocate gigabytes.
 const maxFrame = 1 << 31
 
+// defaultSpin is -spin's default, the JavaScript package's spinMicros default too.
+const defaultSpin = 100 * time.Microsecond
+
 func main() {
-	if len(os.Args) > 1 {
-		fmt.Fprintln(os.Stderr, "usage: gognn-engine (no arguments; it speaks the engine protocol on stdin and stdout, see package engine)")
+	flags := flag.NewFlagSet("gognn-engine", flag.ContinueOnError)
+	flags.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: gognn-engine [-spin 100us] (it speaks the engine protocol on stdin and stdout, see package engine)")
+		flags.PrintDefaults()
+	}
+	spin := flags.Duration("spin", defaultSpin, "how long to poll stdin for the next request before sleeping (0: never poll)")
+	if err := flags.Parse(os.Args[1:]); err != nil || flags.NArg() > 0 || *spin < 0 {
+		if err == nil {
+			flags.Usage()
+		}
 		os.Exit(2)
 	}
-	if err := serve(engine.New(), os.Stdin, os.Stdout); err != nil {
+	var in io.Reader = os.Stdin
+	if ready := pollReadable(int(os.Stdin.Fd())); ready != nil && *spin > 0 {
+		in = &spinReader{r: os.Stdin, ready: ready, max: *spin}
+	}
+	if err := serve(engine.New(), in, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "gognn-engine:", err)
 		os.Exit(1)
 	}

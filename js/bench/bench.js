@@ -2,14 +2,21 @@
 // make js-bench: the native engine, WebAssembly and hnswlib-node (3.0.0, in-process) from Node on
 // the same generated clustered vectors (L2, M = 16, efConstruction = 200). For each backend the
 // smallest ef of a ladder with recall@10 >= 0.95 (exact neighbours by brute force), then at that
-// ef: single queries (one call each; QPS = 1 / p50 latency) and batches of 100 queries per call
-// (QPS = queries / wall time). Also the native engine's round-trip overhead per call (p50 of a
-// call that does no work). Single-query QPS is 1/p50 (qps) and 1/mean (qps_mean). Writes {meta, rows, overhead} as JSON.
+// ef: single queries (one call each, after 200 untimed; QPS = 1 / p50 latency) and batches of
+// 100 queries per call (QPS = queries / wall time). Also the native engine's round-trip overhead
+// per call (p50 of a call that does no work). Single-query QPS is 1/p50 (qps) and 1/mean
+// (qps_mean). Writes {meta, rows, ratios, native_overhead} as JSON.
+//
+// -spin 100,0,100/0 runs the native engine once per setting of spinMicros (how long Node and the
+// engine poll for each other's next frame before sleeping; see lib/native.js), N for both
+// sides or N/M for Node's and the engine's: the first gives the 'native' rows, the others
+// 'native-spin<N>' rows, all on the same data in the same run.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const gognn = require('../index.js');
 const { rng } = require('../test/helpers.js');
+const { defaultSpinMicros } = require('../lib/native.js');
 
 const args = process.argv.slice(2);
 const flag = (name, def) => { const i = args.indexOf(`-${name}`); return i >= 0 ? args[i + 1] : def; };
@@ -73,6 +80,9 @@ async function measure(name, search) {
     if (rec >= TARGET) { ef = e; break; }
   }
   if (ef === null) throw new Error(`${name}: recall@10 ${rec} < ${TARGET} at ef ${LADDER[LADDER.length - 1]}`);
+  // Untimed warm-up, the same for every backend: JIT, caches, and the native transport's
+  // measure of whether spinning pays (lib/native.js Spinner) settle on single queries.
+  for (let q = 0; q < Math.min(NQ, 200); q++) await search(QUERIES.subarray(q * DIM, (q + 1) * DIM), ef);
   const lat = [];
   for (let q = 0; q < NQ; q++) {
     const t0 = now();
@@ -93,7 +103,8 @@ async function measure(name, search) {
   return rows;
 }
 
-async function gognnBackend(name, opts) {
+// spin: the native engine's spin setting, 'node/engine' µs, recorded in its rows.
+async function gognnBackend(name, opts, spin) {
   const g = await gognn.open(opts);
   const info = await g.info();
   const ix = await g.createIndex({ dim: DIM, metric: 'l2', M: 16, efConstruction: 200, seed: 1 });
@@ -101,13 +112,17 @@ async function gognnBackend(name, opts) {
   await ix.add(DATA);
   const buildS = (now() - t0) / 1000;
   const rows = await measure(name, async (q, ef) => (await ix.search(q, K, { ef })).ids);
-  for (const r of rows) { r.build_s = buildS; r.kernels = info.kernels; r.threads = info.threads; }
+  for (const r of rows) {
+    r.build_s = buildS; r.kernels = info.kernels; r.threads = info.threads;
+    if (spin) r.spin_us = spin;
+  }
   let overhead = null;
-  if (name === 'native') {
+  if (opts.backend === 'native') {
     const lat = [];
     for (let i = 0; i < 2000; i++) { const t = now(); await g.info(); lat.push(now() - t); }
     lat.sort((a, b) => a - b);
-    overhead = { call: 'info (no work, a small JSON reply)', p50_us: 1000 * lat[lat.length >> 1] };
+    overhead = { call: 'info (no work, a small JSON reply)', spin_us: spin, p50_us: 1000 * lat[lat.length >> 1], p90_us: 1000 * lat[Math.floor(lat.length * 0.9)] };
+    console.log(JSON.stringify(overhead));
   }
   await g.close();
   return { rows, overhead };
@@ -139,22 +154,47 @@ const QUERIES = clustered(NQ, 12);
 let TRUTH;
 
 (async () => {
+  const loadStart = os.loadavg();
   TRUTH = exact(DATA, QUERIES);
   const which = (flag('backends', 'native,wasm,hnswlib-node')).split(',');
+  const spins = flag('spin', String(defaultSpinMicros)).split(',');
   const rows = [];
-  let overhead = null;
+  const overhead = [];
   for (const b of which) {
-    const r = b === 'hnswlib-node' ? await hnswlibBackend()
-      : await gognnBackend(b, b === 'native' ? { backend: 'native' } : { backend: 'wasm', wasm: 'serve' });
-    rows.push(...r.rows);
-    if (r.overhead) overhead = r.overhead;
+    if (b === 'hnswlib-node') {
+      rows.push(...(await hnswlibBackend()).rows);
+    } else if (b === 'native') {
+      for (const [i, spin] of spins.entries()) {
+        const [node, engine = node] = spin.split('/').map(Number);
+        const r = await gognnBackend(i === 0 ? 'native' : `native-spin${spin}`, { backend: 'native', spinMicros: node, engineSpinMicros: engine }, `${node}/${engine}`);
+        rows.push(...r.rows);
+        overhead.push(r.overhead);
+      }
+    } else {
+      rows.push(...(await gognnBackend(b, { backend: 'wasm', wasm: 'serve' })).rows);
+    }
   }
+  let commit = null;
+  try {
+    commit = require('node:child_process').execSync('git rev-parse --short HEAD', { cwd: __dirname, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch { /* not a checkout */ }
   const meta = {
     n: N, dim: DIM, queries: NQ, k: K, target_recall: TARGET, metric: 'l2', M: 16, efConstruction: 200,
-    node: process.version, cpu: os.cpus()[0].model, cores: os.cpus().length, loadavg: os.loadavg(),
-    date: new Date().toISOString(),
+    node: process.version, cpu: os.cpus()[0].model, cores: os.cpus().length,
+    loadavg_start: loadStart, loadavg: os.loadavg(), commit, date: new Date().toISOString(),
   };
+  // The issue's ratios, in this run: each native setting against hnswlib-node, wasm against native.
+  const qps = (backend, batch) => (rows.find((r) => r.backend === backend && r.batch === batch) || {}).qps;
+  const ratios = [];
+  for (const r of rows.filter((x) => x.backend.startsWith('native'))) {
+    const other = qps('hnswlib-node', r.batch);
+    if (other) ratios.push({ of: r.backend, to: 'hnswlib-node', batch: r.batch, ratio: r.qps / other });
+  }
+  for (const batch of [1, 100]) {
+    if (qps('wasm', batch) && qps('native', batch)) ratios.push({ of: 'wasm', to: 'native', batch, ratio: qps('wasm', batch) / qps('native', batch) });
+  }
+  for (const x of ratios) console.log(`${x.of} / ${x.to}, batch ${x.batch}: ${x.ratio.toFixed(2)}x`);
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
-  fs.writeFileSync(OUT, JSON.stringify({ meta, rows, native_overhead: overhead }, null, 2) + '\n');
+  fs.writeFileSync(OUT, JSON.stringify({ meta, rows, ratios, native_overhead: overhead }, null, 2) + '\n');
   console.log(`wrote ${OUT}`);
 })().catch((err) => { console.error(err); process.exit(1); });

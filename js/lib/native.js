@@ -56,8 +56,28 @@ function platformPackage(key, paths) {
   return bin;
 }
 
-function startNative(file) {
-  const child = spawn(file, [], { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+// defaultSpinMicros is how long, by default, each side polls for the other's next frame before
+// sleeping (the engine's -spin default too).
+const defaultSpinMicros = 100;
+
+// startNative starts the engine file and returns its transport. opts.spinMicros (default 100;
+// 0 never spins) bounds how long each side polls for the other's next frame before it sleeps:
+// after sending a request, Node keeps its event loop polling (setImmediate, so the loop's
+// epoll_wait does not sleep) for up to spinMicros; after answering, the engine polls stdin
+// (-spin). A single query is mostly the two hand-offs between the processes, and a thread
+// that sleeps must be woken, which is slow where an idle virtual CPU halts; polling costs CPU
+// instead, at most spinMicros per call on each side, and only where it pays (see Spinner and
+// the engine's spinReader).
+// opts.engineSpinMicros sets the engine's side apart (default spinMicros).
+function startNative(file, opts = {}) {
+  const micros = (name, def) => {
+    const v = opts[name] === undefined ? def : opts[name];
+    if (!Number.isInteger(v) || v < 0 || v > 1e6) throw new Error(`gognn: ${name} = ${v}: want an integer from 0 to 1000000`);
+    return v;
+  };
+  const spinMicros = micros('spinMicros', defaultSpinMicros);
+  const engineSpin = micros('engineSpinMicros', spinMicros);
+  const child = spawn(file, [`-spin=${engineSpin}us`], { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
   const pending = new Map();
   let nextId = 1;
   let dead = null;
@@ -105,6 +125,7 @@ function startNative(file) {
       const p = pending.get(id);
       if (p) {
         pending.delete(id);
+        if (p.alone) spinner.record(p.sent, p.spun, p.kind);
         p.resolve(body);
       }
     }
@@ -114,17 +135,29 @@ function startNative(file) {
     if (pending.size === 0) setRef(false);
   });
 
+  const spinner = new Spinner(spinMicros, () => dead === null && pending.size > 0);
   const transport = (req) => {
     if (dead) return Promise.reject(dead);
     const id = nextId++ >>> 0;
-    const head = Buffer.allocUnsafe(8);
+    // One write (one syscall, one wake-up of the engine) per request; a large body is not copied.
+    const small = req.length <= 1 << 16;
+    const head = Buffer.allocUnsafe(small ? 8 + req.length : 8);
     head.writeUInt32LE(req.length + 4, 0);
     head.writeUInt32LE(id, 4);
+    if (small) head.set(req, 8);
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
+      const p = { resolve, reject, sent: performance.now(), alone: pending.size === 0, spun: false, kind: requestKind(req) };
+      pending.set(id, p);
       setRef(true);
-      child.stdin.write(head);
-      child.stdin.write(req);
+      if (small) {
+        child.stdin.write(head);
+      } else {
+        child.stdin.cork();
+        child.stdin.write(head);
+        child.stdin.write(req);
+        child.stdin.uncork();
+      }
+      p.spun = spinner.start(p.alone, p.kind);
     });
   };
   const shutdown = () => new Promise((resolve) => {
@@ -133,7 +166,119 @@ function startNative(file) {
     setRef(true);
     child.stdin.end();
   });
-  return { transport, shutdown, child };
+  return { transport, shutdown, child, spinner };
 }
 
-module.exports = { enginePath, startNative };
+// Spinner keeps Node's event loop from sleeping while a response is due soon: from start()
+// until waiting() is false or maxMicros have passed, a chain of setImmediate callbacks makes
+// each turn of the loop poll for I/O without blocking, so a response is read as soon as it
+// arrives, with no wake-up. Other callbacks, timers and I/O run meanwhile as usual; the cost is
+// CPU, at most maxMicros per call. Whether to spin for a call is a SpinChoice, one per kind of
+// call (requestKind), so that single searches are not judged by batches.
+class Spinner {
+  constructor(maxMicros, waiting) {
+    this.maxMs = maxMicros / 1000;
+    this.waiting = waiting;
+    this.choices = new Map();
+    this.until = 0;
+    this.active = false;
+    this.turns = 0; // loop turns spun, for tests
+    this.tick = () => {
+      if (!this.waiting() || performance.now() > this.until) {
+        this.active = false;
+        return;
+      }
+      this.turns++;
+      setImmediate(this.tick);
+    };
+  }
+
+  choice(kind) {
+    let c = this.choices.get(kind);
+    if (!c) this.choices.set(kind, (c = new SpinChoice()));
+    return c;
+  }
+
+  // start is called when a request of kind has gone out; alone says whether no other call is
+  // pending. It returns whether it spins for the call, to give back to record.
+  start(alone, kind = 0) {
+    if (this.maxMs <= 0) return false;
+    const c = this.choice(kind);
+    if (!c.spin(alone)) return false;
+    // A spun call that takes longer than the calls that sleep has lost already: while sleeping
+    // is preferred, spin for at most 1.5 times their median.
+    this.until = performance.now() + (c.prefer ? this.maxMs : Math.min(this.maxMs, 1.5 * c.slept));
+    if (!this.active) {
+      this.active = true;
+      setImmediate(this.tick);
+    }
+    return true;
+  }
+
+  // record notes the round trip of a call of kind sent alone at `sent` (performance.now()),
+  // spun or not.
+  record(sent, spun, kind = 0) { this.choice(kind).record(performance.now() - sent, spun); }
+}
+
+// requestKind sorts requests for the spinner: by op and by size, in powers of two.
+const requestKind = (req) => (req.length ? req[0] : 255) * 64 + (32 - Math.clz32(req.length));
+
+// SpinChoice decides whether to spin for one kind of call. Spinning pays when the engine runs
+// on another CPU, and costs dearly when the two share one: the engine then waits for the spin
+// to end (Node cannot yield its CPU), as it does on a loaded machine, where the kernel puts the
+// two together. So it measures: of the calls sent alone (nothing else pending), one in
+// exploreEvery (one in 4 until both ways have ringSize round trips) goes the other way than
+// the one preferred; it starts spinning when the median round trip of the latest spun calls is
+// below 0.8 times that of the latest calls that slept, and stops when it is above 0.95 times
+// (the gap keeps noise from flipping it). While it sleeps, a call spun to learn spins for at
+// most 1.5 times the median round trip of the calls that slept (Spinner.start), and while
+// spinning keeps measuring more than twice as slow, each call spun to learn doubles the
+// interval to the next, up to one call in maxExploreEvery (a spun call on a shared CPU costs
+// its neighbours too: the kernel may move one of the two processes).
+class SpinChoice {
+  constructor() {
+    // The latest round trips in ms of calls sent alone, spun ([1]) and not ([0]): rings.
+    this.trips = [new Float64Array(ringSize), new Float64Array(ringSize)];
+    this.count = [0, 0];
+    this.scratch = new Float64Array(ringSize);
+    this.prefer = false;
+    this.slept = Infinity; // median round trip of the calls that slept, once known
+    this.ratio = NaN; // median spun round trip / median slept, once both are known
+    this.calls = 0; // alone calls since the last that went the other way
+    this.every = exploreEvery; // one alone call in every goes the other way
+  }
+
+  // spin reports whether to spin for the next call.
+  spin(alone) {
+    if (!alone) return this.prefer;
+    const learning = this.count[0] < ringSize || this.count[1] < ringSize;
+    if (++this.calls < (learning ? 4 : this.every)) return this.prefer;
+    this.calls = 0;
+    // While spinning keeps measuring more than twice as slow, try it ever more rarely.
+    if (!learning) this.every = !this.prefer && this.ratio > 2 ? Math.min(2 * this.every, maxExploreEvery) : exploreEvery;
+    return !this.prefer;
+  }
+
+  // record notes a round trip in ms of a call sent alone, spun or not.
+  record(ms, spun) {
+    const m = spun ? 1 : 0;
+    this.trips[m][this.count[m]++ % ringSize] = ms;
+    if (this.count[0] >= ringSize) this.slept = this.median(0);
+    if (this.count[0] >= ringSize && this.count[1] >= ringSize) {
+      this.ratio = this.median(1) / this.slept;
+      if (this.prefer ? this.ratio > 0.95 : this.ratio < 0.8) this.prefer = !this.prefer;
+    }
+  }
+
+  median(m) {
+    this.scratch.set(this.trips[m]);
+    this.scratch.sort();
+    return this.scratch[ringSize >> 1];
+  }
+}
+
+const ringSize = 16;
+const exploreEvery = 16;
+const maxExploreEvery = 1024;
+
+module.exports = { enginePath, startNative, Spinner, requestKind, defaultSpinMicros };
