@@ -10,6 +10,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/metrics"
 	"github.com/gnnlab/gognn/nn"
 	"github.com/gnnlab/gognn/ops"
 )
@@ -446,26 +447,32 @@ func newGraphScorer(base *nn.Context, graphs []LabelledGraph, ids []int, chunk i
 	s := &graphScorer{graphs: graphs}
 	base.SetTraining(false)
 	for lo := 0; lo < len(ids); lo += chunk {
-		part := ids[lo:min(lo+chunk, len(ids))]
-		c := base.Next()
-		c.SetTraining(false)
-		b, x, seg, err := BatchInputs(c, graphs, part)
-		if err == nil {
-			var logits *G.Node
-			if logits, err = build(c, b, x, seg); err == nil {
-				var lp *G.Node
-				if lp, err = ops.LogSoftmax(logits); err == nil {
-					s.chunks = append(s.chunks, part)
-					s.evals = append(s.evals, NewEvaluator(c, lp))
-				}
-			}
-		}
-		if err != nil {
+		if err := s.add(base.Next(), ids[lo:min(lo+chunk, len(ids))], build); err != nil {
 			s.close()
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// add builds, in evaluation mode in c, the model that scores the graphs part.
+func (s *graphScorer) add(c *nn.Context, part []int, build func(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error)) error {
+	c.SetTraining(false)
+	b, x, seg, err := BatchInputs(c, s.graphs, part)
+	if err != nil {
+		return err
+	}
+	logits, err := build(c, b, x, seg)
+	if err != nil {
+		return err
+	}
+	lp, err := ops.LogSoftmax(logits)
+	if err != nil {
+		return err
+	}
+	s.chunks = append(s.chunks, part)
+	s.evals = append(s.evals, NewEvaluator(c, lp))
+	return nil
 }
 
 // score returns the mean cross-entropy and the accuracy of the current model.
@@ -476,16 +483,11 @@ func (s *graphScorer) score() (loss, acc float64, err error) {
 		if err != nil {
 			return 0, 0, err
 		}
+		pred := metrics.Argmax(rows)
 		for r, i := range s.chunks[k] {
 			y := s.graphs[i].Label
 			loss -= rows[r][y]
-			best := 0
-			for j, v := range rows[r] {
-				if v > rows[r][best] {
-					best = j
-				}
-			}
-			if best == y {
+			if pred[r] == y {
 				right++
 			}
 			n++

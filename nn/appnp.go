@@ -59,10 +59,14 @@ func NewAPPNP(c *Context, k int, alpha, edgeDropout float64) (*APPNP, error) {
 	return l, nil
 }
 
-// gcnPropagation returns P x, P = D^-1/2 (A+I) D^-1/2 (Kipf and Welling), on the message-passing
-// API: the source rows weighed by the GCN normalisation and summed, which runs as
-// ops.GCNPropagate.
-func gcnPropagation(c *Context) *MessagePassing {
+// NewGCNPropagation returns the parameter-free layer x -> P x, P = D^-1/2 (A+I) D^-1/2 (Kipf and
+// Welling), on the message-passing API: a MessagePassing with GCNNorm whose message, the source
+// row weighed by the normalisation (GraphWeights) and summed, runs as ops.GCNPropagate over a
+// square, unweighted graph without self-loops, and as ops.WeightedAggregate over the
+// normalised graph otherwise. Forward(a, x) takes x of shape (a.NumSrc, F) to (a.NumDst, F).
+// The normalised graph is derived on the first Forward over a and kept, so a layer that
+// propagates several times (SGC's K steps, APPNP, a GCNII stack) reuses one. c may be nil.
+func NewGCNPropagation(c *Context) *MessagePassing {
 	return &MessagePassing{Aggr: SumAggr, GCNNorm: true, c: c, Message: func(e *Edges) (Message, error) {
 		return Message{Src: e.X, GraphWeights: true}, nil
 	}}

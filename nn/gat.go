@@ -155,11 +155,11 @@ func (l *GATConv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := headScores(h, l.AttSrc, l.Cfg.Heads)
+	src, err := ops.HeadDot(h, l.AttSrc, l.Cfg.Heads) // (N, Heads)
 	if err != nil {
 		return nil, err
 	}
-	dst, err := headScores(h, l.AttDst, l.Cfg.Heads)
+	dst, err := ops.HeadDot(h, l.AttDst, l.Cfg.Heads)
 	if err != nil {
 		return nil, err
 	}
@@ -180,10 +180,6 @@ func (l *GATConv) ForwardFeatures(a *graph.CSR, x Features) (*G.Node, error) {
 	}
 	return combineHeads(out, l.Cfg.Concat, l.Cfg.Heads, l.meanOf, l.Bias)
 }
-
-// headScores returns the (rows, heads) scores of v (rows, heads*out) with the per-head vectors
-// att (heads*out, 1): column h is the dot product of row block h with head h's vector.
-func headScores(v, att *G.Node, heads int) (*G.Node, error) { return ops.HeadDot(v, att, heads) }
 
 // combineHeads averages the heads of out (rows, heads*out) unless concat, and adds the bias.
 func combineHeads(out *G.Node, concat bool, heads int, mean, bias *G.Node) (*G.Node, error) {

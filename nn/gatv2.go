@@ -7,6 +7,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/ops"
 )
 
 // GATv2Config sets up a GATv2 layer: GATConfig's fields (NegativeSlope 0 means 0.2) plus
@@ -158,7 +159,7 @@ func (l *GATv2Conv) score(s *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return headScores(v, l.Att, l.Cfg.Heads)
+	return ops.HeadDot(v, l.Att, l.Cfg.Heads)
 }
 
 // Learnables returns the layer's parameters.

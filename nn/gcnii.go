@@ -58,7 +58,7 @@ func NewGCNIIConv(c *Context, name string, dim, l int, alpha, lambda float64) (*
 	}
 	bound := 1 / math.Sqrt(float64(dim))
 	w := c.param(name+".weight", tensor.Shape{dim, dim}, Uniform(-bound, bound))
-	return &GCNIIConv{Dim: dim, Alpha: alpha, Beta: GCNIIBeta(lambda, l), W: w, propagate: gcnPropagation(c)}, nil
+	return &GCNIIConv{Dim: dim, Alpha: alpha, Beta: GCNIIBeta(lambda, l), W: w, propagate: NewGCNPropagation(c)}, nil
 }
 
 // Forward returns the layer's output for node features x of shape (a.NumDst, Dim), with

@@ -124,12 +124,18 @@ func (e *Edges) Weights() (*G.Node, error) {
 	if e.c == nil {
 		return nil, fmt.Errorf("nn: the message reads edge weights on a layer made without a Context (use NewMessagePassing)")
 	}
-	data := make([]float64, len(e.Graph.Weights))
-	for i, v := range e.Graph.Weights {
+	e.weights = e.constant("edge_weights", e.Graph.Weights, tensor.Shape{len(e.Graph.Weights)})
+	return e.weights, nil
+}
+
+// constant returns the graph's per-edge values vals (stored as float32) as a constant of the
+// layer's dtype and the given shape.
+func (e *Edges) constant(name string, vals []float32, shape tensor.Shape) *G.Node {
+	data := make([]float64, len(vals))
+	for i, v := range vals {
 		data[i] = float64(v)
 	}
-	e.weights = e.c.Constant("edge_weights", newFrom(e.c.Dtype, tensor.Shape{len(data)}, data))
-	return e.weights, nil
+	return e.c.Constant(name, newFrom(e.c.Dtype, shape, data))
 }
 
 // Attr returns the graph's edge attributes as an (E, D) constant, in edge order (e_ji in
@@ -145,11 +151,7 @@ func (e *Edges) Attr() (*G.Node, error) {
 	if dim == 0 {
 		return nil, fmt.Errorf("nn: the message reads edge attributes but the graph has none: build it with graph.FromEdgesAttr or CSR.WithEdgeAttr")
 	}
-	data := make([]float64, len(attr))
-	for i, v := range attr {
-		data[i] = float64(v)
-	}
-	e.attr = e.c.Constant("edge_attr", newFrom(e.c.Dtype, tensor.Shape{len(attr) / dim, dim}, data))
+	e.attr = e.constant("edge_attr", attr, tensor.Shape{len(attr) / dim, dim})
 	return e.attr, nil
 }
 

@@ -121,7 +121,7 @@ func TestMessagePassingGCNNorm(t *testing.T) {
 	}{{"plain graph", a, true}, {"graph with a self-loop", looped, false}} {
 		c, _ := NewContext(tensor.Float64, 13)
 		x, _ := randomInput(c, 4, 3)
-		viaMP, err := gcnPropagation(c).Forward(tc.g, x)
+		viaMP, err := NewGCNPropagation(c).Forward(tc.g, x)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +152,7 @@ func TestMessagePassingGCNNorm(t *testing.T) {
 
 	c, _ := NewContext(tensor.Float64, 1)
 	x, _ := randomInput(c, 4, 3)
-	both := gcnPropagation(c)
+	both := NewGCNPropagation(c)
 	both.SelfLoops = true
 	if _, err := both.Forward(a, x); err == nil || !strings.Contains(err.Error(), "adds the self-loops itself") {
 		t.Errorf("GCNNorm with SelfLoops: %v", err)

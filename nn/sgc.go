@@ -100,7 +100,7 @@ func (l *SGC) Learnables() G.Nodes { return l.Lin.Learnables() }
 // without weights or bias, on the message-passing API (a MessagePassing with GCNNorm, which runs
 // as ops.GCNPropagate over a square, unweighted graph without self-loops).
 func Propagate(a *graph.CSR, x *G.Node, k int) (*G.Node, error) {
-	mp := gcnPropagation(nil)
+	mp := NewGCNPropagation(nil)
 	for i := 0; i < k; i++ {
 		var err error
 		if x, err = mp.Forward(a, x); err != nil {

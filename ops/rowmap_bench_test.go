@@ -82,6 +82,7 @@ func BenchmarkGatherScatter(b *testing.B) {
 	sweepScatters = false
 	run("scatter/ScatterAdd_grouped", streamSum, newScatter(indexMap("ScatterAdd", "index", n, E, false), reduceSum, false), m, idx)
 	sweepScatters = true
+	prefetchGroups = false
 	run("gather/GatherSrc_noprefetch", streamCopy, newGather(srcMap("GatherSrc", a), false, false), x)
 	prefetchGroups = true
 	b.Logf("asm backend: %s", asm.Backend())
