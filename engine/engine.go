@@ -284,7 +284,7 @@ func (e *Engine) search(r *reader) ([]byte, error) {
 	if err := e.parallel(len(qs), one); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	var w writer
+	w := writer{b: make([]byte, 0, 8+8*len(ids))} // the response's size: no regrowth
 	w.u32(uint32(len(qs)))
 	w.u32(uint32(k))
 	w.i32s(ids)

@@ -171,15 +171,15 @@ func joined(a, b []float32, in, out int) linear {
 	return linear{in: in, out: 2 * out, w: w}
 }
 
-// halves is the output of a joined map, rows of [x A | x B].
-type halves []float32
-
-// split returns x A and x B, each (rows, out), from rows of [x A | x B].
-func (h halves) split(rows, out int) (a, b []float32) {
-	a, b = make([]float32, rows*out), make([]float32, rows*out)
+// splitJoined returns x A, (rows, out), and the first bRows rows of x B, (bRows, out), from h,
+// the output of a joined map: rows of [x A | x B]. bRows <= rows.
+func splitJoined(h []float32, rows, bRows, out int) (a, b []float32) {
+	a, b = make([]float32, rows*out), make([]float32, bRows*out)
 	for i := 0; i < rows; i++ {
 		copy(a[i*out:(i+1)*out], h[2*i*out:(2*i+1)*out])
-		copy(b[i*out:(i+1)*out], h[(2*i+1)*out:(2*i+2)*out])
+		if i < bRows {
+			copy(b[i*out:(i+1)*out], h[(2*i+1)*out:(2*i+2)*out])
+		}
 	}
 	return a, b
 }
@@ -194,10 +194,9 @@ func (l *sageLayer) forward(g *graph.CSR, x []float32) []float32 {
 			// Aggregation is linear: project first, gathering the narrower rows (as nn.SAGEConv),
 			// with x W_l and x W_r in one pass over x.
 			var xw []float32
-			xw, self = halves(l.both.apply(x, g.NumSrc)).split(g.NumSrc, out)
+			xw, self = splitJoined(l.both.apply(x, g.NumSrc), g.NumSrc, n, out)
 			neigh = aggregate(g, xw, out, nil, mean)
 			addBias(neigh, l.linL.b)
-			self = self[:n*out]
 		} else {
 			neigh = l.linL.apply(aggregate(g, x, l.linR.in, nil, mean), n)
 		}

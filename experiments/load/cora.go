@@ -61,11 +61,7 @@ func cora(dataDir string, feedback, eval, trainEvery int, seed uint64) CoraResul
 	}
 	perm := rand.New(rand.NewPCG(seed, 5)).Perm(len(items))
 	evalSet, pool := perm[:eval], perm[eval:eval+feedback]
-	label := func(id string) int {
-		var i int
-		fmt.Sscanf(id, "c%d", &i)
-		return labels[i]
-	}
+	label := func(id string) int { return labels[coraIndex(id)] }
 	res := CoraResult{Vectors: len(items), Dim: d, Feedback: feedback, Eval: eval, TrainEvery: trainEvery}
 	// Cora's rows are bag-of-words vectors, so exact ties in cosine similarity are common: a
 	// result counts as a true neighbour when it is as similar as the 10th most similar vector.
@@ -80,9 +76,9 @@ func cora(dataDir string, feedback, eval, trainEvery int, seed uint64) CoraResul
 	for _, h := range []hnsw.Config{{KeepPruned: true}, {M: 32, KeepPruned: true}} {
 		other := cfg
 		other.HNSW = h
-		name := fmt.Sprintf("M %d KeepPruned", max(h.M, 16))
+		m := max(h.M, hnsw.DefaultM)
 		s, stop := coraSides(other, items)
-		res.Other = append(res.Other, CoraHNSW{M: max(h.M, 16), KeepPruned: true, Recall: coraRecall(s, items, evalSet, tenth, name)})
+		res.Other = append(res.Other, CoraHNSW{M: m, KeepPruned: true, Recall: coraRecall(s, items, evalSet, tenth, fmt.Sprintf("M %d KeepPruned", m))})
 		stop()
 	}
 	sides, stop := coraSides(cfg, items)
@@ -185,9 +181,7 @@ func coraRecall(sides []coraSide, items []server.Item, evalSet []int, tenth []fl
 					log.Fatal(err)
 				}
 				for _, id := range ids {
-					var x int
-					fmt.Sscanf(id, "c%d", &x)
-					if x != i && dot(items[x].Vector, items[i].Vector) >= tenth[j]-1e-9 {
+					if x := coraIndex(id); x != i && dot(items[x].Vector, items[i].Vector) >= tenth[j]-1e-9 {
 						hits++
 					}
 				}
@@ -203,6 +197,13 @@ func coraRecall(sides []coraSide, items []server.Item, evalSet []int, tenth []fl
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// coraIndex returns the position in items of the item with id ("c" and the position).
+func coraIndex(id string) int {
+	var i int
+	fmt.Sscanf(id, "c%d", &i)
+	return i
 }
 
 // tenthSimilarity returns the 10th largest cosine similarity of items[q] to the other items

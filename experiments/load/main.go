@@ -301,8 +301,7 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 		}
 		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
 	}
-	pct := func(p float64) float64 { return pctOf(lat, p) }
-	r := Row{WriteP50ms: pctOf(wlat, 0.5), WriteP99ms: pctOf(wlat, 0.99), Target: tg, Mode: mode, Concurrency: conns, QPS: float64(reqs.Load()) / el, TargetQPS: rate, P50ms: pct(0.5), P99ms: pct(0.99),
+	r := Row{WriteP50ms: pctOf(wlat, 0.5), WriteP99ms: pctOf(wlat, 0.99), Target: tg, Mode: mode, Concurrency: conns, QPS: float64(reqs.Load()) / el, TargetQPS: rate, P50ms: pctOf(lat, 0.5), P99ms: pctOf(lat, 0.99),
 		Errors: errs.Load(), Refused: refused.Load(), Requests: reqs.Load(), Searches: len(lat)}
 	r.GCStopMaxMs, r.GCPauseMaxMs, r.GCPauses = readPauses().maxSince(before)
 	return r

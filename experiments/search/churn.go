@@ -133,15 +133,16 @@ func runChurn(w io.Writer, o options, co ChurnOptions) error {
 	res.P10.EvalQueries = nEval
 
 	relevant := func(q, id int) bool { return lab[q] == lab[id] }
+	identity := func(id int) int { return id } // for ids that need no mapping
 	fmt.Fprintf(w, "%d feedback queries, Train every %d\n", len(fbA), o.Batch)
-	if err := giveFeedback(ix, cur, fbA, o.Batch, func(q int) int { return q }, relevant); err != nil {
+	if err := giveFeedback(ix, cur, fbA, o.Batch, identity, relevant); err != nil {
 		return err
 	}
-	before, err := precisions(ix.Search, cur, evalQ, func(q int) int { return q }, relevant)
+	before, err := precisions(ix.Search, cur, evalQ, identity, relevant)
 	if err != nil {
 		return err
 	}
-	plainBefore, err := precisions(ix.Baseline, cur, evalQ, func(q int) int { return q }, relevant)
+	plainBefore, err := precisions(ix.Baseline, cur, evalQ, identity, relevant)
 	if err != nil {
 		return err
 	}
@@ -226,7 +227,7 @@ func runChurn(w io.Writer, o options, co ChurnOptions) error {
 	for _, ef := range co.Efs {
 		row := ChurnRecall{Ef: ef, Changed: recall10(ix, queries, truth, ef, toFresh, check)}
 		for _, f := range fr {
-			row.Fresh = append(row.Fresh, recall10(f, queries, truth, ef, func(id int) int { return id }, nil))
+			row.Fresh = append(row.Fresh, recall10(f, queries, truth, ef, identity, nil))
 		}
 		mean, sd := expenv.MeanStd(row.Fresh)
 		row.Gap, row.FreshSD = mean-row.Changed, sd
@@ -235,18 +236,18 @@ func runChurn(w io.Writer, o options, co ChurnOptions) error {
 	}
 	t.Render()
 
-	after, err := precisions(checked(ix.Search, check), cur, evalQ, func(q int) int { return q }, relevant)
+	after, err := precisions(checked(ix.Search, check), cur, evalQ, identity, relevant)
 	if err != nil {
 		return err
 	}
-	plainAfter, err := precisions(ix.Baseline, cur, evalQ, func(q int) int { return q }, relevant)
+	plainAfter, err := precisions(ix.Baseline, cur, evalQ, identity, relevant)
 	if err != nil {
 		return err
 	}
-	if err := giveFeedback(ix, cur, fbB, o.Batch, func(q int) int { return q }, relevant); err != nil {
+	if err := giveFeedback(ix, cur, fbB, o.Batch, identity, relevant); err != nil {
 		return err
 	}
-	afterMore, err := precisions(checked(ix.Search, check), cur, evalQ, func(q int) int { return q }, relevant)
+	afterMore, err := precisions(checked(ix.Search, check), cur, evalQ, identity, relevant)
 	if err != nil {
 		return err
 	}

@@ -263,7 +263,8 @@ class SpinChoice {
   record(ms, spun) {
     const m = spun ? 1 : 0;
     this.trips[m][this.count[m]++ % ringSize] = ms;
-    if (this.count[0] >= ringSize) this.slept = this.median(0);
+    // The slept median changes only with a call that slept.
+    if (!spun && this.count[0] >= ringSize) this.slept = this.median(0);
     if (this.count[0] >= ringSize && this.count[1] >= ringSize) {
       this.ratio = this.median(1) / this.slept;
       if (this.prefer ? this.ratio > 0.95 : this.ratio < 0.8) this.prefer = !this.prefer;

@@ -28,6 +28,7 @@ const stdinPollInterval = 20 * time.Millisecond
 // stdinFeeder answers the reads of a program's standard input through an InputSink.
 type stdinFeeder struct {
 	r, w *os.File
+	sink InputSink
 	done chan struct{}
 	stop context.CancelFunc
 }
@@ -35,7 +36,8 @@ type stdinFeeder struct {
 // attachStdin gives cmd a pipe as standard input when sink is an InputSink and blocked reads can
 // be seen on this system; it returns nil otherwise (cmd then reads end-of-file).
 func attachStdin(cmd *exec.Cmd, sink Sink) (*stdinFeeder, error) {
-	if _, ok := sink.(InputSink); !ok || !canSeeStdinReads {
+	in, ok := sink.(InputSink)
+	if !ok || !canSeeStdinReads {
 		return nil, nil
 	}
 	r, w, err := os.Pipe()
@@ -43,11 +45,11 @@ func attachStdin(cmd *exec.Cmd, sink Sink) (*stdinFeeder, error) {
 		return nil, err
 	}
 	cmd.Stdin = r
-	return &stdinFeeder{r: r, w: w, done: make(chan struct{})}, nil
+	return &stdinFeeder{r: r, w: w, sink: in, done: make(chan struct{})}, nil
 }
 
 // start begins answering the reads of the started process pid.
-func (f *stdinFeeder) start(ctx context.Context, pid int, sink InputSink) {
+func (f *stdinFeeder) start(ctx context.Context, pid int) {
 	f.r.Close() // the child holds its own copy
 	ctx, f.stop = context.WithCancel(ctx)
 	go func() {
@@ -70,7 +72,7 @@ func (f *stdinFeeder) start(ctx context.Context, pid int, sink InputSink) {
 				continue
 			}
 			seen = 0
-			text, err := sink.Input(ctx)
+			text, err := f.sink.Input(ctx)
 			if err != nil {
 				return
 			}

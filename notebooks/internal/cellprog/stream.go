@@ -113,7 +113,7 @@ func RunFrom(ctx context.Context, cfg Config, name, bin, dir string, from, last 
 	runErr := cmd.Start()
 	if runErr == nil {
 		if feeder != nil {
-			feeder.start(ctx, cmd.Process.Pid, sink.(InputSink))
+			feeder.start(ctx, cmd.Process.Pid)
 		}
 		runErr = cmd.Wait()
 	}
