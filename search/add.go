@@ -331,11 +331,8 @@ func (s *Index) refresh(ch changes) error {
 		for _, id := range ids {
 			s.during[id] = true
 		}
-		for id := range gone {
+		for id := range gone { // the deleted ids and the forgotten ones
 			s.duringGone[id] = true
-		}
-		for _, id := range ch.deleted {
-			s.duringGone[int32(id)] = true
 		}
 	}
 	s.mu.Lock()
