@@ -16,12 +16,11 @@ import (
 // and this incremental refresh gives exactly the embeddings a full recomputation would. Its
 // cost is local: the HNSW writer reports which lists changed. Adding many vectors in one call
 // costs one refresh.
-func (s *Index) Add(vecs ...[]float32) ([]int, error) {
-	b := s.Begin()
-	ids, err := b.Add(vecs...)
-	if cerr := b.Commit(); cerr != nil {
-		return ids, cerr
-	}
+func (s *Index) Add(vecs ...[]float32) (ids []int, err error) {
+	err = s.alone(func(b *Batch) (err error) {
+		ids, err = b.Add(vecs...)
+		return err
+	})
 	return ids, err
 }
 
@@ -33,12 +32,7 @@ func (s *Index) Add(vecs ...[]float32) ([]int, error) {
 // Add may reuse it. Deleting an unknown or already deleted id is an error, and then nothing is
 // deleted.
 func (s *Index) Delete(ids ...int) error {
-	b := s.Begin()
-	err := b.Delete(ids...)
-	if cerr := b.Commit(); cerr != nil {
-		return cerr
-	}
-	return err
+	return s.alone(func(b *Batch) error { return b.Delete(ids...) })
 }
 
 // Update replaces the vector of the live id and relinks it in the HNSW graph (hnsw.Index.Update),
@@ -47,12 +41,7 @@ func (s *Index) Delete(ids ...int) error {
 // document: the judgements and feedback edges of the old one are forgotten as Delete forgets
 // them.
 func (s *Index) Update(id int, vec []float32) error {
-	b := s.Begin()
-	err := b.Update(id, vec)
-	if cerr := b.Commit(); cerr != nil {
-		return cerr
-	}
-	return err
+	return s.alone(func(b *Batch) error { return b.Update(id, vec) })
 }
 
 // UpdateBatch is Update of vecs[i] to ids[i] for every i, with one refresh of the serving state
@@ -62,12 +51,7 @@ func (s *Index) Update(id int, vec []float32) error {
 // and vector is checked before anything changes: an id that is not live, an id listed twice or
 // a bad vector is an error, and then nothing is updated.
 func (s *Index) UpdateBatch(ids []int, vecs [][]float32) error {
-	b := s.Begin()
-	err := b.UpdateBatch(ids, vecs)
-	if cerr := b.Commit(); cerr != nil {
-		return cerr
-	}
-	return err
+	return s.alone(func(b *Batch) error { return b.UpdateBatch(ids, vecs) })
 }
 
 // Batch is a sequence of writes (Add, Delete, UpdateBatch, in any mix) applied to the HNSW index
@@ -89,6 +73,17 @@ type Batch struct {
 	reused  []int // ids given new vectors: reused by Add or updated, in order, possibly twice
 	deleted []int // ids deleted, in order
 	forget  []int // ids whose feedback is forgotten: updated ones
+}
+
+// alone applies write as a batch of its own: a Commit error, which concerns the whole batch,
+// comes before write's own.
+func (s *Index) alone(write func(*Batch) error) error {
+	b := s.Begin()
+	err := write(b)
+	if cerr := b.Commit(); cerr != nil {
+		return cerr
+	}
+	return err
 }
 
 // Begin starts a batch of writes; see Batch.
@@ -336,11 +331,8 @@ func (s *Index) refresh(ch changes) error {
 		for _, id := range ids {
 			s.during[id] = true
 		}
-		for id := range gone {
+		for id := range gone { // the deleted ids and the forgotten ones
 			s.duringGone[id] = true
-		}
-		for _, id := range ch.deleted {
-			s.duringGone[int32(id)] = true
 		}
 	}
 	s.mu.Lock()

@@ -20,11 +20,13 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gnnlab/gognn/hnsw"
+	"github.com/gnnlab/gognn/internal/vecmath"
 	"github.com/gnnlab/gognn/search"
 )
 
@@ -343,17 +345,10 @@ func (sv *Server) sameVector(in int, v []float32) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	var sq float64
-	for _, x := range v {
-		sq += float64(x) * float64(x)
-	}
-	inv := 1 / math.Sqrt(sq)
-	for i, x := range v {
-		if float32(float64(x)*inv) != stored[i] {
-			return false, nil
-		}
-	}
-	return true, nil
+	// The normalisation the index stores vectors with, so the same vector compares equal.
+	unit := make([]float32, len(v))
+	vecmath.Normalize(unit, v, vecmath.SquaredNorm(v))
+	return slices.Equal(unit, stored), nil
 }
 
 // Put replaces the vector of id, or adds it when absent; created reports which.

@@ -60,8 +60,9 @@ func ServeShard(nc *nats.Conn, prefix string, i int, sv *server.Server, log *slo
 	}
 	// applied is the model version whose embeddings this shard serves: SetWeights returns once
 	// they are recomputed, so a router waiting for it knows a search sees the new model.
+	current := sv.Index().Weights()
 	var applied atomic.Int64
-	applied.Store(sv.Index().Weights().Version)
+	applied.Store(current.Version)
 	sub, err := nc.Subscribe(subj("version"), func(m *nats.Msg) {
 		n.respond(m, func([]byte) (any, error) { return versionReply{applied.Load()}, nil })
 	})
@@ -70,7 +71,7 @@ func ServeShard(nc *nats.Conn, prefix string, i int, sv *server.Server, log *slo
 		return nil, err
 	}
 	n.subs = append(n.subs, sub)
-	asm := newWeightsAssembler(sv.Index().Weights())
+	asm := newWeightsAssembler(current)
 	sub, err = nc.Subscribe(weightsSubject(prefix), func(m *nats.Msg) {
 		w, done, err := asm.add(m.Data)
 		if err != nil {
