@@ -68,6 +68,11 @@ type Row struct {
 	WriteP99ms   float64 `json:"write_p99_ms"`
 	GCStopMaxMs  float64 `json:"gc_stop_max_ms"`
 	GCPauseMaxMs float64 `json:"gc_pause_max_ms"`
+	// GCs is the number of garbage collections completed during the run, and AllocKBPerReq
+	// the heap allocated during it per request, by the whole process: the requests' handling
+	// on both sides of the connection, the writes, and training.
+	GCs           uint64  `json:"gcs"`
+	AllocKBPerReq float64 `json:"alloc_kb_per_req"`
 }
 
 // refusedError is a 4xx answer.
@@ -95,7 +100,7 @@ func main() {
 	background := flag.Int("background", 1, "training threads of lowest priority on top of GOMAXPROCS, as cmd/gognn-serve -background (0: normal priority, all cores but one)")
 	traceFile := flag.String("trace", "", "write a runtime/trace of the timed runs (not the loading) to this file, for go tool trace")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file, for go tool pprof")
-	memProfile := flag.String("memprofile", "", "write the allocation profile (go tool pprof -sample_index=alloc_space) after the runs to this file")
+	memProfile := flag.String("memprofile", "", "write the allocation profile after the runs to this file and the one before the timed runs to it with .base appended (go tool pprof -sample_index=alloc_space -diff_base FILE.base FILE: the timed runs' allocations)")
 	coalesce := flag.Bool("coalesce", true, "group commit of the server's writes (server.Config.WriteBatch default); false applies each write alone")
 	coraOnly := flag.Bool("cora", false, "compare recall@10 of plain search and precision@10 after feedback on Cora's vectors, 4 shards against one index (cora.json)")
 	flag.Parse()
@@ -157,6 +162,9 @@ func main() {
 		log.Printf("%s: loaded %d x %d in %v", tg, *n, *dim, time.Since(start).Round(time.Millisecond))
 		var next, deleted atomic.Int64
 		next.Store(int64(*n))
+		if *memProfile != "" && len(rows) == 0 {
+			writeAllocs(*memProfile + ".base")
+		}
 		// One trace and one CPU profile, of the first target's timed runs.
 		defer record(traceFile, trace.Start, trace.Stop)()
 		defer record(cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)()
@@ -171,14 +179,7 @@ func main() {
 		stop()
 	}
 	if *memProfile != "" {
-		f, err := os.Create(*memProfile)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
-			log.Fatal(err)
-		}
-		f.Close()
+		writeAllocs(*memProfile)
 	}
 	out := struct {
 		Env expenv.Env `json:"env"`
@@ -192,6 +193,20 @@ func main() {
 		Rows       []Row             `json:"rows"`
 	}{env, *n, *dim, *writes, *coalesce, bg, rows}
 	if err := expenv.WriteJSON(fl.Out, "results.json", out); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// writeAllocs writes the allocation profile so far to path.
+func writeAllocs(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		log.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -303,7 +318,10 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 	}
 	r := Row{WriteP50ms: pctOf(wlat, 0.5), WriteP99ms: pctOf(wlat, 0.99), Target: tg, Mode: mode, Concurrency: conns, QPS: float64(reqs.Load()) / el, TargetQPS: rate, P50ms: pctOf(lat, 0.5), P99ms: pctOf(lat, 0.99),
 		Errors: errs.Load(), Refused: refused.Load(), Requests: reqs.Load(), Searches: len(lat)}
-	r.GCStopMaxMs, r.GCPauseMaxMs, r.GCPauses = readPauses().maxSince(before)
+	after := readPauses()
+	r.GCStopMaxMs, r.GCPauseMaxMs, r.GCPauses = after.maxSince(before)
+	allocated, gcs := after.allocsSince(before)
+	r.GCs, r.AllocKBPerReq = gcs, float64(allocated)/1024/float64(max(1, r.Requests))
 	return r
 }
 

@@ -8,7 +8,9 @@ import (
 // pauseMetrics are the runtime's histograms of stop-the-world pauses: the time to stop every
 // P (a P held by a thread the kernel leaves waiting, such as a low-priority training thread
 // on a busy machine, stretches it) and the whole pause, both for the garbage collector.
-var pauseMetrics = []string{"/sched/pauses/stopping/gc:seconds", "/sched/pauses/total/gc:seconds"}
+// The last two count the bytes allocated on the heap and the garbage collections completed.
+var pauseMetrics = []string{"/sched/pauses/stopping/gc:seconds", "/sched/pauses/total/gc:seconds",
+	"/gc/heap/allocs:bytes", "/gc/cycles/total:gc-cycles"}
 
 // pauses is a reading of pauseMetrics.
 type pauses []metrics.Sample
@@ -20,6 +22,12 @@ func readPauses() pauses {
 	}
 	metrics.Read(s)
 	return s
+}
+
+// allocsSince returns the bytes allocated and the garbage collections completed since the
+// reading before.
+func (p pauses) allocsSince(before pauses) (bytes, cycles uint64) {
+	return p[2].Value.Uint64() - before[2].Value.Uint64(), p[3].Value.Uint64() - before[3].Value.Uint64()
 }
 
 // maxSince returns, for each metric, the upper bound in milliseconds of the highest bucket that
