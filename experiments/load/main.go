@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
 	"slices"
@@ -102,6 +103,8 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file, for go tool pprof")
 	memProfile := flag.String("memprofile", "", "write the allocation profile after the runs to this file and the one before the timed runs to it with .base appended (go tool pprof -sample_index=alloc_space -diff_base FILE.base FILE: the timed runs' allocations)")
 	coalesce := flag.Bool("coalesce", true, "group commit of the server's writes (server.Config.WriteBatch default); false applies each write alone")
+	url := flag.String("url", "", "target single: drive the gognn-serve already listening at this URL (started with the same -dim, an empty index and its own -train-every) instead of a server in this process, so that the load generator's CPU and garbage are not the server's; the gc_* and alloc columns then describe this process only")
+	gogc := flag.Int("gogc", 100, "garbage collector target percentage of the in-process server (debug.SetGCPercent), as gognn-serve -gogc")
 	coraOnly := flag.Bool("cora", false, "compare recall@10 of plain search and precision@10 after feedback on Cora's vectors, 4 shards against one index (cora.json)")
 	flag.Parse()
 	if *writes < 0 || *writes > 94 || *writes%2 != 0 {
@@ -115,6 +118,7 @@ func main() {
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + bg.Workers) // as cmd/gognn-serve does
 		ops.SetMaxWorkers(1)
 	}
+	debug.SetGCPercent(*gogc)
 	env := expenv.Current(fl.Seed)
 	writeBatch := 0 // the server's default
 	if !*coalesce {
@@ -144,9 +148,12 @@ func main() {
 		var stop func()
 		scfg := server.Config{Dim: *dim, TrainEvery: *trainEvery, Search: search.Config{Seed: fl.Seed}, MaxInFlight: 4096,
 			HNSW: hnsw.Config{EfConstruction: *efc, Seed: fl.Seed}, Background: bg, WriteBatch: writeBatch}
-		if tg == "single" {
+		switch {
+		case tg == "single" && *url != "":
+			t, stop = dialSingle(*url), func() {}
+		case tg == "single":
 			t, stop = startSingle(scfg)
-		} else {
+		default:
 			t, stop = startSharded(scfg, 4)
 		}
 		start := time.Now()
@@ -370,6 +377,15 @@ func (h *httpTarget) search(q server.SearchRequest) ([]string, error) {
 func (h *httpTarget) feedback(f server.FeedbackRequest) error {
 	raw, _ := json.Marshal(f)
 	return h.post("POST", "/v1/feedback", raw, "application/json", nil)
+}
+
+// dialSingle drives the server at url, checking first that it answers.
+func dialSingle(url string) target {
+	h := &httpTarget{url: strings.TrimSuffix(url, "/"), c: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}, Timeout: 10 * time.Minute}}
+	if err := h.post("GET", "/healthz", nil, "", nil); err != nil {
+		log.Fatalf("-url %s: %v", url, err)
+	}
+	return h
 }
 
 func startSingle(cfg server.Config) (target, func()) {
