@@ -2,7 +2,10 @@ package search
 
 import (
 	"fmt"
+	"math"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"sync"
 )
 
@@ -27,7 +30,36 @@ type Background struct {
 	// for such a thread to be given a core before it stops the world (the runtime metric
 	// /sched/pauses/stopping/gc:seconds shows it); there, normal priority may serve better.
 	LowPriority bool
+	// Yield runs the work at normal priority but gives way to every other goroutine waiting
+	// for a processor: the re-embedding yields (runtime.Gosched, which queues it behind the
+	// runnable goroutines) after every few rows, about every 0.1 ms, and the optimiser between
+	// steps, besides the runtime's own preemption every 10 ms. It is for servers instead of
+	// LowPriority: a low-priority thread that the kernel leaves waiting still runs a goroutine
+	// the garbage collector must stop, both to stop the world and to scan its stack, so each
+	// collection during training can wait for the kernel to give that thread a core, which on
+	// a busy machine takes tens of milliseconds, and every request waits with it (the
+	// collection's end, or the world's restart). A yielding goroutine on a thread of normal
+	// priority is stopped at once. Leave GOMAXPROCS as it is with Yield, and set Workers to 1
+	// so that the work never holds more than one processor. Ignored with LowPriority.
+	Yield bool
+	// DeferGC keeps the garbage collector off while LowPriority work runs, from the first
+	// such goroutine's start to the last one's end, across every Index of the process
+	// (debug.SetGCPercent(-1), then the setting before): a collection must stop every
+	// goroutine, to stop the world and to scan its stack, so one that starts while a
+	// low-priority thread holds a goroutine waits until the kernel gives that thread a core,
+	// which, while requests keep every core busy, takes tens of milliseconds; requests that
+	// allocate wait with it. Training is also where most garbage is made (Gorgonia builds and
+	// runs a new graph per optimiser step), so the collection it defers runs once the
+	// low-priority threads have ended, when nothing can hold it up. The heap meanwhile grows by
+	// the garbage of one Train and of the requests served during it, up to 3 times the heap
+	// goal when the collector went off (or the memory limit set before, debug.SetMemoryLimit
+	// or GOMEMLIMIT, if lower), where the runtime collects anyway. Ignored without LowPriority.
+	DeferGC bool
 }
+
+// yieldRows is how many rows the re-embedding computes between yields with Background.Yield:
+// about 0.1 ms of work at dimension 128.
+const yieldRows = 4
 
 // MaxBackgroundWorkers bounds Background.Workers.
 const MaxBackgroundWorkers = 1024
@@ -56,6 +88,10 @@ func (b Background) workers() int {
 // run calls fn(0), ..., fn(n-1) on n goroutines, on threads of the lowest priority when
 // b.LowPriority, and waits for them.
 func (b Background) run(n int, fn func(p int)) {
+	if b.LowPriority && b.DeferGC {
+		deferGC()
+		defer resumeGC()
+	}
 	var wg sync.WaitGroup
 	for p := range n {
 		wg.Add(1)
@@ -68,6 +104,63 @@ func (b Background) run(n int, fn func(p int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// gcOff counts the Background.run calls that keep the garbage collector off (DeferGC), and
+// gcPercent and gcLimit are the settings to restore when the last ends.
+var (
+	gcMu      sync.Mutex
+	gcOff     int
+	gcPercent int
+	gcLimit   int64
+)
+
+// deferredHeap bounds the heap while the collector is off, as a multiple of the heap goal
+// when it was turned off (the heap at which it would have collected next): a memory limit
+// (debug.SetMemoryLimit) makes the runtime collect there anyway, so that training starved of
+// CPU for long cannot grow the heap without bound.
+const deferredHeap = 3
+
+// deferGC turns the garbage collector off, unless a run already did.
+func deferGC() {
+	gcMu.Lock()
+	defer gcMu.Unlock()
+	if gcOff == 0 {
+		goal := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
+		metrics.Read(goal)
+		gcLimit = debug.SetMemoryLimit(-1) // reads it
+		if goal[0].Value.Kind() == metrics.KindUint64 {
+			debug.SetMemoryLimit(min(gcLimit, int64(min(goal[0].Value.Uint64(), math.MaxInt64/deferredHeap))*deferredHeap))
+		}
+		gcPercent = debug.SetGCPercent(-1)
+	}
+	gcOff++
+}
+
+// resumeGC restores the garbage collector's settings when no run keeps it off any more.
+func resumeGC() {
+	gcMu.Lock()
+	defer gcMu.Unlock()
+	if gcOff--; gcOff == 0 {
+		debug.SetGCPercent(gcPercent)
+		debug.SetMemoryLimit(gcLimit)
+	}
+}
+
+// yield gives way to the goroutines waiting for a processor when b.Yield (and not
+// LowPriority).
+func (b Background) yield() {
+	if b.Yield && !b.LowPriority {
+		runtime.Gosched()
+	}
+}
+
+// yielder returns yield as a function for embedRowsOn, nil when it does nothing.
+func (b Background) yielder() func() {
+	if b.Yield && !b.LowPriority {
+		return runtime.Gosched
+	}
+	return nil
 }
 
 // parallel is Background.run at normal priority: for work a caller waits for.

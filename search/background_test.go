@@ -1,7 +1,10 @@
 package search
 
 import (
+	"math"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"testing"
 	"time"
@@ -38,6 +41,71 @@ func TestBackgroundPriority(t *testing.T) {
 	}
 }
 
+// TestBackgroundYield: a yielding Background gives way after every yieldRows rows of a
+// re-embedding, and never when low-priority or not yielding.
+func TestBackgroundYield(t *testing.T) {
+	if (Background{Yield: true, LowPriority: true}).yielder() != nil || (Background{}).yielder() != nil {
+		t.Error("a low-priority or default Background yields")
+	}
+	c := clustered(100, 8, 2, 2, 0.3, 2)
+	s := build(t, c, testConfig)
+	yields := 0
+	emb := make([][]float32, len(s.feats))
+	s.w.embedRowsOn(nil, 1, func() { yields++ }, emb, seq(len(emb)), s.feats, s.nbrs, s.fb)
+	if want := len(emb) / yieldRows; yields != want {
+		t.Errorf("%d yields over %d rows, want %d", yields, len(emb), want)
+	}
+	for id, row := range emb {
+		if len(row) != s.dim || cap(row) != s.dim || !slices.Equal(row, s.emb[id]) {
+			t.Fatalf("row %d: len %d cap %d, or differs from the published embedding", id, len(row), cap(row))
+		}
+	}
+}
+
+// TestBackgroundDeferGC: the garbage collector is off, with a memory limit, while
+// low-priority work with DeferGC runs, also when two runs overlap, and its settings are back
+// once the last has ended.
+func TestBackgroundDeferGC(t *testing.T) {
+	gogc := func() uint64 {
+		s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	before := debug.SetGCPercent(150)
+	defer debug.SetGCPercent(before)
+	bg := Background{LowPriority: true, DeferGC: true}
+	limit := debug.SetMemoryLimit(-1)
+	var during [3]uint64
+	var limitDuring int64
+	bg.run(2, func(p int) {
+		during[p] = gogc()
+		if p == 1 {
+			limitDuring = debug.SetMemoryLimit(-1)
+		}
+		if p == 0 {
+			bg.run(1, func(int) { during[2] = gogc() })
+		}
+	})
+	for p, v := range during {
+		if v != math.MaxUint64 { // how the metric reads "off"
+			t.Errorf("run %d: GOGC %d while deferred, want off", p, v)
+		}
+	}
+	if v := gogc(); v != 150 {
+		t.Errorf("GOGC %d after the runs, want 150 back", v)
+	}
+	if l := debug.SetMemoryLimit(-1); l != limit {
+		t.Errorf("memory limit %d after the runs, want %d back", l, limit)
+	}
+	if limitDuring <= 0 || limitDuring >= limit {
+		t.Errorf("memory limit %d while deferred, want a bound below %d", limitDuring, limit)
+	}
+	Background{DeferGC: true}.run(1, func(int) { during[0] = gogc() })
+	if during[0] != 150 {
+		t.Errorf("GOGC %d in a normal-priority run with DeferGC, want 150: ignored without LowPriority", during[0])
+	}
+}
+
 // threadNiceLocked is threadNice on a thread that stays the goroutine's while it reads.
 func threadNiceLocked() (int, error) {
 	runtime.LockOSThread()
@@ -45,13 +113,13 @@ func threadNiceLocked() (int, error) {
 	return threadNice()
 }
 
-// TestBackgroundSameModel: training on low-priority threads, on one worker or several, gives the
-// model and rankings of the default, bit for bit.
+// TestBackgroundSameModel: training on low-priority threads, on one worker or several, or on
+// one yielding goroutine, gives the model and rankings of the default, bit for bit.
 func TestBackgroundSameModel(t *testing.T) {
 	c := clustered(300, 16, 4, 4, 0.3, 4)
 	pool, eval := split(len(c.vecs), 50)
 	var runs [][]Result
-	for _, bg := range []Background{{}, {Workers: 1, LowPriority: true}, {Workers: 3, LowPriority: true}} {
+	for _, bg := range []Background{{}, {Workers: 1, LowPriority: true}, {Workers: 3, LowPriority: true}, {Workers: 1, Yield: true}} {
 		s := build(t, c, testConfig)
 		if err := s.SetBackground(bg); err != nil {
 			t.Fatal(err)

@@ -65,6 +65,7 @@ func (s *Index) Train() (TrainStats, error) {
 			testHookLearn()
 		}
 		for step := 0; step < s.cfg.Steps; step++ {
+			s.bg.yield()
 			batch := sampleEvents(pool, s.cfg.BatchSize, s.rng)
 			loss, pairs, err := s.step(batch, feats, nbrs, fb)
 			if err != nil {
@@ -119,7 +120,7 @@ func (s *Index) reembed(w *weights, fb [][]int32, pending [][2]int32, ids []int,
 		w = snapshot(s.params, s.dim, s.cfg.Hidden)
 	}
 	if err == nil {
-		w.embedRowsOn(bg.run, bg.workers(), emb, ids, feats, nbrs, fb)
+		w.embedRowsOn(bg.run, bg.workers(), bg.yielder(), emb, ids, feats, nbrs, fb)
 	}
 	s.trainMu.Lock()
 
@@ -173,7 +174,7 @@ func (s *Index) reembed(w *weights, fb [][]int32, pending [][2]int32, ids []int,
 		feats, nbrs, fb = slices.Clone(s.feats), slices.Clone(s.nbrs), slices.Clone(fbNow)
 		s.during, s.duringGone = map[int]bool{}, map[int32]bool{}
 		s.trainMu.Unlock()
-		w.embedRowsOn(bg.run, bg.workers(), emb, redo, feats, nbrs, fb)
+		w.embedRowsOn(bg.run, bg.workers(), bg.yielder(), emb, redo, feats, nbrs, fb)
 		s.trainMu.Lock()
 		dirty, gone = s.during, s.duringGone
 		s.during, s.duringGone = nil, nil
@@ -182,10 +183,12 @@ func (s *Index) reembed(w *weights, fb [][]int32, pending [][2]int32, ids []int,
 
 // Train catches up with the writes made while it re-embedded in at most catchUpRounds rounds
 // without trainMu, until at most catchUpRows nodes are left to embed under it (a variable for
-// tests, which lower it to exercise the rounds).
-var catchUpRows = 512
+// tests, which lower it to exercise the rounds). Each round embeds the nodes the writes of the
+// round before changed, a shrinking set under a steady stream of writes, so a few more rounds
+// leave fewer rows to embed while writes wait: 128 rows are a few milliseconds at dimension 128.
+var catchUpRows = 128
 
-const catchUpRounds = 3
+const catchUpRounds = 8
 
 // dropGone returns the pairs of pending without an id in gone, in a new slice.
 func dropGone(pending [][2]int32, gone map[int32]bool) [][2]int32 {

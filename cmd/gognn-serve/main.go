@@ -18,9 +18,11 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
+	"github.com/gnnlab/gognn/hnsw"
 	"github.com/gnnlab/gognn/ops"
 	"github.com/gnnlab/gognn/search"
 	"github.com/gnnlab/gognn/server"
@@ -44,8 +46,12 @@ func run() error {
 	maxBatch := flag.Int("max-batch", 100000, "most vectors in one add")
 	maxInFlight := flag.Int("max-inflight", 1024, "requests served at once; more get 503")
 	candidates := flag.Int("candidates", 0, "HNSW candidates re-ranked per query by default (0: 100)")
+	efc := flag.Int("ef-construction", 0, "HNSW efConstruction of a new index (0: hnsw.DefaultEfConstruction)")
 	seed := flag.Uint64("seed", 1, "seed of the index and the model")
 	background := flag.Int("background", 1, "threads of lowest priority (nice 19, Linux) that training uses, on top of GOMAXPROCS, so that it takes only the CPU requests leave idle (0: train at normal priority on all cores but one)")
+	deferGC := flag.Bool("defer-gc", true, "with -background: no garbage collection while the low-priority training threads run (search.Background.DeferGC), since one would wait for the kernel to give them a core")
+	yield := flag.Bool("yield", false, "train at normal priority on one goroutine that yields to the requests every ~0.1 ms (search.Background.Yield) instead of on -background's low-priority threads, which a garbage collection must wait for when the kernel leaves them waiting")
+	gogc := flag.Int("gogc", 100, "garbage collector target percentage (debug.SetGCPercent): the heap grows to (1+gogc/100) times the live heap between collections")
 	writeBatch := flag.Int("write-batch", 64, "most write requests applied together by group commit (1: each alone, as it arrives)")
 	flag.Parse()
 	if *writeBatch < 1 {
@@ -54,7 +60,12 @@ func run() error {
 	if *background < 0 || *background > search.MaxBackgroundWorkers {
 		return fmt.Errorf("-background %d: want 0 to %d", *background, search.MaxBackgroundWorkers)
 	}
-	bg := search.Background{Workers: *background, LowPriority: *background > 0}
+	debug.SetGCPercent(*gogc)
+	bg := search.Background{Workers: *background, LowPriority: *background > 0, DeferGC: *deferGC}
+	if *yield {
+		bg = search.Background{Workers: 1, Yield: true}
+		ops.SetMaxWorkers(1) // as below: training's aggregations stay on its goroutine
+	}
 	if bg.LowPriority {
 		// Each training thread holds a P while it runs, also while the kernel leaves it waiting
 		// for an idle core: the requests keep GOMAXPROCS Ps of their own.
@@ -67,7 +78,8 @@ func run() error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	sv, err := server.New(server.Config{Dim: *dim, Dir: *dir, Token: *token, TrainEvery: *trainEvery,
 		MaxBody: *maxBody, MaxBatch: *maxBatch, MaxInFlight: *maxInFlight, WriteBatch: *writeBatch, Logger: log,
-		Search: search.Config{Candidates: *candidates, Seed: *seed}, Background: bg})
+		Search: search.Config{Candidates: *candidates, Seed: *seed}, Background: bg,
+		HNSW: hnsw.Config{EfConstruction: *efc}})
 	if err != nil {
 		return err
 	}

@@ -4,9 +4,14 @@
 // on a schedule, and writes results.json rows {target, mode, concurrency, qps, p50_ms, p99_ms,
 // errors}: mode plain or reranked at full load (closed loop: the saturation QPS), then open loop
 // at half that rate (mode *-half, target_qps), latency counted from when each request was due.
-// Bounded in count and time by -n and -duration.
+// Bounded in count and time by -n and -duration. Each row also counts the garbage collections
+// (gcs), their pauses and the heap allocated per request (alloc_kb_per_req) of the process.
+// The server runs in this process unless -url names a gognn-serve started beforehand, which
+// then also trains on its own schedule (its -train-every).
 //
-//	go run ./experiments/load -n 100000 -dim 128 -conns 32 -duration 20s -target single [-writes 4] [-background 1]
+//	go run ./experiments/load -n 100000 -dim 128 -conns 32 -duration 20s -target single [-writes 4] [-background 1] [-defer-gc] [-yield] [-gogc 100]
+//	go run ./cmd/gognn-serve -addr 127.0.0.1:8080 -dim 128 -ef-construction 100 -train-every 5s -max-inflight 4096 &
+//	go run ./experiments/load -n 100000 -dim 128 -conns 32 -duration 20s -target single -url http://127.0.0.1:8080
 //	go run ./experiments/load -cora    # recall@10 and precision@10 after feedback, 4 shards against one index
 package main
 
@@ -74,6 +79,11 @@ type Row struct {
 	// on both sides of the connection, the writes, and training.
 	GCs           uint64  `json:"gcs"`
 	AllocKBPerReq float64 `json:"alloc_kb_per_req"`
+	// SchedP99ms and SchedP999ms bound the 99th and 99.9th percentiles of the time goroutines
+	// waited, runnable, for a processor of the Go scheduler (the histogram bucket's upper
+	// bound): queueing for CPU in this process, whatever the kernel does.
+	SchedP99ms  float64 `json:"sched_p99_ms"`
+	SchedP999ms float64 `json:"sched_p999_ms"`
 }
 
 // refusedError is a 4xx answer.
@@ -98,6 +108,8 @@ func main() {
 	trainEvery := flag.Duration("train-every", 5*time.Second, "training schedule during the runs")
 	efc := flag.Int("efc", 100, "HNSW efConstruction of the served index")
 	writes := flag.Int("writes", 4, "percent of requests that are writes, half adds and half deletes (even, 0..94)")
+	deferGC := flag.Bool("defer-gc", true, "with -background: no garbage collection while the low-priority training threads run (search.Background.DeferGC), since one would wait for the kernel to give them a core")
+	yield := flag.Bool("yield", false, "train at normal priority on one goroutine that yields to the requests (search.Background.Yield), as cmd/gognn-serve -yield, instead of -background's low-priority threads")
 	background := flag.Int("background", 1, "training threads of lowest priority on top of GOMAXPROCS, as cmd/gognn-serve -background (0: normal priority, all cores but one)")
 	traceFile := flag.String("trace", "", "write a runtime/trace of the timed runs (not the loading) to this file, for go tool trace")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file, for go tool pprof")
@@ -113,7 +125,11 @@ func main() {
 	if *background < 0 || *background > search.MaxBackgroundWorkers {
 		log.Fatalf("-background %d: want 0 to %d", *background, search.MaxBackgroundWorkers)
 	}
-	bg := search.Background{Workers: *background, LowPriority: *background > 0}
+	bg := search.Background{Workers: *background, LowPriority: *background > 0, DeferGC: *deferGC}
+	if *yield {
+		bg = search.Background{Workers: 1, Yield: true}
+		ops.SetMaxWorkers(1)
+	}
 	if bg.LowPriority {
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + bg.Workers) // as cmd/gognn-serve does
 		ops.SetMaxWorkers(1)
@@ -329,6 +345,7 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 	r.GCStopMaxMs, r.GCPauseMaxMs, r.GCPauses = after.maxSince(before)
 	allocated, gcs := after.allocsSince(before)
 	r.GCs, r.AllocKBPerReq = gcs, float64(allocated)/1024/float64(max(1, r.Requests))
+	r.SchedP99ms, r.SchedP999ms = after.schedSince(before)
 	return r
 }
 
