@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
+	"time"
 )
 
 // Background says how Train and SetWeights do their long work: the optimiser steps and the
@@ -87,24 +88,38 @@ func (b Background) workers() int {
 
 // run calls fn(0), ..., fn(n-1) on n goroutines, on threads of the lowest priority when
 // b.LowPriority, and waits for them.
+//
+// With DeferGC the collector comes back on only once the low-priority threads have ended: a
+// goroutine that has signalled its end still holds its P until its thread exits, and the
+// kernel may leave that thread waiting right then (waking the caller can preempt it).
 func (b Background) run(n int, fn func(p int)) {
-	if b.LowPriority && b.DeferGC {
+	deferring := b.LowPriority && b.DeferGC
+	if deferring {
 		deferGC()
 		defer resumeGC()
 	}
 	var wg sync.WaitGroup
+	threads := make([]int, n)
 	for p := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if b.LowPriority {
-				lowerThreadPriority()
+				threads[p] = lowerThreadPriority()
 			}
 			fn(p)
 		}()
 	}
 	wg.Wait()
+	if deferring {
+		for _, t := range threads {
+			awaitThreadExit(t, threadExitWait)
+		}
+	}
 }
+
+// threadExitWait bounds how long run waits for one low-priority thread to exit.
+const threadExitWait = 100 * time.Millisecond
 
 // gcOff counts the Background.run calls that keep the garbage collector off (DeferGC), and
 // gcPercent and gcLimit are the settings to restore when the last ends.

@@ -1,8 +1,11 @@
 package search
 
 import (
+	"os"
 	"runtime"
+	"strconv"
 	"syscall"
+	"time"
 )
 
 // lowerThreadPriority locks the calling goroutine to its OS thread and gives the thread the
@@ -11,9 +14,26 @@ import (
 // priority goes with it. Threads the runtime starts from a locked goroutine are started from a
 // clean template thread, so they do not inherit it. A failure (a sandbox refusing the call)
 // leaves the thread at normal priority, which is correct, only slower for the requests.
-func lowerThreadPriority() {
+// It returns the thread's id.
+func lowerThreadPriority() int {
 	runtime.LockOSThread()
-	_ = syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), 19)
+	tid := syscall.Gettid()
+	_ = syscall.Setpriority(syscall.PRIO_PROCESS, tid, 19)
+	return tid
+}
+
+// awaitThreadExit waits, at most for limit, until the process has no thread tid (0: none to
+// wait for), polling /proc/self/task.
+func awaitThreadExit(tid int, limit time.Duration) {
+	if tid == 0 {
+		return
+	}
+	path := "/proc/self/task/" + strconv.Itoa(tid)
+	for start := time.Now(); time.Since(start) < limit; time.Sleep(100 * time.Microsecond) {
+		if _, err := os.Stat(path); err != nil {
+			return
+		}
+	}
 }
 
 // threadNice returns the nice value of the calling thread (for tests).
@@ -22,3 +42,6 @@ func threadNice() (int, error) {
 	p, err := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
 	return 20 - p, err
 }
+
+// threadID returns the calling thread's id (for tests).
+func threadID() int { return syscall.Gettid() }

@@ -1,7 +1,9 @@
 package search
 
 import (
+	"fmt"
 	"math"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -77,8 +79,10 @@ func TestBackgroundDeferGC(t *testing.T) {
 	limit := debug.SetMemoryLimit(-1)
 	var during [3]uint64
 	var limitDuring int64
+	var tids [2]int
 	bg.run(2, func(p int) {
 		during[p] = gogc()
+		tids[p] = threadID()
 		if p == 1 {
 			limitDuring = debug.SetMemoryLimit(-1)
 		}
@@ -93,6 +97,11 @@ func TestBackgroundDeferGC(t *testing.T) {
 	}
 	if v := gogc(); v != 150 {
 		t.Errorf("GOGC %d after the runs, want 150 back", v)
+	}
+	for p, tid := range tids {
+		if _, err := os.Stat(fmt.Sprintf("/proc/self/task/%d", tid)); runtime.GOOS == "linux" && err == nil {
+			t.Errorf("run %d's low-priority thread %d still exists after the run", p, tid)
+		}
 	}
 	if l := debug.SetMemoryLimit(-1); l != limit {
 		t.Errorf("memory limit %d after the runs, want %d back", l, limit)

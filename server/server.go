@@ -51,7 +51,8 @@ type Config struct {
 	Search search.Config // the re-ranker of a new index
 	// Background is how training does its long work (search.Index.SetBackground), also for an
 	// index started from a snapshot. A server should set LowPriority with GOMAXPROCS raised by
-	// Workers, as cmd/gognn-serve does, so that training uses only CPU the requests leave.
+	// Workers, as cmd/gognn-serve does, so that training uses only CPU the requests leave, and
+	// DeferGC, so that no garbage collection waits for a training thread the kernel holds back.
 	Background search.Background
 	Logger     *slog.Logger // default: discard
 }
