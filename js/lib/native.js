@@ -110,7 +110,11 @@ function startNative(file, opts = {}) {
   });
   child.stdin.on('error', () => {}); // a write to a dead engine: 'exit' reports it
   child.stderr.on('data', (d) => { stderr = (stderr + d.toString()).slice(-4096); });
-  child.stdout.on('data', (d) => {
+
+  // received parses the engine's output, read by the stream ('data') or by the synchronous
+  // path (readSpinning), in the order read: whole frames settle their calls, a partial frame waits
+  // for the rest.
+  const received = (d) => {
     chunks.push(d);
     have += d.length;
     if (have < 8) return;
@@ -125,6 +129,7 @@ function startNative(file, opts = {}) {
       const p = pending.get(id);
       if (p) {
         pending.delete(id);
+        p.done = true;
         if (p.alone) spinner.record(p.sent, p.spun, p.kind);
         p.resolve(body);
       }
@@ -133,32 +138,63 @@ function startNative(file, opts = {}) {
     chunks = buf.length ? [buf] : [];
     have = buf.length;
     if (pending.size === 0) setRef(false);
-  });
+  };
+  child.stdout.on('data', received);
 
   const spinner = new Spinner(spinMicros, () => dead === null && pending.size > 0);
-  const transport = (req) => {
+  const sync = syncPipes(child);
+  // transport sends req as one frame, in one write (one syscall, one wake-up of the engine):
+  // its head goes in the headroom bytes before req where the caller leaves them (lib/core.js),
+  // else a small request is copied behind a head and a large one written after it.
+  const transport = (req, headroom = 0) => {
     if (dead) return Promise.reject(dead);
     const id = nextId++ >>> 0;
-    // One write (one syscall, one wake-up of the engine) per request; a large body is not copied.
-    const small = req.length <= 1 << 16;
-    const head = Buffer.allocUnsafe(small ? 8 + req.length : 8);
-    head.writeUInt32LE(req.length + 4, 0);
-    head.writeUInt32LE(id, 4);
-    if (small) head.set(req, 8);
-    return new Promise((resolve, reject) => {
-      const p = { resolve, reject, sent: performance.now(), alone: pending.size === 0, spun: false, kind: requestKind(req) };
-      pending.set(id, p);
-      setRef(true);
-      if (small) {
-        child.stdin.write(head);
-      } else {
-        child.stdin.cork();
-        child.stdin.write(head);
-        child.stdin.write(req);
-        child.stdin.uncork();
+    const whole = headroom >= 8 || req.length <= 1 << 16;
+    const head = headroom >= 8 ? new Uint8Array(req.buffer, req.byteOffset - 8, req.length + 8) : new Uint8Array(whole ? 8 + req.length : 8);
+    putU32(head, 0, req.length + 4);
+    putU32(head, 4, id);
+    if (whole && headroom < 8) head.set(req, 8);
+    const alone = pending.size === 0;
+    const kind = requestKind(req);
+    let resolve, reject;
+    const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+    const p = { resolve, reject, sent: performance.now(), alone, spun: spinner.plan(alone, kind), kind, done: false };
+    pending.set(id, p);
+    if (!whole) {
+      child.stdin.cork();
+      child.stdin.write(head);
+      child.stdin.write(req);
+      child.stdin.uncork();
+    } else if (!send(head)) {
+      // Not all written at once (or the engine is gone, which 'exit' reports): no waiting here.
+    } else if (p.spun && alone && have === 0 && child.stdout.readableLength === 0) {
+      // A call alone, with nothing else in flight either way, waits for its response here,
+      // spinning (readSpinning); if it is not in by the end of the spin, the stream brings it.
+      readSpinning(sync, p, spinner.until, received);
+      if (p.done || dead) return promise;
+    }
+    if (p.spun && !p.done) spinner.run();
+    setRef(true);
+    return promise;
+  };
+
+  // send writes a frame with write(2) on the stdin pipe when nothing is queued in its stream,
+  // which saves the stream's machinery, and reports whether it all went out so. What cannot be
+  // written at once (a full pipe) goes through the stream, after the rest, and so does all of it
+  // where the pipe's descriptor is not to be had (syncPipes). A write to a dead engine is left
+  // to 'exit', which rejects the calls.
+  const send = (frame) => {
+    let off = 0;
+    if (sync && child.stdin.writableLength === 0) {
+      try {
+        while (off < frame.length) off += fs.writeSync(sync.stdin, frame, off, frame.length - off);
+        return true;
+      } catch (err) {
+        if (err.code !== 'EAGAIN') return false;
       }
-      p.spun = spinner.start(p.alone, p.kind);
-    });
+    }
+    child.stdin.write(off ? frame.subarray(off) : frame);
+    return false;
   };
   const shutdown = () => new Promise((resolve) => {
     if (dead) return resolve();
@@ -166,7 +202,65 @@ function startNative(file, opts = {}) {
     setRef(true);
     child.stdin.end();
   });
-  return { transport, shutdown, child, spinner };
+  // spunReads (for tests): how many reads of readSpinning found data.
+  return { transport, shutdown, child, spinner, spunReads: () => (sync ? sync.reads : 0) };
+}
+
+// readSlab is the size of readSpinning's read buffers.
+const readSlab = 1 << 16;
+
+const putU32 = (b, o, v) => { b[o] = v; b[o + 1] = v >>> 8; b[o + 2] = v >>> 16; b[o + 3] = v >>> 24; };
+
+// syncPipes returns the file descriptors of the child's stdin and stdout pipes (send, readSpinning),
+// or null where Node does not expose them (Windows, or another Node): calls then always go
+// through the streams. libuv has made both non-blocking.
+function syncPipes(child) {
+  if (process.platform === 'win32') return null;
+  const fd = (s) => (s && s._handle && Number.isInteger(s._handle.fd) && s._handle.fd >= 0 ? s._handle.fd : -1);
+  const stdin = fd(child.stdin), stdout = fd(child.stdout);
+  if (stdin < 0 || stdout < 0) return null;
+  return { stdin, stdout, slab: Buffer.allocUnsafeSlow(readSlab), used: 0, reads: 0 };
+}
+
+// readSpinning polls the stdout pipe with read(2) until call p's response is in or
+// performance.now() passes until, without returning to the event loop: no stream, promise or
+// loop turn between the two processes, and no sleeping thread to wake on either side (the engine
+// spins too). The caller made sure nothing else is in flight, so the pipe holds only this call's
+// bytes; they go to received, the stream's own parser, so a response that is not whole by until
+// is completed by the stream as usual. The end of the pipe (a dead engine) is left to the stream
+// and to 'exit', which rejects the call.
+function readSpinning(pipes, p, until, received) {
+  // A read that finds no data throws (EAGAIN); without a stack trace it costs less.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let first = true;
+  try {
+    while (!p.done) {
+      // Reads go to successive bytes of a slab, never reused: the parser may keep a partial
+      // frame, and the caller its response. The first read of a call starts 3 bytes past a
+      // multiple of 4, where a search response's arrays fall aligned (after u32 length, u32
+      // id, a status byte and two u32s), and are copied out (lib/core.js) the cheap way.
+      if (pipes.slab.length - pipes.used < readSlab >> 4) {
+        pipes.slab = Buffer.allocUnsafeSlow(readSlab);
+        pipes.used = 0;
+      }
+      const at = first ? pipes.used + ((3 - pipes.used) & 3) : pipes.used;
+      let n;
+      try {
+        n = fs.readSync(pipes.stdout, pipes.slab, at, pipes.slab.length - at, null);
+      } catch (err) {
+        if (err.code !== 'EAGAIN' || performance.now() > until) return;
+        continue;
+      }
+      if (n === 0) return; // end of the pipe: the stream reads it too, and 'exit' rejects p
+      pipes.used = at + n;
+      pipes.reads++;
+      first = false;
+      received(pipes.slab.subarray(at, at + n));
+    }
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 // Spinner keeps Node's event loop from sleeping while a response is due soon: from start()
@@ -199,20 +293,33 @@ class Spinner {
     return c;
   }
 
-  // start is called when a request of kind has gone out; alone says whether no other call is
-  // pending. It returns whether it spins for the call, to give back to record.
-  start(alone, kind = 0) {
+  // plan reports whether to spin for a call of kind about to go out (alone: with no other call
+  // pending), and if so sets until, the time (performance.now()) the spin ends.
+  plan(alone, kind = 0) {
     if (this.maxMs <= 0) return false;
     const c = this.choice(kind);
     if (!c.spin(alone)) return false;
-    // A spun call that takes longer than the calls that sleep has lost already: while sleeping
-    // is preferred, spin for at most 1.5 times their median.
-    this.until = performance.now() + (c.prefer ? this.maxMs : Math.min(this.maxMs, 1.5 * c.slept));
+    // A spun call that takes longer than the calls that sleep has lost already: spin for at
+    // most 1.5 times their median. (Where the two processes share a CPU, as on a loaded
+    // machine, the engine may not run at all until Node stops spinning.)
+    this.until = performance.now() + Math.min(this.maxMs, 1.5 * c.slept);
+    return true;
+  }
+
+  // start is called when a request of kind has gone out through the stream; alone says whether no other call is
+  // pending. It returns whether it spins for the call, to give back to record.
+  start(alone, kind = 0) {
+    if (!this.plan(alone, kind)) return false;
+    this.run();
+    return true;
+  }
+
+  // run spins the event loop until the time plan set.
+  run() {
     if (!this.active) {
       this.active = true;
       setImmediate(this.tick);
     }
-    return true;
   }
 
   // record notes the round trip of a call of kind sent alone at `sent` (performance.now()),
