@@ -62,12 +62,13 @@ const defaultSpinMicros = 100;
 
 // startNative starts the engine file and returns its transport. opts.spinMicros (default 100;
 // 0 never spins) bounds how long each side polls for the other's next frame before it sleeps:
-// after sending a request, Node keeps its event loop polling (setImmediate, so the loop's
-// epoll_wait does not sleep) for up to spinMicros; after answering, the engine polls stdin
-// (-spin). A single query is mostly the two hand-offs between the processes, and a thread
-// that sleeps must be woken, which is slow where an idle virtual CPU halts; polling costs CPU
-// instead, at most spinMicros per call on each side, and only where it pays (see Spinner and
-// the engine's spinReader).
+// after sending a request alone, Node polls the engine's stdout with read(2) for up to
+// spinMicros without returning to the event loop (readSpinning), and for calls sent together
+// keeps its event loop polling (Spinner); after answering, the engine polls stdin (-spin). A
+// single query is mostly the two hand-offs between the processes, and a thread that sleeps
+// must be woken, which is slow where an idle virtual CPU halts; polling costs CPU instead, at
+// most spinMicros per call on each side, and only where it pays (see SpinChoice and the
+// engine's spinReader).
 // opts.engineSpinMicros sets the engine's side apart (default spinMicros).
 function startNative(file, opts = {}) {
   const micros = (name, def) => {
@@ -170,7 +171,7 @@ function startNative(file, opts = {}) {
     } else if (p.spun && alone && have === 0 && child.stdout.readableLength === 0) {
       // A call alone, with nothing else in flight either way, waits for its response here,
       // spinning (readSpinning); if it is not in by the end of the spin, the stream brings it.
-      readSpinning(sync, p, spinner.until, received);
+      readSpinning(sync, p, spinner.choice(kind), spinner.until, received);
       if (p.done || dead) return promise;
     }
     if (p.spun && !p.done) spinner.run();
@@ -229,10 +230,17 @@ function syncPipes(child) {
 // bytes; they go to received, the stream's own parser, so a response that is not whole by until
 // is completed by the stream as usual. The end of the pipe (a dead engine) is left to the stream
 // and to 'exit', which rejects the call.
-function readSpinning(pipes, p, until, received) {
-  // A read that finds no data throws (EAGAIN); without a stack trace it costs less.
+//
+// A read that finds no data throws (EAGAIN), which costs several times a read that finds some
+// (a few µs, and more on a loaded machine), so a response is found up to that late. So it
+// reads first once 0.9 times the median time after which the latest calls of its kind found
+// data has passed (choice.wait): about half the calls then find it at the first read, and the
+// median, of times that a first read finding data at once can only lower, follows the engine.
+function readSpinning(pipes, p, choice, until, received) {
+  const firstRead = Math.min(p.sent + choice.wait, until);
+  while (performance.now() < firstRead);
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
+  if (stackLimitWritable) Error.stackTraceLimit = 0; // cheaper errors
   let first = true;
   try {
     while (!p.done) {
@@ -245,6 +253,7 @@ function readSpinning(pipes, p, until, received) {
         pipes.used = 0;
       }
       const at = first ? pipes.used + ((3 - pipes.used) & 3) : pipes.used;
+      const t = performance.now();
       let n;
       try {
         n = fs.readSync(pipes.stdout, pipes.slab, at, pipes.slab.length - at, null);
@@ -255,13 +264,19 @@ function readSpinning(pipes, p, until, received) {
       if (n === 0) return; // end of the pipe: the stream reads it too, and 'exit' rejects p
       pipes.used = at + n;
       pipes.reads++;
+      if (first) choice.found(t - p.sent);
       first = false;
       received(pipes.slab.subarray(at, at + n));
     }
   } finally {
-    Error.stackTraceLimit = limit;
+    if (stackLimitWritable) Error.stackTraceLimit = limit;
   }
 }
+
+const stackLimitWritable = (() => {
+  const d = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit');
+  return d ? d.writable === true : Object.isExtensible(Error);
+})();
 
 // Spinner keeps Node's event loop from sleeping while a response is due soon: from start()
 // until waiting() is false or maxMicros have passed, a chain of setImmediate callbacks makes
@@ -353,6 +368,17 @@ class SpinChoice {
     this.ratio = NaN; // median spun round trip / median slept, once both are known
     this.calls = 0; // alone calls since the last that went the other way
     this.every = exploreEvery; // one alone call in every goes the other way
+    // The latest times in ms from sending a spun call to the read that found its response's
+    // first bytes (readSpinning), a ring, and 0.9 times their median once known (else 0).
+    this.finds = new Float64Array(ringSize);
+    this.findCount = 0;
+    this.wait = 0;
+  }
+
+  // found notes the time in ms from sending a spun call to the read that found its response.
+  found(ms) {
+    this.finds[this.findCount++ % ringSize] = ms;
+    if (this.findCount >= ringSize) this.wait = 0.9 * this.median(this.finds);
   }
 
   // spin reports whether to spin for the next call.
@@ -371,15 +397,15 @@ class SpinChoice {
     const m = spun ? 1 : 0;
     this.trips[m][this.count[m]++ % ringSize] = ms;
     // The slept median changes only with a call that slept.
-    if (!spun && this.count[0] >= ringSize) this.slept = this.median(0);
+    if (!spun && this.count[0] >= ringSize) this.slept = this.median(this.trips[0]);
     if (this.count[0] >= ringSize && this.count[1] >= ringSize) {
-      this.ratio = this.median(1) / this.slept;
+      this.ratio = this.median(this.trips[1]) / this.slept;
       if (this.prefer ? this.ratio > 0.95 : this.ratio < 0.8) this.prefer = !this.prefer;
     }
   }
 
-  median(m) {
-    this.scratch.set(this.trips[m]);
+  median(ring) {
+    this.scratch.set(ring);
     this.scratch.sort();
     return this.scratch[ringSize >> 1];
   }
