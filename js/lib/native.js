@@ -315,9 +315,10 @@ class Spinner {
     const c = this.choice(kind);
     if (!c.spin(alone)) return false;
     // A spun call that takes longer than the calls that sleep has lost already: spin for at
-    // most 1.5 times their median. (Where the two processes share a CPU, as on a loaded
+    // most 1.5 times their median, and 3 times the median time after which the latest spun
+    // calls found their response. (Where the two processes share a CPU, as on a loaded
     // machine, the engine may not run at all until Node stops spinning.)
-    this.until = performance.now() + Math.min(this.maxMs, 1.5 * c.slept);
+    this.until = performance.now() + Math.min(this.maxMs, 1.5 * c.slept, c.findCount >= ringSize ? 3 * c.findMedian : Infinity);
     return true;
   }
 
@@ -369,16 +370,20 @@ class SpinChoice {
     this.calls = 0; // alone calls since the last that went the other way
     this.every = exploreEvery; // one alone call in every goes the other way
     // The latest times in ms from sending a spun call to the read that found its response's
-    // first bytes (readSpinning), a ring, and 0.9 times their median once known (else 0).
+    // first bytes (readSpinning), a ring, their median and 0.9 times it (0 until known).
     this.finds = new Float64Array(ringSize);
     this.findCount = 0;
+    this.findMedian = 0;
     this.wait = 0;
   }
 
   // found notes the time in ms from sending a spun call to the read that found its response.
   found(ms) {
     this.finds[this.findCount++ % ringSize] = ms;
-    if (this.findCount >= ringSize) this.wait = 0.9 * this.median(this.finds);
+    if (this.findCount >= ringSize) {
+      this.findMedian = this.median(this.finds);
+      this.wait = 0.9 * this.findMedian;
+    }
   }
 
   // spin reports whether to spin for the next call.

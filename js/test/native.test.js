@@ -197,6 +197,15 @@ test('native: Spinner spins while a call is pending, and only where spinning is 
     }
     assert.equal(c.start(false), want, 'a call sent beside others goes the preferred way');
   }
+  // Once 16 spun calls found their response, the first read waits for 0.9 times the median
+  // time they took, and a spin lasts at most 3 times it.
+  const f = new Spinner(1e6, () => false);
+  f.choice(0).prefer = true;
+  for (let i = 0; i < 16; i++) f.choice(0).found(i < 9 ? 0.02 : 0.5);
+  assert.ok(Math.abs(f.choice(0).wait - 0.018) < 1e-9, `first read after ${f.choice(0).wait} ms, want 0.018`);
+  const before = performance.now();
+  while (!f.plan(true));
+  assert.ok(f.until - before <= 0.06 + (performance.now() - before), `a spin of ${f.until - before} ms, want at most 0.06`);
   const kind = (op, n) => requestKind(Uint8Array.from({ length: n }, (_, i) => (i ? 7 : op)));
   assert.equal(kind(3, 533), kind(3, 600), 'one op, sizes within a power of two: one kind');
   assert.notEqual(kind(3, 533), kind(3, 51221), 'a batch is another kind');
