@@ -233,9 +233,11 @@ function syncPipes(child) {
 //
 // A read that finds no data throws (EAGAIN), which costs several times a read that finds some
 // (a few µs, and more on a loaded machine), so a response is found up to that late. So it
-// reads first once 0.9 times the median time after which the latest calls of its kind found
-// data has passed (choice.wait): about half the calls then find it at the first read, and the
-// median, of times that a first read finding data at once can only lower, follows the engine.
+// reads first once 0.9 times the lower quartile of the times after which the latest calls of
+// its kind found data has passed (choice.wait): a quarter of the calls or so find it at the
+// first read, and the quartile, of times that a first read finding data at once can only
+// lower, follows the engine down as well as up. (A lower quantile, as reading late costs more
+// than reading early, and slow calls from a busy spell must not hold it up.)
 function readSpinning(pipes, p, choice, until, received) {
   const firstRead = Math.min(p.sent + choice.wait, until);
   while (performance.now() < firstRead);
@@ -370,7 +372,8 @@ class SpinChoice {
     this.calls = 0; // alone calls since the last that went the other way
     this.every = exploreEvery; // one alone call in every goes the other way
     // The latest times in ms from sending a spun call to the read that found its response's
-    // first bytes (readSpinning), a ring, their median and 0.9 times it (0 until known).
+    // first bytes (readSpinning), a ring, their median, and 0.9 times their lower quartile
+    // (0 until known).
     this.finds = new Float64Array(ringSize);
     this.findCount = 0;
     this.findMedian = 0;
@@ -382,7 +385,7 @@ class SpinChoice {
     this.finds[this.findCount++ % ringSize] = ms;
     if (this.findCount >= ringSize) {
       this.findMedian = this.median(this.finds);
-      this.wait = 0.9 * this.findMedian;
+      this.wait = 0.9 * this.scratch[ringSize >> 2]; // the lower quartile, sorted by median
     }
   }
 
