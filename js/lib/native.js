@@ -168,10 +168,10 @@ function startNative(file, opts = {}) {
       child.stdin.uncork();
     } else if (!send(head)) {
       // Not all written at once (or the engine is gone, which 'exit' reports): no waiting here.
-    } else if (p.spun && alone && have === 0 && child.stdout.readableLength === 0) {
+    } else if (p.spun && alone && have === 0 && child.stdout.readableLength === 0 && pipeFd(child.stdout) >= 0) {
       // A call alone, with nothing else in flight either way, waits for its response here,
       // spinning (readSpinning); if it is not in by the end of the spin, the stream brings it.
-      readSpinning(sync, p, spinner.choice(kind), spinner.until, received);
+      readSpinning(sync, pipeFd(child.stdout), p, spinner.choice(kind), spinner.until, received);
       if (p.done || dead) return promise;
     }
     if (p.spun && !p.done) spinner.run();
@@ -186,9 +186,10 @@ function startNative(file, opts = {}) {
   // to 'exit', which rejects the calls.
   const send = (frame) => {
     let off = 0;
-    if (sync && child.stdin.writableLength === 0) {
+    const fd = sync ? pipeFd(child.stdin) : -1;
+    if (fd >= 0 && child.stdin.writableLength === 0) {
       try {
-        while (off < frame.length) off += fs.writeSync(sync.stdin, frame, off, frame.length - off);
+        while (off < frame.length) off += fs.writeSync(fd, frame, off, frame.length - off);
         return true;
       } catch (err) {
         if (err.code !== 'EAGAIN') return false;
@@ -212,18 +213,20 @@ const readSlab = 1 << 16;
 
 const putU32 = (b, o, v) => { b[o] = v; b[o + 1] = v >>> 8; b[o + 2] = v >>> 16; b[o + 3] = v >>> 24; };
 
-// syncPipes returns the file descriptors of the child's stdin and stdout pipes (send, readSpinning),
-// or null where Node does not expose them (Windows, or another Node): calls then always go
-// through the streams. libuv has made both non-blocking.
+// syncPipes returns the state of readSpinning, or null where Node does not expose the file
+// descriptors of the child's pipes (Windows, or another Node): calls then always go through
+// the streams.
 function syncPipes(child) {
-  if (process.platform === 'win32') return null;
-  const fd = (s) => (s && s._handle && Number.isInteger(s._handle.fd) && s._handle.fd >= 0 ? s._handle.fd : -1);
-  const stdin = fd(child.stdin), stdout = fd(child.stdout);
-  if (stdin < 0 || stdout < 0) return null;
-  return { stdin, stdout, slab: Buffer.allocUnsafeSlow(readSlab), used: 0, reads: 0 };
+  if (process.platform === 'win32' || pipeFd(child.stdin) < 0 || pipeFd(child.stdout) < 0) return null;
+  return { slab: Buffer.allocUnsafeSlow(readSlab), used: 0, reads: 0 };
 }
 
-// readSpinning polls the stdout pipe with read(2) until call p's response is in or
+// pipeFd returns the file descriptor of a child's stdio stream (libuv made it non-blocking),
+// or -1 once the stream is closed: asked at each use, as a closed descriptor's number may be
+// another file's by then.
+const pipeFd = (s) => (s && s._handle && Number.isInteger(s._handle.fd) && s._handle.fd >= 0 ? s._handle.fd : -1);
+
+// readSpinning polls the stdout pipe (fd) with read(2) until call p's response is in or
 // performance.now() passes until, without returning to the event loop: no stream, promise or
 // loop turn between the two processes, and no sleeping thread to wake on either side (the engine
 // spins too). The caller made sure nothing else is in flight, so the pipe holds only this call's
@@ -238,7 +241,7 @@ function syncPipes(child) {
 // first read, and the quartile, of times that a first read finding data at once can only
 // lower, follows the engine down as well as up. (A lower quantile, as reading late costs more
 // than reading early, and slow calls from a busy spell must not hold it up.)
-function readSpinning(pipes, p, choice, until, received) {
+function readSpinning(pipes, fd, p, choice, until, received) {
   const firstRead = Math.min(p.sent + choice.wait, until);
   while (performance.now() < firstRead);
   const limit = Error.stackTraceLimit;
@@ -258,7 +261,7 @@ function readSpinning(pipes, p, choice, until, received) {
       const t = performance.now();
       let n;
       try {
-        n = fs.readSync(pipes.stdout, pipes.slab, at, pipes.slab.length - at, null);
+        n = fs.readSync(fd, pipes.slab, at, pipes.slab.length - at, null);
       } catch (err) {
         if (err.code !== 'EAGAIN' || performance.now() > until) return;
         continue;
