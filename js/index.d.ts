@@ -16,7 +16,8 @@ export interface OpenOptions {
    * Native engine: how long, in microseconds, Node (after sending a request) and the engine
    * (after answering one) poll for the other's next frame before sleeping, default 100; 0 never
    * polls. Polling saves the wake-up of a sleeping process on each call, at the cost of up to
-   * that much CPU per call on each side, and only while calls come back that quickly.
+   * that much CPU per call on each side, and only while calls come back that quickly. A call
+   * sent alone polls synchronously, holding the event loop for up to that long.
    */
   spinMicros?: number;
   /** The engine's side of spinMicros, when it should differ (default spinMicros). */

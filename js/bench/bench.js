@@ -2,7 +2,7 @@
 // make js-bench: the native engine, WebAssembly and hnswlib-node (3.0.0, in-process) from Node on
 // the same generated clustered vectors (L2, M = 16, efConstruction = 200). For each backend the
 // smallest ef of a ladder with recall@10 >= 0.95 (exact neighbours by brute force), then at that
-// ef: single queries (one call each, after 200 untimed; QPS = 1 / p50 latency) and batches of
+// ef: single queries (one call each, after WARMUP untimed; QPS = 1 / p50 latency) and batches of
 // 100 queries per call (QPS = queries / wall time). Also the native engine's round-trip overhead
 // per call (p50 of a call that does no work). Single-query QPS is 1/p50 (qps) and 1/mean
 // (qps_mean). Writes {meta, rows, ratios, native_overhead} as JSON.
@@ -22,6 +22,10 @@ const args = process.argv.slice(2);
 const flag = (name, def) => { const i = args.indexOf(`-${name}`); return i >= 0 ? args[i + 1] : def; };
 const N = Number(flag('n', 10000)), DIM = Number(flag('dim', 128)), NQ = Number(flag('queries', 1000));
 const OUT = flag('out', 'results/js/results.json');
+// WARMUP single calls come before the timed ones, the same for every backend: over the first
+// thousands of calls to a fresh native engine the p50 fell, by up to half on a loaded machine,
+// even without Node's spin.
+const WARMUP = 2000;
 const K = 10, TARGET = 0.95, LADDER = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512];
 
 // clustered returns n * DIM values in 100 clusters, each a centre plus a random 16-dimensional
@@ -46,17 +50,23 @@ function clustered(n, seed, clusters = 100, rank = 16) {
   return out;
 }
 
+// exact returns the K nearest of each query by brute force, kept in order by insertion (no
+// garbage to collect during the timings that follow).
 function exact(data, queries) {
   const truth = new Int32Array(NQ * K);
+  const best = new Float64Array(K);
   for (let q = 0; q < NQ; q++) {
-    const d = new Float64Array(N);
+    const ids = truth.subarray(q * K, (q + 1) * K);
+    best.fill(Infinity);
     for (let i = 0; i < N; i++) {
       let s = 0;
       for (let j = 0; j < DIM; j++) { const t = data[i * DIM + j] - queries[q * DIM + j]; s += t * t; }
-      d[i] = s;
+      if (s >= best[K - 1]) continue;
+      let at = K - 1;
+      for (; at > 0 && best[at - 1] > s; at--) { best[at] = best[at - 1]; ids[at] = ids[at - 1]; }
+      best[at] = s;
+      ids[at] = i;
     }
-    const idx = Array.from({ length: N }, (_, i) => i).sort((a, b) => d[a] - d[b]);
-    truth.set(idx.slice(0, K), q * K);
   }
   return truth;
 }
@@ -82,7 +92,7 @@ async function measure(name, search) {
   if (ef === null) throw new Error(`${name}: recall@10 ${rec} < ${TARGET} at ef ${LADDER[LADDER.length - 1]}`);
   // Untimed warm-up, the same for every backend: JIT, caches, and the native transport's
   // measure of whether spinning pays (lib/native.js Spinner) settle on single queries.
-  for (let q = 0; q < Math.min(NQ, 200); q++) await search(QUERIES.subarray(q * DIM, (q + 1) * DIM), ef);
+  for (let q = 0; q < WARMUP; q++) await search(QUERIES.subarray((q % NQ) * DIM, (q % NQ + 1) * DIM), ef);
   const lat = [];
   for (let q = 0; q < NQ; q++) {
     const t0 = now();
@@ -179,7 +189,7 @@ let TRUTH;
     commit = require('node:child_process').execSync('git rev-parse --short HEAD', { cwd: __dirname, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
   } catch { /* not a checkout */ }
   const meta = {
-    n: N, dim: DIM, queries: NQ, k: K, target_recall: TARGET, metric: 'l2', M: 16, efConstruction: 200,
+    n: N, dim: DIM, queries: NQ, warmup: WARMUP, k: K, target_recall: TARGET, metric: 'l2', M: 16, efConstruction: 200,
     node: process.version, cpu: os.cpus()[0].model, cores: os.cpus().length,
     loadavg_start: loadStart, loadavg: os.loadavg(), commit, date: new Date().toISOString(),
   };

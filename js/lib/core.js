@@ -14,39 +14,81 @@
   };
   const Metric = { l2: 0, cosine: 1, ip: 2 };
 
+  // Requests are cut from shared slabs rather than given an ArrayBuffer each: one per call costs
+  // more in allocation and garbage collection than a small call's work. A request's bytes are
+  // its own (a transport may keep them, as a stream write does), and headroom bytes before them
+  // in their buffer are free, for a transport's frame head (see Client).
+  const headroom = 8;
+  const slabBytes = 1 << 16;
+  let slab = null;
+  let slabUsed = slabBytes;
+  function take(n) {
+    if (n > slabBytes >> 2) return new Uint8Array(n);
+    if (slabUsed + n > slabBytes) {
+      slab = new ArrayBuffer(slabBytes);
+      slabUsed = 0;
+    }
+    const a = new Uint8Array(slab, slabUsed, n);
+    slabUsed += (n + 7) & ~7;
+    return a;
+  }
+
   // Request builds one request: an op byte and little-endian fields. Typed arrays are copied as
   // bytes (the platforms JavaScript runs on are little-endian, as the protocol is).
   class Request {
     constructor(op, size) {
-      this.buf = new Uint8Array(1 + size);
-      this.view = new DataView(this.buf.buffer);
-      this.buf[0] = op;
-      this.off = 1;
+      this.buf = take(headroom + 1 + size);
+      this.buf[headroom] = op;
+      this.off = headroom + 1;
     }
-    u8(v) { this.view.setUint8(this.off, v); this.off += 1; return this; }
-    u32(v) { this.view.setUint32(this.off, v, true); this.off += 4; return this; }
-    u64(v) { this.view.setBigUint64(this.off, BigInt(v), true); this.off += 8; return this; }
+    u8(v) { this.buf[this.off++] = v; return this; }
+    u32(v) {
+      const b = this.buf, o = this.off;
+      b[o] = v; b[o + 1] = v >>> 8; b[o + 2] = v >>> 16; b[o + 3] = v >>> 24;
+      this.off = o + 4;
+      return this;
+    }
+    u64(v) {
+      new DataView(this.buf.buffer, this.buf.byteOffset).setBigUint64(this.off, BigInt(v), true);
+      this.off += 8;
+      return this;
+    }
     bytes(a) {
       this.buf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), this.off);
       this.off += a.byteLength;
       return this;
     }
     done() {
-      if (this.off !== this.buf.length) throw new Error(`gognn: internal: request of ${this.buf.length} bytes filled to ${this.off}`);
-      return this.buf;
+      if (this.off !== this.buf.length) throw new Error(`gognn: internal: request of ${this.buf.length - headroom} bytes filled to ${this.off - headroom}`);
+      return this.buf.subarray(headroom);
     }
   }
 
   // Response reads a successful response's fields (after the status byte).
   class Response {
-    constructor(b) { this.b = b; this.view = new DataView(b.buffer, b.byteOffset, b.byteLength); this.off = 1; }
-    u32() { const v = this.view.getUint32(this.off, true); this.off += 4; return v; }
+    constructor(b) { this.b = b; this.off = 1; }
+    u32() {
+      const b = this.b, o = this.off;
+      this.off = o + 4;
+      return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+    }
     // Typed arrays are copied out, so they are aligned and own their memory.
-    i32s(n) { const a = new Int32Array(n); new Uint8Array(a.buffer).set(this.b.subarray(this.off, this.off + 4 * n)); this.off += 4 * n; return a; }
-    f32s(n) { const a = new Float32Array(n); new Uint8Array(a.buffer).set(this.b.subarray(this.off, this.off + 4 * n)); this.off += 4 * n; return a; }
+    i32s(n) { return this.array(Int32Array, n); }
+    f32s(n) { return this.array(Float32Array, n); }
+    array(T, n) {
+      const start = this.b.byteOffset + this.off;
+      this.off += 4 * n;
+      if (start % 4 === 0) return new T(this.b.buffer, start, n).slice();
+      // Unaligned: by way of an aligned scratch buffer, which spares the result an
+      // ArrayBuffer of its own where the engine keeps small arrays in its heap.
+      if (scratch.byteLength < 4 * n) scratch = new ArrayBuffer(4 * n);
+      new Uint8Array(scratch, 0, 4 * n).set(this.b.subarray(this.off - 4 * n, this.off));
+      return new T(scratch, 0, n).slice();
+    }
     rest() { return this.b.slice(this.off); }
     json() { return JSON.parse(new TextDecoder().decode(this.b.subarray(this.off))); }
   }
+  let scratch = new ArrayBuffer(1 << 10);
 
   function check(resp) {
     if (!(resp instanceof Uint8Array) || resp.length === 0) throw new Error('gognn: empty response from the backend');
@@ -61,8 +103,10 @@
     return a;
   }
 
+  const noInts = new Int32Array(0);
+
   function i32(a, what) {
-    if (a === undefined || a === null) return new Int32Array(0);
+    if (a === undefined || a === null) return noInts;
     if (a instanceof Int32Array) return a;
     if (Array.isArray(a) && a.every(Number.isInteger)) return Int32Array.from(a);
     throw new Error(`gognn: ${what} must be an Int32Array (or an array of integers)`);
@@ -77,15 +121,16 @@
   // Handle is what every object the backend holds is on this side: a number and its client.
   class Handle {
     constructor(client, id) { this.client = client; this.id = id; this.closed = false; }
-    async call(op, name, req) {
+    // call sends req and returns the promise of its checked response.
+    call(op, name, req) {
       if (this.closed) throw new Error(`gognn: ${name} on a closed ${this.constructor.name.toLowerCase()}`);
-      return check(await this.client.transport(req));
+      return this.client.transport(req, headroom).then(check);
     }
     // close releases the backend's object; later calls throw.
     async close() {
       if (this.closed) return;
       this.closed = true;
-      check(await this.client.transport(new Request(Op.close, 4).u32(this.id).done()));
+      check(await this.client.transport(new Request(Op.close, 4).u32(this.id).done(), headroom));
     }
   }
 
@@ -165,13 +210,14 @@
     }
   }
 
-  // Client is one backend's API. transport(req: Uint8Array): Promise<Uint8Array>; shutdown()
-  // ends the backend.
+  // Client is one backend's API. transport(req: Uint8Array, headroom: number):
+  // Promise<Uint8Array>, where the headroom bytes before req in its buffer are the transport's
+  // to overwrite (0 when not given); shutdown() ends the backend.
   class Client {
     constructor(backend, transport, shutdown) { this.backend = backend; this.transport = transport; this.shutdown = shutdown; }
 
     // info: {goos, goarch, go, kernels, threads, training}.
-    async info() { return check(await this.transport(new Request(Op.info, 0).done())).json(); }
+    async info() { return check(await this.transport(new Request(Op.info, 0).done(), headroom)).json(); }
 
     // createIndex({dim, metric = 'cosine', M = 16, efConstruction = 200, seed = 0, learn, candidates}).
     // An index that learns (the default for cosine) re-ranks with the GNN and takes feedback.
@@ -184,14 +230,14 @@
       if (!(typeof seed === 'bigint' || (Number.isInteger(seed) && seed >= 0))) throw new Error(`gognn: seed = ${seed}: want a non-negative integer`);
       const r = check(await this.transport(new Request(Op.createIndex, 26).u32(dim).u8(Metric[metric]).u8(learn ? 1 : 0)
         .u32(count(opts.M, 'M')).u32(count(opts.efConstruction, 'efConstruction')).u64(seed)
-        .u32(count(opts.candidates, 'candidates')).done()));
+        .u32(count(opts.candidates, 'candidates')).done(), headroom));
       return new Index(this, r.u32(), dim, learn);
     }
 
     // load opens an index saved by Index.save (or by Go's search.Index.SaveTo / hnsw.Index.SaveTo).
     async load(bytes) {
       if (!(bytes instanceof Uint8Array)) throw new Error('gognn: load: bytes must be a Uint8Array');
-      const r = check(await this.transport(new Request(Op.load, bytes.length).bytes(bytes).done()));
+      const r = check(await this.transport(new Request(Op.load, bytes.length).bytes(bytes).done(), headroom));
       const ix = new Index(this, r.u32(), 0, false);
       const st = await ix.stats();
       ix.dim = st.dim;
@@ -202,7 +248,7 @@
     // loadModel opens a model file written by Go's models.Save / models.SaveTo.
     async loadModel(bytes) {
       if (!(bytes instanceof Uint8Array)) throw new Error('gognn: loadModel: bytes must be a Uint8Array');
-      const r = check(await this.transport(new Request(Op.loadModel, bytes.length).bytes(bytes).done()));
+      const r = check(await this.transport(new Request(Op.loadModel, bytes.length).bytes(bytes).done(), headroom));
       return new Model(this, r.u32());
     }
 

@@ -62,12 +62,13 @@ const defaultSpinMicros = 100;
 
 // startNative starts the engine file and returns its transport. opts.spinMicros (default 100;
 // 0 never spins) bounds how long each side polls for the other's next frame before it sleeps:
-// after sending a request, Node keeps its event loop polling (setImmediate, so the loop's
-// epoll_wait does not sleep) for up to spinMicros; after answering, the engine polls stdin
-// (-spin). A single query is mostly the two hand-offs between the processes, and a thread
-// that sleeps must be woken, which is slow where an idle virtual CPU halts; polling costs CPU
-// instead, at most spinMicros per call on each side, and only where it pays (see Spinner and
-// the engine's spinReader).
+// after sending a request alone, Node polls the engine's stdout with read(2) for up to
+// spinMicros without returning to the event loop (readSpinning), and for calls sent together
+// keeps its event loop polling (Spinner); after answering, the engine polls stdin (-spin). A
+// single query is mostly the two hand-offs between the processes, and a thread that sleeps
+// must be woken, which is slow where an idle virtual CPU halts; polling costs CPU instead, at
+// most spinMicros per call on each side, and only where it pays (see SpinChoice and the
+// engine's spinReader).
 // opts.engineSpinMicros sets the engine's side apart (default spinMicros).
 function startNative(file, opts = {}) {
   const micros = (name, def) => {
@@ -110,7 +111,11 @@ function startNative(file, opts = {}) {
   });
   child.stdin.on('error', () => {}); // a write to a dead engine: 'exit' reports it
   child.stderr.on('data', (d) => { stderr = (stderr + d.toString()).slice(-4096); });
-  child.stdout.on('data', (d) => {
+
+  // received parses the engine's output, read by the stream ('data') or by the synchronous
+  // path (readSpinning), in the order read: whole frames settle their calls, a partial frame waits
+  // for the rest.
+  const received = (d) => {
     chunks.push(d);
     have += d.length;
     if (have < 8) return;
@@ -125,6 +130,7 @@ function startNative(file, opts = {}) {
       const p = pending.get(id);
       if (p) {
         pending.delete(id);
+        p.done = true;
         if (p.alone) spinner.record(p.sent, p.spun, p.kind);
         p.resolve(body);
       }
@@ -133,32 +139,64 @@ function startNative(file, opts = {}) {
     chunks = buf.length ? [buf] : [];
     have = buf.length;
     if (pending.size === 0) setRef(false);
-  });
+  };
+  child.stdout.on('data', received);
 
   const spinner = new Spinner(spinMicros, () => dead === null && pending.size > 0);
-  const transport = (req) => {
+  const sync = syncPipes(child);
+  // transport sends req as one frame, in one write (one syscall, one wake-up of the engine):
+  // its head goes in the headroom bytes before req where the caller leaves them (lib/core.js),
+  // else a small request is copied behind a head and a large one written after it.
+  const transport = (req, headroom = 0) => {
     if (dead) return Promise.reject(dead);
     const id = nextId++ >>> 0;
-    // One write (one syscall, one wake-up of the engine) per request; a large body is not copied.
-    const small = req.length <= 1 << 16;
-    const head = Buffer.allocUnsafe(small ? 8 + req.length : 8);
-    head.writeUInt32LE(req.length + 4, 0);
-    head.writeUInt32LE(id, 4);
-    if (small) head.set(req, 8);
-    return new Promise((resolve, reject) => {
-      const p = { resolve, reject, sent: performance.now(), alone: pending.size === 0, spun: false, kind: requestKind(req) };
-      pending.set(id, p);
-      setRef(true);
-      if (small) {
-        child.stdin.write(head);
-      } else {
-        child.stdin.cork();
-        child.stdin.write(head);
-        child.stdin.write(req);
-        child.stdin.uncork();
+    const whole = headroom >= 8 || req.length <= 1 << 16;
+    const head = headroom >= 8 ? new Uint8Array(req.buffer, req.byteOffset - 8, req.length + 8) : new Uint8Array(whole ? 8 + req.length : 8);
+    putU32(head, 0, req.length + 4);
+    putU32(head, 4, id);
+    if (whole && headroom < 8) head.set(req, 8);
+    const alone = pending.size === 0;
+    const kind = requestKind(req);
+    let resolve, reject;
+    const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+    const p = { resolve, reject, sent: performance.now(), alone, spun: spinner.plan(alone, kind), kind, done: false };
+    pending.set(id, p);
+    if (!whole) {
+      child.stdin.cork();
+      child.stdin.write(head);
+      child.stdin.write(req);
+      child.stdin.uncork();
+    } else if (!send(head)) {
+      // Not all written at once (or the engine is gone, which 'exit' reports): no waiting here.
+    } else if (p.spun && alone && have === 0 && child.stdout.readableLength === 0 && pipeFd(child.stdout) >= 0) {
+      // A call alone, with nothing else in flight either way, waits for its response here,
+      // spinning (readSpinning); if it is not in by the end of the spin, the stream brings it.
+      readSpinning(sync, pipeFd(child.stdout), p, spinner.choice(kind), spinner.until, received);
+      if (p.done || dead) return promise;
+    }
+    if (p.spun && !p.done) spinner.run();
+    setRef(true);
+    return promise;
+  };
+
+  // send writes a frame with write(2) on the stdin pipe when nothing is queued in its stream,
+  // which saves the stream's machinery, and reports whether it all went out so. What cannot be
+  // written at once (a full pipe) goes through the stream, after the rest, and so does all of it
+  // where the pipe's descriptor is not to be had (syncPipes). A write to a dead engine is left
+  // to 'exit', which rejects the calls.
+  const send = (frame) => {
+    let off = 0;
+    const fd = sync ? pipeFd(child.stdin) : -1;
+    if (fd >= 0 && child.stdin.writableLength === 0) {
+      try {
+        while (off < frame.length) off += fs.writeSync(fd, frame, off, frame.length - off);
+        return true;
+      } catch (err) {
+        if (err.code !== 'EAGAIN') return false;
       }
-      p.spun = spinner.start(p.alone, p.kind);
-    });
+    }
+    child.stdin.write(off ? frame.subarray(off) : frame);
+    return false;
   };
   const shutdown = () => new Promise((resolve) => {
     if (dead) return resolve();
@@ -166,8 +204,84 @@ function startNative(file, opts = {}) {
     setRef(true);
     child.stdin.end();
   });
-  return { transport, shutdown, child, spinner };
+  // spunReads (for tests): how many reads of readSpinning found data.
+  return { transport, shutdown, child, spinner, spunReads: () => (sync ? sync.reads : 0) };
 }
+
+// readSlab is the size of readSpinning's read buffers.
+const readSlab = 1 << 16;
+
+const putU32 = (b, o, v) => { b[o] = v; b[o + 1] = v >>> 8; b[o + 2] = v >>> 16; b[o + 3] = v >>> 24; };
+
+// syncPipes returns the state of readSpinning, or null where Node does not expose the file
+// descriptors of the child's pipes (Windows, or another Node): calls then always go through
+// the streams.
+function syncPipes(child) {
+  if (process.platform === 'win32' || pipeFd(child.stdin) < 0 || pipeFd(child.stdout) < 0) return null;
+  return { slab: Buffer.allocUnsafeSlow(readSlab), used: 0, reads: 0 };
+}
+
+// pipeFd returns the file descriptor of a child's stdio stream (libuv made it non-blocking),
+// or -1 once the stream is closed: asked at each use, as a closed descriptor's number may be
+// another file's by then.
+const pipeFd = (s) => (s && s._handle && Number.isInteger(s._handle.fd) && s._handle.fd >= 0 ? s._handle.fd : -1);
+
+// readSpinning polls the stdout pipe (fd) with read(2) until call p's response is in or
+// performance.now() passes until, without returning to the event loop: no stream, promise or
+// loop turn between the two processes, and no sleeping thread to wake on either side (the engine
+// spins too). The caller made sure nothing else is in flight, so the pipe holds only this call's
+// bytes; they go to received, the stream's own parser, so a response that is not whole by until
+// is completed by the stream as usual. The end of the pipe (a dead engine) is left to the stream
+// and to 'exit', which rejects the call.
+//
+// A read that finds no data throws (EAGAIN), which costs several times a read that finds some
+// (a few µs, and more on a loaded machine), so a response is found up to that late. So it
+// reads first once 0.9 times the lower quartile of the times after which the latest calls of
+// its kind found data has passed (choice.wait): a quarter of the calls or so find it at the
+// first read, and the quartile, of times that a first read finding data at once can only
+// lower, follows the engine down as well as up. (A lower quantile, as reading late costs more
+// than reading early, and slow calls from a busy spell must not hold it up.)
+function readSpinning(pipes, fd, p, choice, until, received) {
+  const firstRead = Math.min(p.sent + choice.wait, until);
+  while (performance.now() < firstRead);
+  const limit = Error.stackTraceLimit;
+  if (stackLimitWritable) Error.stackTraceLimit = 0; // cheaper errors
+  let first = true;
+  try {
+    while (!p.done) {
+      // Reads go to successive bytes of a slab, never reused: the parser may keep a partial
+      // frame, and the caller its response. The first read of a call starts 3 bytes past a
+      // multiple of 4, where a search response's arrays fall aligned (after u32 length, u32
+      // id, a status byte and two u32s), and are copied out (lib/core.js) the cheap way.
+      if (pipes.slab.length - pipes.used < readSlab >> 4) {
+        pipes.slab = Buffer.allocUnsafeSlow(readSlab);
+        pipes.used = 0;
+      }
+      const at = first ? pipes.used + ((3 - pipes.used) & 3) : pipes.used;
+      const t = performance.now();
+      let n;
+      try {
+        n = fs.readSync(fd, pipes.slab, at, pipes.slab.length - at, null);
+      } catch (err) {
+        if (err.code !== 'EAGAIN' || performance.now() > until) return;
+        continue;
+      }
+      if (n === 0) return; // end of the pipe: the stream reads it too, and 'exit' rejects p
+      pipes.used = at + n;
+      pipes.reads++;
+      if (first) choice.found(t - p.sent);
+      first = false;
+      received(pipes.slab.subarray(at, at + n));
+    }
+  } finally {
+    if (stackLimitWritable) Error.stackTraceLimit = limit;
+  }
+}
+
+const stackLimitWritable = (() => {
+  const d = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit');
+  return d ? d.writable === true : Object.isExtensible(Error);
+})();
 
 // Spinner keeps Node's event loop from sleeping while a response is due soon: from start()
 // until waiting() is false or maxMicros have passed, a chain of setImmediate callbacks makes
@@ -199,20 +313,34 @@ class Spinner {
     return c;
   }
 
-  // start is called when a request of kind has gone out; alone says whether no other call is
-  // pending. It returns whether it spins for the call, to give back to record.
-  start(alone, kind = 0) {
+  // plan reports whether to spin for a call of kind about to go out (alone: with no other call
+  // pending), and if so sets until, the time (performance.now()) the spin ends.
+  plan(alone, kind = 0) {
     if (this.maxMs <= 0) return false;
     const c = this.choice(kind);
     if (!c.spin(alone)) return false;
-    // A spun call that takes longer than the calls that sleep has lost already: while sleeping
-    // is preferred, spin for at most 1.5 times their median.
-    this.until = performance.now() + (c.prefer ? this.maxMs : Math.min(this.maxMs, 1.5 * c.slept));
+    // A spun call that takes longer than the calls that sleep has lost already: spin for at
+    // most 1.5 times their median, and 3 times the median time after which the latest spun
+    // calls found their response. (Where the two processes share a CPU, as on a loaded
+    // machine, the engine may not run at all until Node stops spinning.)
+    this.until = performance.now() + Math.min(this.maxMs, 1.5 * c.slept, c.findCount >= ringSize ? 3 * c.findMedian : Infinity);
+    return true;
+  }
+
+  // start is called when a request of kind has gone out through the stream; alone says whether no other call is
+  // pending. It returns whether it spins for the call, to give back to record.
+  start(alone, kind = 0) {
+    if (!this.plan(alone, kind)) return false;
+    this.run();
+    return true;
+  }
+
+  // run spins the event loop until the time plan set.
+  run() {
     if (!this.active) {
       this.active = true;
       setImmediate(this.tick);
     }
-    return true;
   }
 
   // record notes the round trip of a call of kind sent alone at `sent` (performance.now()),
@@ -246,6 +374,22 @@ class SpinChoice {
     this.ratio = NaN; // median spun round trip / median slept, once both are known
     this.calls = 0; // alone calls since the last that went the other way
     this.every = exploreEvery; // one alone call in every goes the other way
+    // The latest times in ms from sending a spun call to the read that found its response's
+    // first bytes (readSpinning), a ring, their median, and 0.9 times their lower quartile
+    // (0 until known).
+    this.finds = new Float64Array(ringSize);
+    this.findCount = 0;
+    this.findMedian = 0;
+    this.wait = 0;
+  }
+
+  // found notes the time in ms from sending a spun call to the read that found its response.
+  found(ms) {
+    this.finds[this.findCount++ % ringSize] = ms;
+    if (this.findCount >= ringSize) {
+      this.findMedian = this.median(this.finds);
+      this.wait = 0.9 * this.scratch[ringSize >> 2]; // the lower quartile, sorted by median
+    }
   }
 
   // spin reports whether to spin for the next call.
@@ -264,15 +408,15 @@ class SpinChoice {
     const m = spun ? 1 : 0;
     this.trips[m][this.count[m]++ % ringSize] = ms;
     // The slept median changes only with a call that slept.
-    if (!spun && this.count[0] >= ringSize) this.slept = this.median(0);
+    if (!spun && this.count[0] >= ringSize) this.slept = this.median(this.trips[0]);
     if (this.count[0] >= ringSize && this.count[1] >= ringSize) {
-      this.ratio = this.median(1) / this.slept;
+      this.ratio = this.median(this.trips[1]) / this.slept;
       if (this.prefer ? this.ratio > 0.95 : this.ratio < 0.8) this.prefer = !this.prefer;
     }
   }
 
-  median(m) {
-    this.scratch.set(this.trips[m]);
+  median(ring) {
+    this.scratch.set(ring);
     this.scratch.sort();
     return this.scratch[ringSize >> 1];
   }

@@ -86,28 +86,69 @@ const onFrame = (f, done) => {
   fs.writeSync(1, out.subarray(3, 10));       // the rest of the head, a byte of the body
   setTimeout(() => { fs.writeSync(1, out.subarray(10)); done(); }, 5); // past the spin
 };`);
-  const { transport, shutdown, spinner } = startNative(file, { spinMicros: 200 });
+  const { transport, shutdown, spinner, spunReads } = startNative(file, { spinMicros: 200 });
   t.after(shutdown);
-  for (let i = 0; i < 40; i++) { // of one kind: the spinner spins on one in 4 as it learns
-    const req = Uint8Array.from({ length: 64 }, (_, j) => (j ? i + j : 3) & 0xff); // op 3
+  // Spinning preferred: a call alone reads its response in a synchronous spin (all but one in
+  // 4, which sleeps, as the spinner learns), and the stream brings the part past the spin;
+  // calls sent together spin the event loop.
+  const spin = (req) => { spinner.choice(requestKind(req)).prefer = true; return req; };
+  for (let i = 0; i < 40; i++) { // of one kind
+    const req = spin(Uint8Array.from({ length: 64 }, (_, j) => (j ? i + j : 3) & 0xff)); // op 3
     const resp = await transport(req);
     assert.equal(resp[0], 0);
     assert.deepEqual(Array.from(resp.subarray(1)), Array.from(req), `call ${i}`);
   }
-  const many = await Promise.all(Array.from({ length: 10 }, (_, i) => transport(Uint8Array.of(i, i))));
+  assert.ok(spunReads() > 0, 'no response was read spinning');
+  const many = await Promise.all(Array.from({ length: 10 }, (_, i) => transport(spin(Uint8Array.of(i, i)))));
   many.forEach((r, i) => assert.deepEqual(Array.from(r), [0, i, i]));
   assert.ok(spinner.turns > 0, 'the event loop spun');
 });
 
+test('native: calls answered at once, one after another in one turn, keep their own responses', async (t) => {
+  const file = stub(t, `${respond}
+const onFrame = (f, done) => { fs.writeSync(1, respond(f)); done(); };`);
+  const { transport, shutdown, spinner, spunReads } = startNative(file, { spinMicros: 100000 });
+  t.after(shutdown);
+  const kind = requestKind(Uint8Array.of(5, 0, 0));
+  spinner.choice(kind).prefer = true;
+  for (let round = 0; round < 20; round++) {
+    // Each call may be answered before the next is sent, its response still unread by its
+    // caller: the next must not overwrite it.
+    const calls = Array.from({ length: 4 }, (_, i) => transport(Uint8Array.of(5, round, i)));
+    (await Promise.all(calls)).forEach((r, i) => assert.deepEqual(Array.from(r), [0, 5, round, i], `round ${round}, call ${i}`));
+  }
+  assert.ok(spunReads() > 0, 'no response was read spinning');
+});
+
+test('native: frames larger than the pipe go out whole, with and without headroom', async (t) => {
+  const file = stub(t, `${respond}
+const onFrame = (f, done) => { process.stdout.write(respond(f), done); };`);
+  const { transport, shutdown } = startNative(file);
+  t.after(shutdown);
+  const big = (n, seed) => Uint8Array.from({ length: n }, (_, i) => (i ? i * seed : 9) & 0xff);
+  const room = new Uint8Array(8 + 300000);
+  room.set(big(300000, 7), 8);
+  const reqs = [[big(300000, 3), 0], [room.subarray(8), 8], [big(70000, 5), 0]];
+  const ok = (req) => { const r = new Uint8Array(1 + req.length); r.set(req, 1); return r; };
+  for (const [req, headroom] of reqs) { // one at a time, then all together
+    assert.ok(Buffer.from(await transport(req, headroom)).equals(ok(req)));
+  }
+  const all = await Promise.all(reqs.map(([req, headroom]) => transport(req, headroom)));
+  all.forEach((r, i) => assert.ok(Buffer.from(r).equals(ok(reqs[i][0])), `call ${i}`));
+});
+
 test('native: the engine dying mid-spin rejects the call with its exit status', async (t) => {
   const file = stub(t, `const onFrame = () => process.exit(3);`);
-  const { transport, spinner } = startNative(file, { spinMicros: 100000 }); // spins up to 100 ms
-  const t0 = performance.now();
-  await assert.rejects(transport(Uint8Array.of(1)), /native engine exited \(code 3\)/);
-  await assert.rejects(transport(Uint8Array.of(1)), /native engine exited \(code 3\)/);
-  assert.ok(performance.now() - t0 < 5000, 'no hang');
-  await new Promise((r) => setImmediate(r));
-  assert.equal(spinner.active, false, 'the spin stopped');
+  for (const prefer of [false, true]) { // learning (it sleeps first) and spinning at once
+    const { transport, spinner } = startNative(file, { spinMicros: 100000 }); // spins up to 100 ms
+    spinner.choice(requestKind(Uint8Array.of(1))).prefer = prefer;
+    const t0 = performance.now();
+    await assert.rejects(transport(Uint8Array.of(1)), /native engine exited \(code 3\)/);
+    await assert.rejects(transport(Uint8Array.of(1)), /native engine exited \(code 3\)/);
+    assert.ok(performance.now() - t0 < 5000, 'no hang');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(spinner.active, false, 'the spin stopped');
+  }
 });
 
 test('native: Spinner spins while a call is pending, and only where spinning is faster', async () => {
@@ -156,6 +197,15 @@ test('native: Spinner spins while a call is pending, and only where spinning is 
     }
     assert.equal(c.start(false), want, 'a call sent beside others goes the preferred way');
   }
+  // Once 16 spun calls found their response, the first read waits for 0.9 times the median
+  // time they took, and a spin lasts at most 3 times it.
+  const f = new Spinner(1e6, () => false);
+  f.choice(0).prefer = true;
+  for (let i = 0; i < 16; i++) f.choice(0).found(i < 9 ? 0.02 : 0.5);
+  assert.ok(Math.abs(f.choice(0).wait - 0.018) < 1e-9, `first read after ${f.choice(0).wait} ms, want 0.018`);
+  const before = performance.now();
+  while (!f.plan(true));
+  assert.ok(f.until - before <= 0.06 + (performance.now() - before), `a spin of ${f.until - before} ms, want at most 0.06`);
   const kind = (op, n) => requestKind(Uint8Array.from({ length: n }, (_, i) => (i ? 7 : op)));
   assert.equal(kind(3, 533), kind(3, 600), 'one op, sizes within a power of two: one kind');
   assert.notEqual(kind(3, 533), kind(3, 51221), 'a batch is another kind');
