@@ -279,6 +279,9 @@ var cacheGroupings = true
 
 const gatherAhead = 8
 
+// sweepAhead is how many items ahead sweepSum asks for the output row an item adds onto.
+const sweepAhead = 16
+
 var (
 	iotaMu  sync.Mutex
 	iotaBuf []int32
@@ -359,6 +362,10 @@ func sweepSum[T Float](rows []int32, bounds []int, x, y []T, width int, mean boo
 		return
 	}
 	k := kernelsFor[T]()
+	y32, _ := any(y).([]float32)
+	if !prefetchGroups {
+		y32 = nil
+	}
 	sweep := func(lo, hi int) {
 		clear(y[lo*width : hi*width])
 		if mean {
@@ -368,6 +375,13 @@ func sweepSum[T Float](rows []int32, bounds []int, x, y []T, width int, mean boo
 		for it, r := range rows {
 			if !all && (int(r) < lo || int(r) >= hi) {
 				continue
+			}
+			if y32 != nil && it+sweepAhead < len(rows) {
+				// y is read and written out of order, x streams: ask for the y row of an item
+				// ahead, if it is this worker's.
+				if q := int(rows[it+sweepAhead]); all || (q >= lo && q < hi) {
+					asm.PrefetchF32(y32[q*width : (q+1)*width])
+				}
 			}
 			k.axpy(1, x[it*width:(it+1)*width], y[int(r)*width:(int(r)+1)*width])
 			if mean {
