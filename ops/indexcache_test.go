@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -99,6 +100,48 @@ func TestIndexGroupingAlways(t *testing.T) {
 		}
 		if d := firstDiff(refScatter("max", idxv, n, x64, width), asFloat64(out.(*tensor.Dense))); d >= 0 {
 			t.Fatalf("run %d: element %d differs from the reference", run, d)
+		}
+	}
+}
+
+// TestIndexGroupingAllocs checks that scatters by an index that changes every run (a new sample
+// of edges each epoch) reuse the buffers of the groupings they replace instead of allocating
+// new ones.
+func TestIndexGroupingAllocs(t *testing.T) {
+	const n, k, width = 1000, 100000, 2
+	rng := rand.New(rand.NewPCG(11, 12))
+	x := randDense(rng, tensor.Float32, k, width)
+	var idx [3]*tensor.Dense
+	for j := range idx {
+		v := make([]int, k)
+		for i := range v {
+			v[i] = rng.IntN(n)
+		}
+		idx[j] = tensor.New(tensor.WithShape(k), tensor.WithBacking(v))
+	}
+	for _, r := range []reduction{reduceSum, reduceMax} {
+		op := newScatter(indexMap("ScatterAdd", "index", n, k, false), r, false)
+		var out G.Value
+		var err error
+		step := func(i int) {
+			if out, err = op.UsePreallocDo(out, x, idx[i%len(idx)]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 0; i < 4; i++ {
+			step(i)
+		}
+		const runs = 6
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for i := 4; i < 4+runs; i++ {
+			step(i)
+		}
+		runtime.ReadMemStats(&after)
+		// One index buffer is 4k bytes; a run that allocated its rows or grouping anew would
+		// take at least that.
+		if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 4*k/8 {
+			t.Errorf("%s: %d bytes allocated per run, want under %d", reductionNames[r], per, 4*k/8)
 		}
 	}
 }

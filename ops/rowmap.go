@@ -86,14 +86,16 @@ func (m *rowMap) String() string {
 
 // mapScratch holds an op's per-run index buffers, reused between runs.
 type mapScratch struct {
-	rows   []int32
-	next   []int
-	counts []int32
+	rows     []int32
+	next     []int
+	counts   []int32
+	grouping graph.CSR // when groupings are not kept
 }
 
 // An indexSnapshot is the last value an index map resolved for a scatter, and its grouping once
-// built. It is never written after it is published: a new index value gets a new snapshot, so ops
-// sharing the map (a scatter and its gradient) may hold one while another replaces it.
+// built. A new index value gets a new snapshot, and the replaced one's buffers serve the next, so
+// an index that changes every run allocates nothing either: ops on one graph run one at a time
+// (see the package doc), so none still reads them.
 type indexSnapshot struct {
 	rows  []int32
 	group *graph.CSR
@@ -137,21 +139,26 @@ func (m *rowMap) resolve(op string, s *mapScratch, vals []G.Value, k int, need g
 	rows, same, err := m.readIndex(op, s, vals, k, prev)
 	if err != nil || need == groupNone || !cacheGroupings {
 		if err == nil && need == groupAlways {
-			return rows, groupRows(rows, m.nodes, s), nil
+			return rows, groupRows(rows, m.nodes, s, &s.grouping), nil
 		}
 		return rows, nil, err
 	}
+	var spare *graph.CSR
 	if same {
 		if last.group != nil {
 			return last.rows, last.group, nil
 		}
 		rows, need = last.rows, groupAlways // it came back: sort it once
 	} else {
-		s.rows = nil // rows now belong to the snapshot
+		// rows now belong to the snapshot; the replaced one's buffers are free again.
+		s.rows = nil
+		if last != nil {
+			s.rows, spare = last.rows, last.group
+		}
 	}
 	snap := &indexSnapshot{rows: rows}
 	if need == groupAlways {
-		snap.group = groupRows(rows, m.nodes, s)
+		snap.group = groupRows(rows, m.nodes, s, spare)
 	}
 	m.last.Store(snap)
 	return rows, snap.group, nil
@@ -191,13 +198,23 @@ func (m *rowMap) readIndex(op string, s *mapScratch, vals []G.Value, k int, prev
 	return rows, diff == 0, nil
 }
 
-// groupRows returns the grouping of rows by a stable counting sort, in new buffers (a grouping
-// may be kept in a snapshot); s lends the scratch.
-func groupRows(rows []int32, nodes int, s *mapScratch) *graph.CSR {
+// groupRows returns the grouping of rows by a stable counting sort, in spare's buffers if it is
+// not nil (a grouping no longer used), else in new ones; s lends the scratch.
+func groupRows(rows []int32, nodes int, s *mapScratch, spare *graph.CSR) *graph.CSR {
 	if cap(s.next) < nodes {
 		s.next = make([]int, nodes)
 	}
-	ptr, next, perm := make([]int, nodes+1), s.next[:nodes], make([]int32, len(rows))
+	if spare == nil {
+		spare = &graph.CSR{}
+	}
+	if cap(spare.RowPtr) < nodes+1 {
+		spare.RowPtr = make([]int, nodes+1)
+	}
+	if cap(spare.ColIdx) < len(rows) {
+		spare.ColIdx = make([]int32, len(rows))
+	}
+	ptr, next, perm := spare.RowPtr[:nodes+1], s.next[:nodes], spare.ColIdx[:len(rows)]
+	clear(ptr)
 	for _, r := range rows {
 		ptr[r+1]++
 	}
@@ -209,7 +226,8 @@ func groupRows(rows []int32, nodes int, s *mapScratch) *graph.CSR {
 		perm[next[r]] = int32(k)
 		next[r]++
 	}
-	return &graph.CSR{NumSrc: len(rows), NumDst: nodes, RowPtr: ptr, ColIdx: perm}
+	*spare = graph.CSR{NumSrc: len(rows), NumDst: nodes, RowPtr: ptr, ColIdx: perm}
+	return spare
 }
 
 var intVectorType = G.TensorType{Dims: 1, Of: tensor.Int}
