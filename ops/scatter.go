@@ -137,20 +137,23 @@ func (o *scatterOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 		return nil, err
 	}
 	y := o.output(prealloc, x.Dtype(), tensor.Shape{o.m.nodes, width}, x)
-	scattered := o.m.scattered()
+	pf := prefetchRows
+	if o.m.scattered() {
+		pf = prefetchFirstLines
+	}
 	switch {
 	case gr == nil:
 		o.sweep(rows, x, y, width)
 	case x.Dtype() == tensor.Float32:
-		if scattered {
-			adviseHuge(&o.huge, x.Float32s())
+		if pf != prefetchRows && adviseHuge(&o.huge, x.Float32s()) {
+			pf = prefetchNone
 		}
-		scatterRows(o.reduce, gr, x.Float32s(), y.Float32s(), width, scattered)
+		scatterRows(o.reduce, gr, x.Float32s(), y.Float32s(), width, pf)
 	default:
-		if scattered {
-			adviseHuge(&o.huge, x.Float64s())
+		if pf != prefetchRows && adviseHuge(&o.huge, x.Float64s()) {
+			pf = prefetchNone
 		}
-		scatterRows(o.reduce, gr, x.Float64s(), y.Float64s(), width, scattered)
+		scatterRows(o.reduce, gr, x.Float64s(), y.Float64s(), width, pf)
 	}
 	return y, nil
 }
@@ -173,12 +176,12 @@ func (o *scatterOp) sweep(rows []int32, x, y *tensor.Dense, width int) {
 	}
 }
 
-func scatterRows[T Float](r reduction, gr *graph.CSR, x, y []T, width int, scattered bool) {
+func scatterRows[T Float](r reduction, gr *graph.CSR, x, y []T, width int, pf groupPrefetch) {
 	if r == reduceMax {
 		rowMax(gr, x, y, nil, width)
 		return
 	}
-	sumGroups(gr, x, y, width, r == reduceMean, scattered)
+	sumGroups(gr, x, y, width, r == reduceMean, pf)
 }
 
 func (o *scatterOp) DiffWRT(n int) []bool { return diffFirst(n) }
