@@ -29,29 +29,27 @@ const hugePageSize = 2 << 20
 type hugeMemo struct {
 	base uintptr
 	n    int
-	ok   bool // madvise succeeded
 }
 
 // madviseHuge backs mem, 2 MB-aligned, with 2 MB pages; a variable so that tests can make it fail.
 var madviseHuge = madviseHugePages
 
 // adviseHuge asks for 2 MB pages behind the 2 MB-aligned part of x when SetHugePages is on and x
-// is new to h, and reports whether x's pages were made 2 MB ones (now or before); a failure
-// leaves x as it was.
-func adviseHuge[T Float](h *hugeMemo, x []T) bool {
+// is new to h; failures leave x as it was.
+func adviseHuge[T Float](h *hugeMemo, x []T) {
 	if !hugePages.Load() || len(x) == 0 {
-		return false
+		return
 	}
 	base := unsafe.Pointer(unsafe.SliceData(x))
 	p, n := uintptr(base), len(x)*int(unsafe.Sizeof(x[0]))
 	if h.base == p && h.n == n {
-		return h.ok
+		return
 	}
-	h.base, h.n, h.ok = p, n, false
+	h.base, h.n = p, n
 	lo := (p + hugePageSize - 1) &^ (hugePageSize - 1)
 	hi := (p + uintptr(n)) &^ (hugePageSize - 1)
-	if hi > lo {
-		h.ok = madviseHuge(unsafe.Slice((*byte)(unsafe.Add(base, lo-p)), hi-lo)) == nil
+	if hi <= lo {
+		return
 	}
-	return h.ok
+	madviseHuge(unsafe.Slice((*byte)(unsafe.Add(base, lo-p)), hi-lo))
 }

@@ -44,7 +44,8 @@ func (m *rowMap) fixed() bool { return m.makeRows != nil }
 
 // scattered reports whether a group's items lie scattered over the item list (edge sources, an
 // unsorted index) rather than next to each other (edge destinations, a segment vector). Their
-// sums read x in random order, where 2 MB pages save TLB misses (SetHugePages).
+// sums read x in random order, where prefetching the next group's rows costs more than it
+// saves (measured on a quiet machine), and where 2 MB pages save TLB misses (SetHugePages).
 func (m *rowMap) scattered() bool { return m.kind == "src" || (!m.fixed() && !m.sorted) }
 
 // srcMap maps every edge of a to its source; its grouping is a's transpose.
@@ -339,43 +340,23 @@ func gatherRows[T Float](rows []int32, x, y []T, width int, scale []T) {
 	})
 }
 
-// groupPrefetch is what sumGroups asks for while it sums a group: the rows of the next group.
-type groupPrefetch int
-
-const (
-	// prefetchRows asks for every line of the next group's rows: items next to each other
-	// (edge destinations, segments).
-	prefetchRows groupPrefetch = iota
-	// prefetchFirstLines asks for the first line of each of the next group's rows: items
-	// scattered over x on 4 KB pages, where every row misses the TLB and the touch starts its
-	// page walk early; asking for whole rows costs more than it saves there.
-	prefetchFirstLines
-	// prefetchNone: items scattered over x on 2 MB pages (see SetHugePages).
-	prefetchNone
-)
-
 // sumGroups sets y[i] = sum of x[item] over the items of group row i (divided by their count
 // when mean is true), in parallel over i: every output row is one worker's, summed in item
-// order, so results do not depend on the number of workers. An empty row is zero. pf says what
-// to prefetch (float32, with the assembly backend).
-func sumGroups[T Float](gr *graph.CSR, x, y []T, width int, mean bool, pf groupPrefetch) {
+// order, so results do not depend on the number of workers. An empty row is zero.
+func sumGroups[T Float](gr *graph.CSR, x, y []T, width int, mean, scattered bool) {
 	k := kernelsFor[T]()
 	x32, _ := any(x).([]float32)
-	if pf == prefetchNone || !prefetchGroups {
-		x32 = nil
-	}
-	line := width // the floats asked for per row
-	if pf == prefetchFirstLines {
-		line = min(width, 1)
+	if scattered {
+		x32 = nil // no prefetch
 	}
 	forRows(gr, width, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			e0, e1 := gr.RowPtr[i], gr.RowPtr[i+1]
-			if x32 != nil && i+1 < hi {
-				// The next row's items are spread over x (a scatter's input is as large as the
-				// edge list): ask for them while this row is summed.
+			if x32 != nil && prefetchGroups && i+1 < hi {
+				// The next row's items are scattered over x (a scatter's input is as large as
+				// the edge list): ask for them while this row is summed.
 				for _, it := range gr.ColIdx[e1:gr.RowPtr[i+2]] {
-					asm.PrefetchF32(x32[int(it)*width : int(it)*width+line])
+					asm.PrefetchF32(x32[int(it)*width : int(it+1)*width])
 				}
 			}
 			yi := y[i*width : (i+1)*width]

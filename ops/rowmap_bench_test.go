@@ -117,7 +117,6 @@ func BenchmarkGatherScatter(b *testing.B) {
 	run("scatter/ScatterAdd_new_index", streamSum(m), scatterAdd, []G.Value{m, idx}, []G.Value{m, idx2})
 	prefetchGroups = false
 	run("gather/GatherSrc_noprefetch", streamCopy(m), gatherSrc, []G.Value{x})
-	run("scatter/GatherSrc_backward_noprefetch", streamSum(m), srcBackward, []G.Value{m})
 	prefetchGroups = true
 
 	defer SetHugePages(SetHugePages(true))

@@ -137,23 +137,20 @@ func (o *scatterOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 		return nil, err
 	}
 	y := o.output(prealloc, x.Dtype(), tensor.Shape{o.m.nodes, width}, x)
-	pf := prefetchRows
-	if o.m.scattered() {
-		pf = prefetchFirstLines
-	}
+	scattered := o.m.scattered()
 	switch {
 	case gr == nil:
 		o.sweep(rows, x, y, width)
 	case x.Dtype() == tensor.Float32:
-		if pf != prefetchRows && adviseHuge(&o.huge, x.Float32s()) {
-			pf = prefetchNone
+		if scattered {
+			adviseHuge(&o.huge, x.Float32s())
 		}
-		scatterRows(o.reduce, gr, x.Float32s(), y.Float32s(), width, pf)
+		scatterRows(o.reduce, gr, x.Float32s(), y.Float32s(), width, scattered)
 	default:
-		if pf != prefetchRows && adviseHuge(&o.huge, x.Float64s()) {
-			pf = prefetchNone
+		if scattered {
+			adviseHuge(&o.huge, x.Float64s())
 		}
-		scatterRows(o.reduce, gr, x.Float64s(), y.Float64s(), width, pf)
+		scatterRows(o.reduce, gr, x.Float64s(), y.Float64s(), width, scattered)
 	}
 	return y, nil
 }
@@ -176,12 +173,12 @@ func (o *scatterOp) sweep(rows []int32, x, y *tensor.Dense, width int) {
 	}
 }
 
-func scatterRows[T Float](r reduction, gr *graph.CSR, x, y []T, width int, pf groupPrefetch) {
+func scatterRows[T Float](r reduction, gr *graph.CSR, x, y []T, width int, scattered bool) {
 	if r == reduceMax {
 		rowMax(gr, x, y, nil, width)
 		return
 	}
-	sumGroups(gr, x, y, width, r == reduceMean, pf)
+	sumGroups(gr, x, y, width, r == reduceMean, scattered)
 }
 
 func (o *scatterOp) DiffWRT(n int) []bool { return diffFirst(n) }
