@@ -23,7 +23,8 @@
 // number of workers. A scatter runs as a gather split by output row over a grouping of its
 // inputs: a graph's transpose (graph.CSR.Transpose, built once per graph) for the gradient of
 // GatherSrc and of the aggregations, its own rows for ScatterSum, a stable counting sort of the
-// index input for ScatterAdd and the index ops' gradients; never atomics. The one exception is
+// index input for ScatterAdd and the index ops' gradients, kept while the index is unchanged
+// (a new index is swept in order instead); never atomics. The one exception is
 // MaxAggregate's gradient, which splits the feature columns over the workers instead (the
 // columns never conflict), with the same bits for any worker count.
 //

@@ -67,6 +67,7 @@ type gatherOp struct {
 	mean    bool
 	grad    bool // the backward op of a scatter
 	scratch mapScratch
+	huge    hugeMemo
 	inv32   []float32
 	inv64   []float64
 }
@@ -116,7 +117,11 @@ func (o *gatherOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, er
 		return nil, err
 	}
 	width := x.Shape()[1]
-	rows, gr, err := o.m.resolve(op, &o.scratch, vals, 1, o.mean)
+	need := groupNone
+	if o.mean {
+		need = groupAlways
+	}
+	rows, gr, err := o.m.resolve(op, &o.scratch, vals, 1, need)
 	if err != nil {
 		return nil, err
 	}
@@ -127,12 +132,18 @@ func (o *gatherOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, er
 			o.inv32 = inverseCounts(gr, o.inv32)
 			scale = o.inv32
 		}
+		if o.m.scattered() {
+			adviseHuge(&o.huge, x.Float32s())
+		}
 		gatherRows(rows, x.Float32s(), y.Float32s(), width, scale)
 	} else {
 		var scale []float64
 		if o.mean {
 			o.inv64 = inverseCounts(gr, o.inv64)
 			scale = o.inv64
+		}
+		if o.m.scattered() {
+			adviseHuge(&o.huge, x.Float64s())
 		}
 		gatherRows(rows, x.Float64s(), y.Float64s(), width, scale)
 	}

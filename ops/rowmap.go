@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -34,6 +35,9 @@ type rowMap struct {
 	groupOnce sync.Once
 	rows      []int32
 	group     *graph.CSR
+
+	// An index map keeps its last index value and grouping (see resolve).
+	last atomic.Pointer[indexSnapshot]
 }
 
 func (m *rowMap) fixed() bool { return m.makeRows != nil }
@@ -41,8 +45,7 @@ func (m *rowMap) fixed() bool { return m.makeRows != nil }
 // scattered reports whether a group's items lie scattered over the item list (edge sources, an
 // unsorted index) rather than next to each other (edge destinations, a segment vector). Their
 // sums read x in random order, where prefetching the next group's rows costs more than it
-// saves (measured on a quiet machine); an index map's are summed by sweepSum, which needs no
-// grouping of the index run by run.
+// saves (measured on a quiet machine), and where 2 MB pages save TLB misses (SetHugePages).
 func (m *rowMap) scattered() bool { return m.kind == "src" || (!m.fixed() && !m.sorted) }
 
 // srcMap maps every edge of a to its source; its grouping is a's transpose.
@@ -84,28 +87,89 @@ func (m *rowMap) String() string {
 // mapScratch holds an op's per-run index buffers, reused between runs.
 type mapScratch struct {
 	rows     []int32
-	ptr      []int
-	perm     []int32
 	next     []int
 	counts   []int32
-	grouping graph.CSR
+	grouping graph.CSR // when groupings are not kept
 }
 
-// resolve returns the item -> node rows and, when group is true, the grouping, for one run.
-// vals[k] is the index input of a map that is not fixed.
-func (m *rowMap) resolve(op string, s *mapScratch, vals []G.Value, k int, group bool) ([]int32, *graph.CSR, error) {
+// An indexSnapshot is the last value an index map resolved for a scatter, and its grouping once
+// built. A new index value gets a new snapshot, and the replaced one's buffers serve the next, so
+// an index that changes every run allocates nothing either: ops on one graph run one at a time
+// (see the package doc), so none still reads them.
+type indexSnapshot struct {
+	rows  []int32
+	group *graph.CSR
+}
+
+// groupNeed says what a run wants of a map besides the item -> node rows.
+type groupNeed int
+
+const (
+	groupNone   groupNeed = iota // rows only
+	groupCached                  // the grouping if the index is grouped already or comes back; else none (the caller sweeps)
+	groupAlways                  // the grouping
+)
+
+// resolve returns the item -> node rows and, as need asks, the grouping, for one run. vals[k] is
+// the index input of a map that is not fixed.
+//
+// An index map that is asked for its grouping keeps its last index value, so that a training loop
+// feeding the same index run after run (the usual case) sorts it once: checking that the index
+// is unchanged reads its entries, which the range check reads anyway. A new value is grouped
+// when need is groupAlways, else only when it comes back in a later run; until then the caller
+// sweeps (sweepSum), which needs no grouping. Either way each row sums its items in item order,
+// so the paths agree bit for bit.
+func (m *rowMap) resolve(op string, s *mapScratch, vals []G.Value, k int, need groupNeed) ([]int32, *graph.CSR, error) {
 	if m.fixed() {
 		m.rowsOnce.Do(func() { m.rows = m.makeRows() })
 		var gr *graph.CSR
-		if group {
+		if need != groupNone {
 			m.groupOnce.Do(func() { m.group = m.makeGroup() })
 			gr = m.group
 		}
 		return m.rows, gr, nil
 	}
+	var last *indexSnapshot
+	var prev []int32
+	if need != groupNone && cacheGroupings {
+		if last = m.last.Load(); last != nil {
+			prev = last.rows
+		}
+	}
+	rows, same, err := m.readIndex(op, s, vals, k, prev)
+	if err != nil || need == groupNone || !cacheGroupings {
+		if err == nil && need == groupAlways {
+			return rows, groupRows(rows, m.nodes, s, &s.grouping), nil
+		}
+		return rows, nil, err
+	}
+	var spare *graph.CSR
+	if same {
+		if last.group != nil {
+			return last.rows, last.group, nil
+		}
+		rows, need = last.rows, groupAlways // it came back: sort it once
+	} else {
+		// rows now belong to the snapshot; the replaced one's buffers are free again.
+		s.rows = nil
+		if last != nil {
+			s.rows, spare = last.rows, last.group
+		}
+	}
+	snap := &indexSnapshot{rows: rows}
+	if need == groupAlways {
+		snap.group = groupRows(rows, m.nodes, s, spare)
+	}
+	m.last.Store(snap)
+	return rows, snap.group, nil
+}
+
+// readIndex converts input k to int32 rows in s's buffer, checking their range (and order, for a
+// sorted map), and reports whether they equal prev.
+func (m *rowMap) readIndex(op string, s *mapScratch, vals []G.Value, k int, prev []int32) ([]int32, bool, error) {
 	idx, err := indexArg(op, vals, k, m.items)
 	if err != nil {
-		return nil, nil, err
+		return nil, false, err
 	}
 	if cap(s.rows) < m.items {
 		s.rows = make([]int32, m.items)
@@ -117,29 +181,39 @@ func (m *rowMap) resolve(op string, s *mapScratch, vals []G.Value, k int, group 
 	}
 	for i, v := range idx {
 		if v < 0 || v >= m.nodes {
-			return nil, nil, fmt.Errorf("%s: %s %d at position %d is out of range [0, %d)", op, what, v, i, m.nodes)
+			return nil, false, fmt.Errorf("%s: %s %d at position %d is out of range [0, %d)", op, what, v, i, m.nodes)
 		}
 		if m.sorted && i > 0 && v < idx[i-1] {
-			return nil, nil, fmt.Errorf("%s: segment vector is not sorted: %d at position %d follows %d; sort the rows by segment (batches of graphs are built that way)", op, v, i, idx[i-1])
+			return nil, false, fmt.Errorf("%s: segment vector is not sorted: %d at position %d follows %d; sort the rows by segment (batches of graphs are built that way)", op, v, i, idx[i-1])
 		}
 		rows[i] = int32(v)
 	}
-	if !group {
-		return rows, nil, nil
+	if len(prev) != len(rows) || prev == nil {
+		return rows, false, nil
 	}
-	return rows, s.groupRows(rows, m.nodes), nil
+	var diff int32
+	for i, r := range rows {
+		diff |= r ^ prev[i]
+	}
+	return rows, diff == 0, nil
 }
 
-// groupRows builds the grouping of rows by a stable counting sort into the scratch buffers.
-func (s *mapScratch) groupRows(rows []int32, nodes int) *graph.CSR {
-	if cap(s.ptr) < nodes+1 {
-		s.ptr = make([]int, nodes+1)
+// groupRows returns the grouping of rows by a stable counting sort, in spare's buffers if it is
+// not nil (a grouping no longer used), else in new ones; s lends the scratch.
+func groupRows(rows []int32, nodes int, s *mapScratch, spare *graph.CSR) *graph.CSR {
+	if cap(s.next) < nodes {
 		s.next = make([]int, nodes)
 	}
-	if cap(s.perm) < len(rows) {
-		s.perm = make([]int32, len(rows))
+	if spare == nil {
+		spare = &graph.CSR{}
 	}
-	ptr, next, perm := s.ptr[:nodes+1], s.next[:nodes], s.perm[:len(rows)]
+	if cap(spare.RowPtr) < nodes+1 {
+		spare.RowPtr = make([]int, nodes+1)
+	}
+	if cap(spare.ColIdx) < len(rows) {
+		spare.ColIdx = make([]int32, len(rows))
+	}
+	ptr, next, perm := spare.RowPtr[:nodes+1], s.next[:nodes], spare.ColIdx[:len(rows)]
 	clear(ptr)
 	for _, r := range rows {
 		ptr[r+1]++
@@ -152,8 +226,8 @@ func (s *mapScratch) groupRows(rows []int32, nodes int) *graph.CSR {
 		perm[next[r]] = int32(k)
 		next[r]++
 	}
-	s.grouping = graph.CSR{NumSrc: len(rows), NumDst: nodes, RowPtr: ptr, ColIdx: perm}
-	return &s.grouping
+	*spare = graph.CSR{NumSrc: len(rows), NumDst: nodes, RowPtr: ptr, ColIdx: perm}
+	return spare
 }
 
 var intVectorType = G.TensorType{Dims: 1, Of: tensor.Int}
@@ -218,7 +292,13 @@ var prefetchGroups = true
 // sweepScatters switches sweepSum on for the sum and mean scatters of unsorted index maps.
 var sweepScatters = true
 
+// cacheGroupings switches on keeping an index map's last index and grouping (see resolve).
+var cacheGroupings = true
+
 const gatherAhead = 8
+
+// sweepAhead is how many items ahead sweepSum asks for the output row an item adds onto.
+const sweepAhead = 16
 
 var (
 	iotaMu  sync.Mutex
@@ -300,6 +380,10 @@ func sweepSum[T Float](rows []int32, bounds []int, x, y []T, width int, mean boo
 		return
 	}
 	k := kernelsFor[T]()
+	y32, _ := any(y).([]float32)
+	if !prefetchGroups {
+		y32 = nil
+	}
 	sweep := func(lo, hi int) {
 		clear(y[lo*width : hi*width])
 		if mean {
@@ -309,6 +393,13 @@ func sweepSum[T Float](rows []int32, bounds []int, x, y []T, width int, mean boo
 		for it, r := range rows {
 			if !all && (int(r) < lo || int(r) >= hi) {
 				continue
+			}
+			if y32 != nil && it+sweepAhead < len(rows) {
+				// y is read and written out of order, x streams: ask for the y row of an item
+				// ahead, if it is this worker's.
+				if q := int(rows[it+sweepAhead]); all || (q >= lo && q < hi) {
+					asm.PrefetchF32(y32[q*width : (q+1)*width])
+				}
 			}
 			k.axpy(1, x[it*width:(it+1)*width], y[int(r)*width:(int(r)+1)*width])
 			if mean {

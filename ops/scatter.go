@@ -47,9 +47,11 @@ func scatterEdges(op string, a *graph.CSR, m *G.Node, r reduction) (*G.Node, err
 // ScatterAdd returns the (n, F) matrix out[j] = sum over k with idx[k] = j of src[k], as
 // torch.zeros(n, F).index_add_(0, idx, src): the inverse of IndexSelect. src is (K, F); idx is a
 // 1-D tensor.Int node of length K whose value may change between runs (see IndexSelect); an
-// index outside [0, n) is an error of the run. Rows are summed in k order by one worker each
-// (after a counting sort of idx), so results do not depend on the number of workers. It is
-// differentiable in src (dsrc[k] = dout[idx[k]]), not in idx.
+// index outside [0, n) is an error of the run. Rows are summed in k order by one worker each,
+// so results do not depend on the number of workers: a new index by a sweep of src in k order,
+// an index that comes back unchanged (the usual case in a training loop) group by group, after a
+// counting sort of idx done once and kept while idx stays the same. It is differentiable in src
+// (dsrc[k] = dout[idx[k]]), not in idx.
 func ScatterAdd(src, idx *G.Node, n int) (*G.Node, error) {
 	k, err := checkIndexNode("ScatterAdd", "idx", idx)
 	if err != nil {
@@ -82,6 +84,7 @@ type scatterOp struct {
 	reduce  reduction
 	grad    bool // the backward op of a gather
 	scratch mapScratch
+	huge    hugeMemo
 }
 
 func newScatter(m *rowMap, r reduction, grad bool) *scatterOp {
@@ -125,29 +128,36 @@ func (o *scatterOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 		return nil, err
 	}
 	width := x.Shape()[1]
-	if o.reduce != reduceMax && !o.m.fixed() && !o.m.sorted && sweepScatters {
-		return o.sweep(op, prealloc, x, vals, width)
+	need := groupAlways
+	if o.reduce != reduceMax && !o.m.sorted && sweepScatters {
+		need = groupCached
 	}
-	_, gr, err := o.m.resolve(op, &o.scratch, vals, 1, true)
+	rows, gr, err := o.m.resolve(op, &o.scratch, vals, 1, need)
 	if err != nil {
 		return nil, err
 	}
 	y := o.output(prealloc, x.Dtype(), tensor.Shape{o.m.nodes, width}, x)
-	if x.Dtype() == tensor.Float32 {
-		scatterRows(o.reduce, gr, x.Float32s(), y.Float32s(), width, o.m.scattered())
-	} else {
-		scatterRows(o.reduce, gr, x.Float64s(), y.Float64s(), width, o.m.scattered())
+	scattered := o.m.scattered()
+	switch {
+	case gr == nil:
+		o.sweep(rows, x, y, width)
+	case x.Dtype() == tensor.Float32:
+		if scattered {
+			adviseHuge(&o.huge, x.Float32s())
+		}
+		scatterRows(o.reduce, gr, x.Float32s(), y.Float32s(), width, scattered)
+	default:
+		if scattered {
+			adviseHuge(&o.huge, x.Float64s())
+		}
+		scatterRows(o.reduce, gr, x.Float64s(), y.Float64s(), width, scattered)
 	}
 	return y, nil
 }
 
-// sweep runs a sum or mean scatter over an unsorted index by sweepSum.
-func (o *scatterOp) sweep(op string, prealloc G.Value, x *tensor.Dense, vals []G.Value, width int) (G.Value, error) {
+// sweep runs a sum or mean scatter over an ungrouped index by sweepSum.
+func (o *scatterOp) sweep(rows []int32, x, y *tensor.Dense, width int) {
 	m := o.m
-	rows, _, err := m.resolve(op, &o.scratch, vals, 1, false)
-	if err != nil {
-		return nil, err
-	}
 	bounds := ownerBounds(m.nodes, m.items, width)
 	var counts []int32
 	if o.reduce == reduceMean {
@@ -156,13 +166,11 @@ func (o *scatterOp) sweep(op string, prealloc G.Value, x *tensor.Dense, vals []G
 		}
 		counts = o.scratch.counts[:m.nodes]
 	}
-	y := o.output(prealloc, x.Dtype(), tensor.Shape{m.nodes, width}, x)
 	if x.Dtype() == tensor.Float32 {
 		sweepSum(rows, bounds, x.Float32s(), y.Float32s(), width, o.reduce == reduceMean, counts)
 	} else {
 		sweepSum(rows, bounds, x.Float64s(), y.Float64s(), width, o.reduce == reduceMean, counts)
 	}
-	return y, nil
 }
 
 func scatterRows[T Float](r reduction, gr *graph.CSR, x, y []T, width int, scattered bool) {
@@ -236,7 +244,7 @@ func (o *scatterMaxGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.V
 	if err != nil {
 		return nil, err
 	}
-	_, gr, err := o.m.resolve(op, &o.scratch, vals, 2, true)
+	_, gr, err := o.m.resolve(op, &o.scratch, vals, 2, groupAlways)
 	if err != nil {
 		return nil, err
 	}
