@@ -130,13 +130,7 @@ func TestTrainGraphs(t *testing.T) {
 // compiled once, score the trained model as a model built afresh does.
 func TestTrainGraphsSelect(t *testing.T) {
 	graphs, folds := ringsAndStarsFolds(5)
-	build := func(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error) {
-		m, err := NewGraphClassifier(c, "gin", 1, 8, 2, 2, 0.5)
-		if err != nil {
-			return nil, err
-		}
-		return m.Forward(b, x, seg)
-	}
+	build := smallGIN
 	train := append(append([]int{}, folds[2]...), append(folds[3], folds[4]...)...)
 	task := GraphTask{Graphs: graphs, Build: build, Train: train, Val: folds[1], Test: folds[0], BatchSize: 8}
 	const epochs = 12
@@ -199,13 +193,7 @@ func TestTrainGraphsSelect(t *testing.T) {
 // accuracy's selection.
 func TestTrainGraphsSelectByLoss(t *testing.T) {
 	graphs, folds := ringsAndStarsFolds(5)
-	build := func(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error) {
-		m, err := NewGraphClassifier(c, "gin", 1, 8, 2, 2, 0.5)
-		if err != nil {
-			return nil, err
-		}
-		return m.Forward(b, x, seg)
-	}
+	build := smallGIN
 	train := append(append([]int{}, folds[2]...), append(folds[3], folds[4]...)...)
 	const epochs = 12
 	var hs [2]*GraphHistory
@@ -236,4 +224,13 @@ func TestTrainGraphsSelectByLoss(t *testing.T) {
 			t.Fatalf("epoch %d: the selection changed the training (%v/%v and %v/%v)", e+1, hs[0].ValLoss[e], hs[0].TestAccs[e], h.ValLoss[e], h.TestAccs[e])
 		}
 	}
+}
+
+// smallGIN builds a two-layer GIN of width 8 over one input feature for two classes.
+func smallGIN(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error) {
+	m, err := NewGraphClassifier(c, "gin", 1, 8, 2, 2, 0.5)
+	if err != nil {
+		return nil, err
+	}
+	return m.Forward(b, x, seg)
 }

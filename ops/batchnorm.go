@@ -84,12 +84,21 @@ func (o *batchNormOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s(%p)", o.name, 
 func (o *batchNormOp) Hashcode() uint32      { return hashOf(o) }
 
 func (o *batchNormOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(o.name, ns, 0)
+	return matrixShape(o.name, ns, false)
+}
+
+// matrixShape returns the shape of input 0, a matrix, or its number of columns as a vector
+// shape (columns).
+func matrixShape(op string, ns []G.DimSizer, columns bool) (tensor.Shape, error) {
+	s, err := shapeOf(op, ns, 0)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkMatrix(o.name, "input", s, -1); err != nil {
+	if err := checkMatrix(op, "input", s, -1); err != nil {
 		return nil, err
+	}
+	if columns {
+		return tensor.Shape{s[1]}, nil
 	}
 	return s.Clone(), nil
 }
@@ -256,11 +265,7 @@ func (o *batchNormGradX) Type() hm.Type {
 func (o *batchNormGradX) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s(%p)", o.name, o.fwd) }
 func (o *batchNormGradX) Hashcode() uint32      { return hashOf(o) }
 func (o *batchNormGradX) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(o.name, ns, 0)
-	if err != nil {
-		return nil, err
-	}
-	return s.Clone(), nil
+	return matrixShape(o.name, ns, false)
 }
 func (o *batchNormGradX) Do(vals ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, vals...) }
 
@@ -341,14 +346,7 @@ type columnSumOp struct{ opBase }
 func (o *columnSumOp) Arity() int    { return 1 }
 func (o *columnSumOp) Type() hm.Type { return hm.NewFnType(matrixType, vectorType) }
 func (o *columnSumOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(o.name, ns, 0)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkMatrix(o.name, "input", s, -1); err != nil {
-		return nil, err
-	}
-	return tensor.Shape{s[1]}, nil
+	return matrixShape(o.name, ns, true)
 }
 func (o *columnSumOp) Do(vals ...G.Value) (G.Value, error) { return o.UsePreallocDo(nil, vals...) }
 
@@ -393,14 +391,7 @@ func (o *batchNormGradGain) Type() hm.Type         { return hm.NewFnType(matrixT
 func (o *batchNormGradGain) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s(%p)", o.name, o.fwd) }
 func (o *batchNormGradGain) Hashcode() uint32      { return hashOf(o) }
 func (o *batchNormGradGain) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(o.name, ns, 0)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkMatrix(o.name, "input", s, -1); err != nil {
-		return nil, err
-	}
-	return tensor.Shape{s[1]}, nil
+	return matrixShape(o.name, ns, true)
 }
 func (o *batchNormGradGain) Do(vals ...G.Value) (G.Value, error) {
 	return o.UsePreallocDo(nil, vals...)
