@@ -180,8 +180,9 @@ func columnStats[T Float](x []T, mean, variance []float64) {
 	clear(variance)
 	for i := 0; i < rows; i++ {
 		row := x[i*width : (i+1)*width]
+		m := mean[:len(row)] // lets the compiler drop the bounds checks
 		for j, v := range row {
-			mean[j] += float64(v)
+			m[j] += float64(v)
 		}
 	}
 	for j := range mean {
@@ -189,9 +190,10 @@ func columnStats[T Float](x []T, mean, variance []float64) {
 	}
 	for i := 0; i < rows; i++ {
 		row := x[i*width : (i+1)*width]
+		m, va := mean[:len(row)], variance[:len(row)]
 		for j, v := range row {
-			d := float64(v) - mean[j]
-			variance[j] += d * d
+			d := float64(v) - m[j]
+			va[j] += d * d
 		}
 	}
 	for j := range variance {
@@ -210,8 +212,9 @@ func batchNormForward[T Float](x, gain, bias []T, mean, invStd []float64, y []T)
 	forChunks(len(x)/width, width, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			xr, yr := x[i*width:(i+1)*width], y[i*width:(i+1)*width]
+			yr, sc, sh := yr[:len(xr)], scale[:len(xr)], shift[:len(xr)]
 			for j, v := range xr {
-				yr[j] = v*scale[j] + shift[j]
+				yr[j] = v*sc[j] + sh[j]
 			}
 		}
 	})
@@ -241,12 +244,12 @@ func (o *batchNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, er
 // dyXhatSums sets out to the column sums of dy * xhat, xhat = (x - mean) * invStd.
 func dyXhatSums[T Float](x, dy []T, mean, invStd, out []float64) {
 	width := len(mean)
-	invStd, out = invStd[:width], out[:width]
 	clear(out)
 	for i := 0; i < len(x)/width; i++ {
 		xr, dr := x[i*width:(i+1)*width], dy[i*width:(i+1)*width]
-		for j, d := range dr[:width] {
-			out[j] += float64(d) * (float64(xr[j]) - mean[j]) * invStd[j]
+		xr, m, is, o := xr[:len(dr)], mean[:len(dr)], invStd[:len(dr)], out[:len(dr)]
+		for j, d := range dr {
+			o[j] += float64(d) * (float64(xr[j]) - m[j]) * is[j]
 		}
 	}
 }
@@ -332,6 +335,7 @@ func batchNormBackward[T Float](x, gain, dy, sumDyXhat, sumDy []T, mean, invStd 
 		for i := lo; i < hi; i++ {
 			xr, dr, out := x[i*width:(i+1)*width], dy[i*width:(i+1)*width], dx[i*width:(i+1)*width]
 			xr, dr = xr[:len(out)], dr[:len(out)]
+			a, b, c, mu := a[:len(out)], b[:len(out)], c[:len(out)], mu[:len(out)]
 			for j := range out {
 				out[j] = a[j]*dr[j] + b[j]*(xr[j]-mu[j]) + c[j]
 			}
@@ -373,8 +377,10 @@ func (o *columnSumOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value,
 func columnSums[T Float](x []T, sums []float64) {
 	width := len(sums)
 	for i := 0; i < len(x)/width; i++ {
-		for j, v := range x[i*width : (i+1)*width][:width] {
-			sums[j] += float64(v)
+		row := x[i*width : (i+1)*width]
+		s := sums[:len(row)]
+		for j, v := range row {
+			s[j] += float64(v)
 		}
 	}
 }
