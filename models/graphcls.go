@@ -236,8 +236,13 @@ type GraphTask struct {
 	// scores only; Test is scored every epoch too, and GraphHistory keeps its score at the
 	// selected epoch (the same as restoring that epoch's model and scoring it once, at the cost
 	// of one forward pass over Test per epoch).
-	Val       []int
-	BatchSize int
+	Val []int
+	// SelectByLoss selects the epoch of the minimum validation loss instead (the earliest on
+	// ties), as PyTorch Geometric's kernel benchmark (cross_validation_with_val_set) does: a
+	// continuous score, less coarse than the accuracy on a few validation graphs. Patience then
+	// counts the epochs since the lowest validation loss.
+	SelectByLoss bool
+	BatchSize    int
 	// EvalEachEpoch scores Test after every epoch, for the history only (ValLoss and ValAcc
 	// when Val is empty, TestAccs): the score reported is still the last epoch's.
 	EvalEachEpoch bool
@@ -277,8 +282,8 @@ func TrainGraphs(base *nn.Context, task GraphTask, cfg TrainConfig) (*GraphHisto
 	if cfg.Window > 0 || (cfg.Patience > 0 && len(task.Val) == 0) {
 		return nil, errors.New("models: TrainGraphs stops early only on validation graphs: Patience needs GraphTask.Val, and Window is not used")
 	}
-	// Patience counts the epochs since the best validation accuracy, the selection's score.
-	cfg.ByAccuracy, cfg.PatienceOnEither = true, false
+	// Patience counts the epochs since the best validation score, the selection's.
+	cfg.ByAccuracy, cfg.PatienceOnEither = !task.SelectByLoss, false
 	if err := disjoint(task.Train, task.Val, task.Test); err != nil {
 		return nil, err
 	}
@@ -403,7 +408,7 @@ func TrainGraphs(base *nn.Context, task GraphTask, cfg TrainConfig) (*GraphHisto
 		return nil, err
 	}
 	if val != nil {
-		best := newBestTracker(true)
+		best := newBestTracker(!task.SelectByLoss)
 		for e := range h.ValAcc {
 			if best.observe(h.ValLoss[e], h.ValAcc[e]) {
 				gh.SelectedEpoch, gh.SelectedAcc = e+1, gh.TestAccs[e]

@@ -130,13 +130,7 @@ func TestTrainGraphs(t *testing.T) {
 // compiled once, score the trained model as a model built afresh does.
 func TestTrainGraphsSelect(t *testing.T) {
 	graphs, folds := ringsAndStarsFolds(5)
-	build := func(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error) {
-		m, err := NewGraphClassifier(c, "gin", 1, 8, 2, 2, 0.5)
-		if err != nil {
-			return nil, err
-		}
-		return m.Forward(b, x, seg)
-	}
+	build := smallGIN
 	train := append(append([]int{}, folds[2]...), append(folds[3], folds[4]...)...)
 	task := GraphTask{Graphs: graphs, Build: build, Train: train, Val: folds[1], Test: folds[0], BatchSize: 8}
 	const epochs = 12
@@ -191,4 +185,52 @@ func TestTrainGraphsSelect(t *testing.T) {
 	if _, err := TrainGraphs(base, task, TrainConfig{Epochs: 1, LearningRate: 0.01}); err == nil {
 		t.Error("validation graphs equal to the test graphs were accepted")
 	}
+}
+
+// TestTrainGraphsSelectByLoss checks the selection of PyTorch Geometric's kernel benchmark:
+// every epoch runs, and the fold's figure is the held-out accuracy at the epoch of the
+// minimum validation loss, the earliest on ties; the training is the same as with the
+// accuracy's selection.
+func TestTrainGraphsSelectByLoss(t *testing.T) {
+	graphs, folds := ringsAndStarsFolds(5)
+	build := smallGIN
+	train := append(append([]int{}, folds[2]...), append(folds[3], folds[4]...)...)
+	const epochs = 12
+	var hs [2]*GraphHistory
+	for i, byLoss := range []bool{false, true} {
+		base, _ := nn.NewContext(tensor.Float32, 7)
+		task := GraphTask{Graphs: graphs, Build: build, Train: train, Val: folds[1], Test: folds[0], BatchSize: 8, SelectByLoss: byLoss}
+		h, err := TrainGraphs(base, task, TrainConfig{Epochs: epochs, LearningRate: 0.01})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs[i] = h
+	}
+	h := hs[1]
+	if h.Epochs != epochs || len(h.ValLoss) != epochs || len(h.TestAccs) != epochs {
+		t.Fatalf("%d epochs, %d validation losses, %d test scores; want %d each", h.Epochs, len(h.ValLoss), len(h.TestAccs), epochs)
+	}
+	want := 0
+	for e := range h.ValLoss {
+		if h.ValLoss[e] < h.ValLoss[want] {
+			want = e
+		}
+	}
+	if h.SelectedEpoch != want+1 || h.SelectedAcc != h.TestAccs[want] {
+		t.Errorf("selected epoch %d (held-out %.3f), want the minimum validation loss's %d (%.3f); losses %v", h.SelectedEpoch, h.SelectedAcc, want+1, h.TestAccs[want], h.ValLoss)
+	}
+	for e := 0; e < epochs; e++ {
+		if hs[0].ValLoss[e] != h.ValLoss[e] || hs[0].TestAccs[e] != h.TestAccs[e] {
+			t.Fatalf("epoch %d: the selection changed the training (%v/%v and %v/%v)", e+1, hs[0].ValLoss[e], hs[0].TestAccs[e], h.ValLoss[e], h.TestAccs[e])
+		}
+	}
+}
+
+// smallGIN builds a two-layer GIN of width 8 over one input feature for two classes.
+func smallGIN(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error) {
+	m, err := NewGraphClassifier(c, "gin", 1, 8, 2, 2, 0.5)
+	if err != nil {
+		return nil, err
+	}
+	return m.Forward(b, x, seg)
 }

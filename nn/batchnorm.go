@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gnnlab/gognn/graph"
+	"github.com/gnnlab/gognn/ops"
 )
 
 // BatchNorm normalises each feature over the rows (nodes) of a (n, F) matrix and applies a
@@ -33,11 +34,8 @@ type BatchNorm struct {
 	// RunningMean and RunningVar are the running statistics, shape (F).
 	RunningMean, RunningVar *tensor.Dense
 
-	c             *Context
-	on, off       *tensor.Dense // (F) all 1 / all 0 in training mode, the reverse in evaluation
-	onN, offN     *G.Node
-	batchMean, bv G.Value // read after each run
-	rows          int
+	c     *Context
+	state *ops.BatchNormState // the mode, read by the op at each run, and the batch statistics
 }
 
 var _ Layer = (*BatchNorm)(nil)
@@ -68,126 +66,50 @@ func (c *Context) buffer(name string, n int, v float64) *tensor.Dense {
 	return b
 }
 
-// Forward normalises x of shape (n, F); the graph is ignored. A BatchNorm's Forward is called
-// once per graph built.
+// Forward normalises x of shape (n, F) with one fused op (ops.BatchNorm); the graph is
+// ignored. A BatchNorm's Forward is called once per graph built.
 func (l *BatchNorm) Forward(_ *graph.CSR, x *G.Node) (*G.Node, error) {
 	s := x.Shape()
 	if len(s) != 2 || s[1] != l.F {
 		return nil, fmt.Errorf("nn: batch norm over %d features got shape %v", l.F, s)
 	}
-	if l.onN != nil {
+	if l.state != nil {
 		return nil, fmt.Errorf("nn: batch norm %s applied twice in one graph: create one per use", l.Gain.Name())
 	}
 	c := l.c
-	l.rows = s[0]
-	l.on = tensor.New(tensor.WithShape(l.F), tensor.Of(c.Dtype))
-	l.off = tensor.New(tensor.WithShape(l.F), tensor.Of(c.Dtype))
-	l.onN, l.offN = c.Constant("bn_on", l.on), c.Constant("bn_off", l.off)
+	l.state = &ops.BatchNormState{Eps: l.Eps, RunningMean: l.RunningMean, RunningVar: l.RunningVar}
 	if err := l.refresh(nil, c.Training()); err != nil {
 		return nil, err
 	}
 	c.masks = append(c.masks, l)
-
-	bm, err := G.Mean(x, 0)
-	if err != nil {
-		return nil, err
-	}
-	d, err := G.BroadcastSub(x, bm, nil, []byte{0})
-	if err != nil {
-		return nil, err
-	}
-	bv, err := G.Mean(G.Must(G.Square(d)), 0)
-	if err != nil {
-		return nil, err
-	}
-	G.Read(bm, &l.batchMean)
-	G.Read(bv, &l.bv)
-	mix := func(batch *G.Node, running *tensor.Dense, name string) (*G.Node, error) {
-		r := c.Constant(name, running)
-		a, err := G.HadamardProd(l.onN, batch)
-		if err != nil {
-			return nil, err
-		}
-		b, err := G.HadamardProd(l.offN, r)
-		if err != nil {
-			return nil, err
-		}
-		return G.Add(a, b)
-	}
-	mean, err := mix(bm, l.RunningMean, "bn_running_mean")
-	if err != nil {
-		return nil, err
-	}
-	variance, err := mix(bv, l.RunningVar, "bn_running_var")
-	if err != nil {
-		return nil, err
-	}
-	eps := G.NewConstant(l.Eps)
-	if c.Dtype == tensor.Float32 {
-		eps = G.NewConstant(float32(l.Eps))
-	}
-	std, err := G.Sqrt(G.Must(G.Add(variance, eps)))
-	if err != nil {
-		return nil, err
-	}
-	scale, err := G.HadamardDiv(l.Gain, std) // gain / std, per feature
-	if err != nil {
-		return nil, err
-	}
-	y, err := G.BroadcastSub(x, mean, nil, []byte{0})
-	if err != nil {
-		return nil, err
-	}
-	if y, err = G.BroadcastHadamardProd(y, scale, nil, []byte{0}); err != nil {
-		return nil, err
-	}
-	return AddBias(y, l.Bias)
+	return ops.BatchNorm(x, l.Gain, l.Bias, l.state)
 }
 
 // refresh sets the mode and, in training mode, asks the next Refresh to fold this run's
 // batch statistics into the running ones.
 func (l *BatchNorm) refresh(_ *rand.Rand, training bool) error {
-	on, off := 1.0, 0.0
-	if !training {
-		on, off = 0, 1
-	}
-	for i := 0; i < l.F; i++ {
-		setAt(l.on, i, on)
-		setAt(l.off, i, off)
-	}
-	if err := G.Let(l.onN, l.on); err != nil {
-		return err
-	}
-	if err := G.Let(l.offN, l.off); err != nil {
-		return err
-	}
+	l.state.Training, l.state.Eps = training, l.Eps
 	if training {
 		l.c.shared.pending = append(l.c.shared.pending, l.fold)
 	}
 	return nil
 }
 
-// fold updates the running statistics from the batch statistics of the last run, if any.
+// fold updates the running statistics from the batch statistics of the last training run,
+// if any.
 func (l *BatchNorm) fold() error {
-	if l.batchMean == nil || l.bv == nil {
+	s := l.state
+	if !s.Ran || len(s.BatchMean) != l.F {
 		return nil
 	}
-	bm, err := Vector(l.batchMean)
-	if err != nil {
-		return err
-	}
-	bv, err := Vector(l.bv)
-	if err != nil {
-		return err
-	}
 	unbias := 1.0
-	if l.rows > 1 {
-		unbias = float64(l.rows) / float64(l.rows-1)
+	if s.Rows > 1 {
+		unbias = float64(s.Rows) / float64(s.Rows-1)
 	}
 	m := l.Momentum
 	for i := 0; i < l.F; i++ {
-		setAt(l.RunningMean, i, (1-m)*at(l.RunningMean, i)+m*bm[i])
-		setAt(l.RunningVar, i, (1-m)*at(l.RunningVar, i)+m*bv[i]*unbias)
+		setAt(l.RunningMean, i, (1-m)*at(l.RunningMean, i)+m*s.BatchMean[i])
+		setAt(l.RunningVar, i, (1-m)*at(l.RunningVar, i)+m*s.BatchVar[i]*unbias)
 	}
 	return nil
 }

@@ -6,7 +6,7 @@
 // 32 graphs, Adam lr 0.01 halved every 50 epochs, 350 epochs. Inputs are one-hot node labels,
 // or one-hot degrees for sets without node labels (datasets.LoadTU).
 //
-//	go run ./experiments/graphcls -dataset MUTAG|PROTEINS|<TU name> -model gin|gcn [-select final|val [-patience N] [-grid]] [-folds 10] [-first-fold F] [-run-folds N] [-epochs 350] [-hidden 64] [-batch 32] [-dropout 0.5] [-data DIR] [-out DIR]
+//	go run ./experiments/graphcls -dataset MUTAG|PROTEINS|<TU name> -model gin|gcn [-select final|valloss|val [-patience N] [-grid]] [-folds 10] [-first-fold F] [-run-folds N] [-epochs 350] [-hidden 64] [-batch 32] [-dropout 0.5] [-data DIR] [-out DIR]
 //	go run ./experiments/graphcls -merge DIR1,DIR2,... [-out DIR]
 //
 // Without -reshuffle each fold's training graphs are dealt into batches once and every epoch
@@ -21,7 +21,11 @@
 // epoch of the best validation accuracy (ties to the lower validation loss), as Errica et al.
 // ("A fair comparison of graph neural networks for graph classification", ICLR 2020) select
 // inside each fold; -patience N stops a fold N epochs after its best validation accuracy.
-// The same run also records the last epoch's accuracy (final_acc_*).
+// The same run also records the last epoch's accuracy (final_acc_*). -select valloss is
+// PyTorch Geometric's kernel benchmark rule (benchmark/kernel/train_eval.py,
+// cross_validation_with_val_set): fold f-1 (mod k) is fold f's validation set, the other k-2
+// folds train, every epoch runs, and the fold's figure is the held-out accuracy at the epoch of
+// the minimum validation loss (mean cross-entropy, evaluation mode; the earliest on ties).
 //
 // -grid (with -select val) searches Xu et al.'s grid for these sets inside each fold: every
 // point (hidden 16|32, batch 32|128, dropout 0|0.5) trains on the fold's training graphs less
@@ -137,7 +141,7 @@ func main() {
 		batch    = flag.Int("batch", 32, "graphs per mini-batch")
 		prof     = flag.String("cpuprofile", "", "write a CPU profile to this file")
 		reshuf   = flag.Bool("reshuffle", false, "deal new mini-batches every epoch (rebuilds every batch's model; see models.GraphTask.Reshuffle)")
-		sel      = flag.String("select", "final", "final: the accuracy after the last epoch; val: at the epoch of the best accuracy on 10% of each fold's training graphs held out")
+		sel      = flag.String("select", "final", "final: the accuracy after the last epoch; val: at the epoch of the best accuracy on 10% of each fold's training graphs held out; valloss: at the epoch of the minimum loss on the previous fold, every epoch run")
 		drop     = flag.Float64("dropout", 0.5, "dropout before the readout's linear maps")
 		patFlag  = flag.Int("patience", 0, "with -select val: stop after this many epochs without a better validation accuracy (0: run every epoch)")
 		gridFlag = flag.Bool("grid", false, "with -select val: per fold, train every point of Xu et al.'s grid (hidden 16|32, batch 32|128, dropout 0|0.5) and report the point best on the validation graphs")
@@ -184,6 +188,30 @@ var (
 var selections = map[string]string{
 	"final": "final epoch",
 	"val":   "epoch of the best validation accuracy, 10% of each fold's training graphs held out (stratified)",
+	"valloss": "epoch of the minimum validation loss, every epoch run, the previous fold as validation graphs " +
+		"(PyTorch Geometric's kernel benchmark, cross_validation_with_val_set)",
+}
+
+// foldSets returns fold f's training and validation graphs under the selection: every other
+// fold for training and no validation graphs (final); a stratified tenth of those held out
+// (val), drawn from a source of the seed and the fold, so any process running fold f holds out
+// the same graphs; or fold f-1 (mod k) as validation graphs and the other k-2 folds for
+// training (valloss, as PyTorch Geometric's k_fold).
+func foldSets(folds [][]int, f int, selection string, labels []int, seed uint64) (train, val []int, err error) {
+	switch selection {
+	case "val":
+		return models.StratifiedHoldout(models.FoldTrain(folds, f), labels, 10, rand.New(rand.NewPCG(seed, 0x7a1+uint64(f))))
+	case "valloss":
+		k := len(folds)
+		prev := (f + k - 1) % k
+		for i, fold := range folds {
+			if i != f && i != prev {
+				train = append(train, fold...)
+			}
+		}
+		return train, folds[prev], nil
+	}
+	return models.FoldTrain(folds, f), nil, nil
 }
 
 func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, layers, batch int) error {
@@ -194,7 +222,10 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 		return errors.New("-epochs must be at least 1 and -folds at least 2")
 	}
 	if selections[selection] == "" {
-		return fmt.Errorf("unknown -select %q (have: final, val)", selection)
+		return fmt.Errorf("unknown -select %q (have: final, val, valloss)", selection)
+	}
+	if selection == "valloss" && k < 3 {
+		return fmt.Errorf("-select valloss with %d folds: want at least 3 (one to test, one to validate, the rest to train)", k)
 	}
 	if patience < 0 || (patience > 0 && selection != "val") {
 		return fmt.Errorf("-patience %d: want 0, or > 0 with -select val", patience)
@@ -240,15 +271,9 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 		r.Selection += "; grid point of the best validation accuracy at its selected epoch (ties to the lower validation loss)"
 	}
 	for f := firstFold; f < firstFold+runFolds; f++ {
-		train, val := models.FoldTrain(folds, f), []int(nil)
-		if selection == "val" {
-			// The validation graphs of fold f: a stratified tenth of its training graphs, drawn
-			// from a source of the seed and the fold, so any process running fold f holds out
-			// the same graphs.
-			var err error
-			if train, val, err = models.StratifiedHoldout(train, labels, 10, rand.New(rand.NewPCG(fl.Seed, 0x7a1+uint64(f)))); err != nil {
-				return err
-			}
+		train, val, err := foldSets(folds, f, selection, labels, fl.Seed)
+		if err != nil {
+			return err
 		}
 		gps := make([]models.GraphGridPoint, len(points))
 		for i, pt := range points {
@@ -269,7 +294,7 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 					fmt.Printf("    fold %d%s epoch %d: loss %.4f, validation accuracy %.3f, %.0f ms/epoch so far\n", f, pointName(grid, points, point), p.Epoch, p.TrainLoss, p.ValScore, float64(p.Elapsed.Milliseconds())/float64(p.Epoch))
 				}
 			}}
-		task := models.GraphTask{Graphs: graphs, Train: train, Val: val, Test: folds[f], Reshuffle: reshuffle}
+		task := models.GraphTask{Graphs: graphs, Train: train, Val: val, Test: folds[f], Reshuffle: reshuffle, SelectByLoss: selection == "valloss"}
 		// Every point of a fold starts from the same seed.
 		newContext := func(i int) (*nn.Context, error) {
 			point = i
@@ -307,7 +332,7 @@ func run(fl expenv.Flags, model, dataset string, k, runFolds, epochs, hidden, la
 			ms = h.MsPerEpoch
 		}
 		acc, epoch := h.TestAcc, h.Epochs
-		if selection == "val" {
+		if selection != "final" {
 			acc, epoch = h.SelectedAcc, h.SelectedEpoch
 		}
 		r.FoldIndex = append(r.FoldIndex, f)

@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
+	"github.com/gnnlab/gognn/models"
 )
 
 func TestXuGrid(t *testing.T) {
@@ -64,5 +66,50 @@ func TestMergeGrid(t *testing.T) {
 	other.Grid = grid[:4]
 	if err := mergeRuns(expenv.Flags{Out: out}, []string{a, write("c", other)}); err == nil {
 		t.Error("runs of different grids were merged")
+	}
+}
+
+// TestFoldSets checks each selection's training and validation graphs: valloss validates on
+// the previous fold (fold 0 on the last) and trains on the other k-2.
+func TestFoldSets(t *testing.T) {
+	labels := make([]int, 60)
+	for i := range labels {
+		labels[i] = i % 3
+	}
+	folds, err := models.StratifiedFolds(labels, 5, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sel := range []string{"final", "val", "valloss"} {
+		for f := range folds {
+			train, val, err := foldSets(folds, f, sel, labels, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[int]bool{}
+			for _, i := range append(append(append([]int{}, train...), val...), folds[f]...) {
+				if seen[i] {
+					t.Fatalf("%s fold %d: graph %d in two sets", sel, f, i)
+				}
+				seen[i] = true
+			}
+			if len(seen) != len(labels) {
+				t.Errorf("%s fold %d: %d graphs in the three sets, want %d", sel, f, len(seen), len(labels))
+			}
+			switch sel {
+			case "final":
+				if len(val) != 0 {
+					t.Errorf("final fold %d: %d validation graphs", f, len(val))
+				}
+			case "val":
+				if len(val) != 5 {
+					t.Errorf("val fold %d: %d validation graphs, want a tenth of 48 (5)", f, len(val))
+				}
+			case "valloss":
+				if prev := (f + len(folds) - 1) % len(folds); !slices.Equal(val, folds[prev]) {
+					t.Errorf("valloss fold %d: validation graphs %v, want fold %d %v", f, val, prev, folds[prev])
+				}
+			}
+		}
 	}
 }
