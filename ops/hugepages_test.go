@@ -34,7 +34,7 @@ func TestHugePages(t *testing.T) {
 			}
 		}
 		add = append(add, out.(*tensor.Dense).Float32s()...)
-		if out, err = scatter.UsePreallocDo(out, x2, idx); err != nil {
+		if _, err = scatter.UsePreallocDo(out, x2, idx); err != nil { // a second buffer to advise
 			t.Fatal(err)
 		}
 		g, err := gather.Do(x, idx)
