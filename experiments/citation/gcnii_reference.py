@@ -42,16 +42,23 @@ def load(path):
     src, dst = torch.cat([src, loops]), torch.cat([dst, loops])
     deg = torch.zeros(n).index_add_(0, dst, torch.ones(len(dst)))
     w = deg[src].rsqrt() * deg[dst].rsqrt()
-    adj = (src, dst, w.unsqueeze(1), n)  # P as edge lists: propagate sums w * h[src] into dst
+    adj = torch.sparse_coo_tensor(torch.stack([dst, src]), w, (n, n)).coalesce().to_sparse_csr()
     t = lambda k: torch.tensor(d[k], dtype=torch.long)
     return x, adj, t("labels"), t("train"), t("val"), t("test"), d["classes"]
 
 
-def propagate(adj, h):
-    """P h, as PyG computes it: gather the source rows, weight them, add them into the
-    destinations (torch.sparse.mm's backward is several times slower on CPU)."""
-    src, dst, w, n = adj
-    return torch.zeros(n, h.shape[1], dtype=h.dtype).index_add_(0, dst, h[src] * w)
+class Propagate(torch.autograd.Function):
+    """P h for the symmetric P: the backward pass is P times the gradient (torch.sparse.mm's
+    own backward transposes P every call, which dominates a 64-layer epoch on CPU)."""
+
+    @staticmethod
+    def forward(ctx, adj, h):
+        ctx.adj = adj
+        return adj @ h
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None, ctx.adj @ grad
 
 
 class Net(torch.nn.Module):
@@ -75,7 +82,7 @@ class Net(torch.nn.Module):
         for l, w in enumerate(self.convs, start=1):
             beta = math.log(self.lamda / l + 1)
             h = F.dropout(h, self.dropout, self.training)
-            support = (1 - self.alpha) * propagate(adj, h) + self.alpha * h0
+            support = (1 - self.alpha) * Propagate.apply(adj, h) + self.alpha * h0
             h = F.relu(beta * support @ w + (1 - beta) * support)
         h = F.dropout(h, self.dropout, self.training)
         return F.log_softmax(self.out(h), dim=1)
@@ -90,7 +97,12 @@ def run(data, seed, a):
         {"params": list(m.inp.parameters()) + list(m.out.parameters()), "weight_decay": a.wd2},
     ], lr=a.lr)
     best, best_epoch, bad, state = float("inf"), 0, 0, None
+    deadline = time.time() + a.budget if a.budget > 0 else float("inf")
     for epoch in range(1, a.epochs + 1):
+        if time.time() > deadline:
+            print(f"  seed {seed}: --budget spent, cut short after epoch {epoch - 1}", flush=True)
+            epoch -= 1
+            break
         m.train()
         opt.zero_grad()
         out = m(x, adj)
@@ -138,6 +150,7 @@ def main():
     p.add_argument("--init", choices=["torch", "glorot"], default="torch")
     p.add_argument("--trace", type=int, default=0, help="print the curves every N epochs")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--budget", type=float, default=0, help="stop each seed after this many seconds and test its best model so far (0: no limit)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     data = load(a.data)
