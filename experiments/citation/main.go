@@ -15,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,12 +98,23 @@ func main() {
 		save     = flag.String("save", "", "write the first seed's trained model (gcn or gat) to this file, fp32")
 		load     = flag.String("load", "", "evaluate the model saved in this file on -dataset instead of training")
 	)
+	export := flag.Bool("export", false, "write -dataset to <out>/<dataset>.json (raw features, edges, labels, split) for gcnii_reference.py, and exit")
+	flag.IntVar(&traceEvery, "trace", 0, "print every N epochs of each seed: training loss, training accuracy (evaluation mode), validation loss and accuracy (0: off)")
 	fl.Register(flag.CommandLine, filepath.Join("results", "citation"))
 	flag.Parse()
 	var err error
-	if *load != "" {
+	switch {
+	case *export:
+		var ds *datasets.Planetoid
+		if ds, err = loadDataset(fl, *dataset); err == nil {
+			var path string
+			if path, err = exportDataset(fl.Out, ds); err == nil {
+				fmt.Println("wrote", path)
+			}
+		}
+	case *load != "":
 		err = runLoad(fl, *load, *dataset)
-	} else {
+	default:
 		err = run(fl, *model, *dataset, *seeds, *epochs, *save, *parallel, *budget)
 	}
 	if err != nil {
@@ -110,6 +122,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// traceEvery is -trace: print the curves every traceEvery epochs (0: off).
+var traceEvery int
 
 // modelNames is the order of -model all.
 var modelNames = []string{"gcn", "gat", "gatv2", "gin", "sgc", "appnp", "gcnii", "sage", "sage-lstm"}
@@ -273,6 +288,24 @@ func trainOnce(model string, ds *datasets.Planetoid, feats *datasets.SparseMatri
 	logits, err := m.Forward(c, ds.Graph, x)
 	if err != nil {
 		return nil, err
+	}
+	if traceEvery > 0 {
+		e := models.NewEvaluator(c, logits)
+		defer e.Close()
+		tc.Progress = func(p models.Progress) {
+			if p.Epoch%traceEvery != 0 {
+				return
+			}
+			acc, err := e.Accuracy(ds.Labels, ds.Train)
+			if err != nil {
+				acc = math.NaN()
+			}
+			best := ""
+			if p.Best {
+				best = " best"
+			}
+			fmt.Printf("  %s seed %d epoch %d: train loss %.4f acc %.4f  val loss %.4f acc %.4f%s\n", model, seed, p.Epoch, p.TrainLoss, acc, p.ValLoss, p.ValScore, best)
+		}
 	}
 	h, err := models.Train(c, models.Task{
 		Logits: logits, Params: m.Learnables(), Decayed: m.Decayed(), Decays: models.PublishedDecays(m, set),

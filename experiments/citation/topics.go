@@ -2,9 +2,11 @@ package main
 
 import (
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 
 	"github.com/gnnlab/gognn/datasets"
+	"github.com/gnnlab/gognn/experiments/internal/expenv"
 	"github.com/gnnlab/gognn/graph"
 )
 
@@ -87,4 +89,34 @@ func topicGraph() (*datasets.Planetoid, error) {
 	slices.Sort(ds.Val)
 	slices.Sort(ds.Test)
 	return ds, nil
+}
+
+// exported is a data set as -export writes it, for a reference implementation in another
+// framework (gcnii_reference.py): the raw features in CSR form (not row-normalised), the graph
+// as its stored directed edges (src[e] -> dst[e], both directions of an undirected edge), the
+// labels and the split.
+type exported struct {
+	Name        string    `json:"name"`
+	Nodes       int       `json:"nodes"`
+	Classes     int       `json:"classes"`
+	FeatureCols int       `json:"feature_cols"`
+	FeatRowPtr  []int     `json:"feat_rowptr"`
+	FeatCols    []int32   `json:"feat_cols"`
+	FeatValues  []float32 `json:"feat_values"`
+	Src         []int32   `json:"src"`
+	Dst         []int32   `json:"dst"`
+	Labels      []int     `json:"labels"`
+	Train       []int     `json:"train"`
+	Val         []int     `json:"val"`
+	Test        []int     `json:"test"`
+}
+
+// exportDataset writes ds to dir/<name>.json (see exported).
+func exportDataset(dir string, ds *datasets.Planetoid) (string, error) {
+	g := ds.Graph
+	e := exported{Name: ds.Name, Nodes: g.NumDst, Classes: ds.NumClasses, FeatureCols: ds.Features.Cols,
+		FeatRowPtr: ds.Features.RowPtr, FeatCols: ds.Features.ColIdx, FeatValues: ds.Features.Values,
+		Src: g.ColIdx, Dst: g.Dst(), Labels: ds.Labels, Train: ds.Train, Val: ds.Val, Test: ds.Test}
+	name := ds.Name + ".json"
+	return filepath.Join(dir, name), expenv.WriteJSON(dir, name, e)
 }
