@@ -159,4 +159,4 @@ js-npm:
 js-bench: js
 	cd js/bench && npm ci --no-audit --no-fund
 	mkdir -p results/js
-	node js/bench/bench.js -spin 100,0,100/0,0/100 -out results/js/results.json
+	node js/bench/bench.js -spin 0/100,100,0,100/0 -out results/js/results.json

@@ -14,13 +14,14 @@ export interface OpenOptions {
   lookup?: { env?: Record<string, string | undefined>; platform?: string; arch?: string; paths?: string[]; dist?: string };
   /**
    * Native engine: how long, in microseconds, Node (after sending a request) and the engine
-   * (after answering one) poll for the other's next frame before sleeping, default 100; 0 never
-   * polls. Polling saves the wake-up of a sleeping process on each call, at the cost of up to
+   * (after answering one) poll for the other's next frame before sleeping; 0 never polls. By
+   * default Node does not poll and the engine polls 100 µs (Node's polling holds a CPU the
+   * engine may need; see js/README.md). Polling saves the wake-up of a sleeping process on each call, at the cost of up to
    * that much CPU per call on each side, and only while calls come back that quickly. A call
    * sent alone polls synchronously, holding the event loop for up to that long.
    */
   spinMicros?: number;
-  /** The engine's side of spinMicros, when it should differ (default spinMicros). */
+  /** The engine's side of spinMicros, when it should differ (default spinMicros if given, else 100). */
   engineSpinMicros?: number;
 }
 

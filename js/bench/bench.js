@@ -16,7 +16,7 @@ const os = require('node:os');
 const path = require('node:path');
 const gognn = require('../index.js');
 const { rng } = require('../test/helpers.js');
-const { defaultSpinMicros } = require('../lib/native.js');
+const { defaultSpinMicros, defaultNodeSpinMicros } = require('../lib/native.js');
 
 const args = process.argv.slice(2);
 const flag = (name, def) => { const i = args.indexOf(`-${name}`); return i >= 0 ? args[i + 1] : def; };
@@ -167,7 +167,7 @@ let TRUTH;
   const loadStart = os.loadavg();
   TRUTH = exact(DATA, QUERIES);
   const which = (flag('backends', 'native,wasm,hnswlib-node')).split(',');
-  const spins = flag('spin', String(defaultSpinMicros)).split(',');
+  const spins = flag('spin', `${defaultNodeSpinMicros}/${defaultSpinMicros}`).split(',');
   const rows = [];
   const overhead = [];
   for (const b of which) {
