@@ -23,3 +23,12 @@ func ExampleStratifiedHoldout() {
 	fmt.Println("test", count(folds[0]), "train", count(kept), "validation", count(held))
 	// Output: test [1 1] train [2 2] validation [2 2]
 }
+
+// Five folds of ten graphs: fold 2 tests, the previous fold (1) validates and the other three
+// train, as PyTorch Geometric's kernel benchmark splits them.
+func ExampleFoldTrainVal() {
+	folds := [][]int{{0, 5}, {1, 6}, {2, 7}, {3, 8}, {4, 9}}
+	train, val, _ := models.FoldTrainVal(folds, 2)
+	fmt.Println("test", folds[2], "validation", val, "train", train)
+	// Output: test [2 7] validation [1 6] train [0 5 3 8 4 9]
+}

@@ -584,6 +584,23 @@ func StratifiedHoldout(ids, labels []int, k int, rng *rand.Rand) (kept, held []i
 	return kept, held, nil
 }
 
+// FoldTrainVal returns the training and validation items of fold test under PyTorch
+// Geometric's kernel-benchmark split (benchmark/kernel, k_fold): folds[test-1] (mod k, the
+// previous fold) validates, and the other k-2 folds, in fold order, train. It needs k >= 3.
+func FoldTrainVal(folds [][]int, test int) (train, val []int, err error) {
+	k := len(folds)
+	if k < 3 || test < 0 || test >= k {
+		return nil, nil, fmt.Errorf("models: FoldTrainVal of fold %d among %d folds: want at least 3 folds (one to test, one to validate, the rest to train) and 0 <= fold < k", test, k)
+	}
+	prev := (test + k - 1) % k
+	for i, fold := range folds {
+		if i != test && i != prev {
+			train = append(train, fold...)
+		}
+	}
+	return train, folds[prev], nil
+}
+
 // FoldTrain returns every item not in folds[test].
 func FoldTrain(folds [][]int, test int) []int {
 	var out []int

@@ -3,6 +3,7 @@ package models
 import (
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -233,4 +234,13 @@ func smallGIN(c *nn.Context, b *graph.Batch, x, seg *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	return m.Forward(b, x, seg)
+}
+
+func TestFoldTrainValRejectsTooFewFolds(t *testing.T) {
+	if _, _, err := FoldTrainVal([][]int{{0}, {1}}, 0); err == nil || !strings.Contains(err.Error(), "at least 3 folds") {
+		t.Errorf("two folds: %v, want an error asking for at least 3", err)
+	}
+	if _, _, err := FoldTrainVal([][]int{{0}, {1}, {2}}, 3); err == nil {
+		t.Error("fold 3 of 3: no error")
+	}
 }

@@ -14,11 +14,12 @@ var hugePages atomic.Bool
 // buffer. It returns the previous setting; the default is off. It changes no result.
 //
 // With 4 KB pages every row read from a matrix of hundreds of MB misses the TLB; with 2 MB pages
-// GatherSrc's gradient on 1.6 million edges of 128 float32 took 0.7–0.8 of the time
-// (BenchmarkGatherScatter). The cost comes first: collapsing a buffer into 2 MB pages copies it,
-// and where the memory is new to the machine (a virtual machine's first touch) it took 4–8 s
-// per 800 MB, so it pays in a training loop that runs the same graph many times, not in one run. Where madvise fails (an older kernel,
-// no 2 MB page free, another OS) the buffer keeps its pages and the op runs as before.
+// GatherSrc's gradient on 1.6 million edges of 128 float32 took 0.7–0.9 of the time
+// (BenchmarkGatherScatter, its _huge rows against the plain ones). The cost comes first:
+// collapsing a buffer into 2 MB pages copies it, and where the memory is new to the machine (a
+// virtual machine's first touch) it took 4–8 s per 800 MB, so it pays in a training loop that
+// runs the same graph many times, not in one run. Where madvise fails (an older kernel, no 2 MB
+// page free, another OS) the buffer keeps its pages and the op runs as before.
 func SetHugePages(on bool) bool { return hugePages.Swap(on) }
 
 // hugePageSize is the size of the pages asked for.

@@ -202,14 +202,7 @@ func foldSets(folds [][]int, f int, selection string, labels []int, seed uint64)
 	case "val":
 		return models.StratifiedHoldout(models.FoldTrain(folds, f), labels, 10, rand.New(rand.NewPCG(seed, 0x7a1+uint64(f))))
 	case "valloss":
-		k := len(folds)
-		prev := (f + k - 1) % k
-		for i, fold := range folds {
-			if i != f && i != prev {
-				train = append(train, fold...)
-			}
-		}
-		return train, folds[prev], nil
+		return models.FoldTrainVal(folds, f)
 	}
 	return models.FoldTrain(folds, f), nil, nil
 }
