@@ -18,10 +18,12 @@ type Background struct {
 	// Workers is the number of goroutines that re-embed the corpus; 0 selects GOMAXPROCS-1 (at
 	// least 1), which leaves a core to the requests served meanwhile.
 	Workers int
-	// LowPriority runs the work on OS threads of the lowest scheduling priority (Linux: nice 19
-	// for each such thread, which dies with its goroutine; elsewhere it has no effect), so that
-	// it takes only the CPU that requests leave idle: on 2 cores at half the saturated request
-	// rate it otherwise takes a core for a second and the requests queue behind the other one.
+	// LowPriority runs the work on OS threads of the lowest scheduling priority (Linux: the
+	// SCHED_IDLE policy and nice 19 for each such thread, which dies with its goroutine;
+	// elsewhere it has no effect), and pauses it, every yieldRows rows and between optimiser
+	// steps, while the process's other goroutines want every CPU (giveWay), so that it takes
+	// only the CPU that requests leave idle: on 2 cores at half the saturated request rate it
+	// otherwise takes a core for a second and the requests queue behind the other one.
 	// A goroutine holds one of the GOMAXPROCS Ps while it runs, also while the kernel leaves its
 	// thread waiting, so raise GOMAXPROCS by Workers (cmd/gognn-serve does), or the requests
 	// lose Workers Ps whenever training runs. The optimiser steps' sparse aggregations (package
@@ -58,8 +60,9 @@ type Background struct {
 	DeferGC bool
 }
 
-// yieldRows is how many rows the re-embedding computes between yields with Background.Yield:
-// about 0.1 ms of work at dimension 128.
+// yieldRows is how many rows the re-embedding computes between yields with Background.Yield,
+// and between checks for waiting requests with LowPriority (giveWay): about 0.1 ms of work at
+// dimension 128.
 const yieldRows = 4
 
 // MaxBackgroundWorkers bounds Background.Workers.
@@ -163,20 +166,60 @@ func resumeGC() {
 }
 
 // yield gives way to the goroutines waiting for a processor when b.Yield (and not
-// LowPriority).
+// LowPriority), and to the requests wanting every CPU when LowPriority (giveWay).
 func (b Background) yield() {
-	if b.Yield && !b.LowPriority {
+	switch {
+	case b.LowPriority:
+		giveWay()
+	case b.Yield:
 		runtime.Gosched()
 	}
 }
 
 // yielder returns yield as a function for embedRowsOn, nil when it does nothing.
 func (b Background) yielder() func() {
-	if b.Yield && !b.LowPriority {
+	switch {
+	case b.LowPriority:
+		return giveWay
+	case b.Yield:
 		return runtime.Gosched
 	}
 	return nil
 }
+
+// giveWay pauses low-priority work while the process's other goroutines want every CPU: while
+// some wait for a processor, or more goroutines run than the machine has CPUs. A low-priority
+// thread alone does not leave them the CPU: the kernel queues a woken request thread behind
+// another one on a busy CPU rather than move it to the CPU the low-priority thread holds, so on
+// 2 cores at half the saturated request rate the requests got about 1.1 cores' time of the 1.4
+// they needed, and queued. It pauses for giveWayPause at a time, at most giveWayMax in all, so
+// that training still advances when the requests never let up.
+func giveWay() { giveWayWhile(requestsWantCPU, time.Sleep) }
+
+// giveWayWhile sleeps for giveWayPause while busy reports true, at most giveWayMax in all.
+func giveWayWhile(busy func() bool, sleep func(time.Duration)) {
+	for waited := time.Duration(0); waited < giveWayMax && busy(); waited += giveWayPause {
+		sleep(giveWayPause)
+	}
+}
+
+// requestsWantCPU reports whether goroutines wait for a processor or more run than the machine
+// has CPUs (the caller counts as one), from the runtime's metrics (about 0.1 µs).
+func requestsWantCPU() bool {
+	s := [2]metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}, {Name: "/sched/goroutines/running:goroutines"}}
+	metrics.Read(s[:])
+	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
+		return false
+	}
+	return s[0].Value.Uint64() > 0 || s[1].Value.Uint64() > uint64(runtime.NumCPU())
+}
+
+// giveWayPause and giveWayMax bound giveWay's pauses: each about twice the work between two
+// calls (yieldRows rows), at most 20 ms per call.
+const (
+	giveWayPause = 200 * time.Microsecond
+	giveWayMax   = 20 * time.Millisecond
+)
 
 // parallel is Background.run at normal priority: for work a caller waits for.
 func parallel(n int, fn func(p int)) { Background{}.run(n, fn) }

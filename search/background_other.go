@@ -14,5 +14,11 @@ func awaitThreadExit(int, time.Duration) {}
 // threadNice reports 0 outside Linux.
 func threadNice() (int, error) { return 0, nil }
 
+// threadPolicy reports 0 outside Linux.
+func threadPolicy() (int, error) { return 0, nil }
+
+// idlePolicy is 0 outside Linux, where no policy is set.
+const idlePolicy = 0
+
 // threadID returns 0 outside Linux (for tests).
 func threadID() int { return 0 }

@@ -8,19 +8,26 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
 // TestBackgroundPriority: the goroutines of a low-priority Background run on threads at nice 19
-// (Linux), and the caller's thread and the threads started afterwards keep their priority.
+// under SCHED_IDLE (Linux), and the caller's thread and the threads started afterwards keep
+// their priority and policy.
 func TestBackgroundPriority(t *testing.T) {
 	before, err := threadNiceLocked()
 	if err != nil {
 		t.Skipf("getpriority: %v", err)
 	}
-	nice := make([]int, 3)
-	Background{LowPriority: true}.run(len(nice), func(p int) { nice[p], _ = threadNice() })
+	policyBefore, err := threadPolicy()
+	if err != nil {
+		t.Skipf("sched_getattr: %v", err)
+	}
+	nice, policy := make([]int, 3), make([]int, 3)
+	Background{LowPriority: true}.run(len(nice), func(p int) { nice[p], _ = threadNice(); policy[p], _ = threadPolicy() })
 	want := 19
 	if runtime.GOOS != "linux" {
 		want = 0
@@ -29,13 +36,21 @@ func TestBackgroundPriority(t *testing.T) {
 		if v != want {
 			t.Errorf("worker %d ran at nice %d, want %d", p, v, want)
 		}
+		if policy[p] != idlePolicy {
+			t.Errorf("worker %d ran under scheduling policy %d, want %d", p, policy[p], idlePolicy)
+		}
 	}
 	// The lowered threads ended with their goroutines: fresh goroutines run at the old priority.
-	after := make([]int, 8)
-	parallel(len(after), func(p int) { after[p], _ = threadNiceLocked() })
+	after, afterPolicy := make([]int, 8), make([]int, 8)
+	parallel(len(after), func(p int) {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		after[p], _ = threadNice()
+		afterPolicy[p], _ = threadPolicy()
+	})
 	for p, v := range after {
-		if v != before {
-			t.Errorf("goroutine %d after the workers ran at nice %d, want %d", p, v, before)
+		if v != before || afterPolicy[p] != policyBefore {
+			t.Errorf("goroutine %d after the workers ran at nice %d, policy %d, want %d, %d", p, v, afterPolicy[p], before, policyBefore)
 		}
 	}
 	if err := (&Index{}).SetBackground(Background{Workers: -1}); err == nil {
@@ -44,10 +59,11 @@ func TestBackgroundPriority(t *testing.T) {
 }
 
 // TestBackgroundYield: a yielding Background gives way after every yieldRows rows of a
-// re-embedding, and never when low-priority or not yielding.
+// re-embedding, and never when not yielding (a low-priority one checks for waiting requests
+// instead: TestGiveWay).
 func TestBackgroundYield(t *testing.T) {
-	if (Background{Yield: true, LowPriority: true}).yielder() != nil || (Background{}).yielder() != nil {
-		t.Error("a low-priority or default Background yields")
+	if (Background{}).yielder() != nil {
+		t.Error("a default Background yields")
 	}
 	c := clustered(100, 8, 2, 2, 0.3, 2)
 	s := build(t, c, testConfig)
@@ -185,4 +201,49 @@ func TestWritesDoNotWaitForSteps(t *testing.T) {
 		t.Errorf("Train %+v: want steps, and the written nodes embedded again", st)
 	}
 	checkConsistent(t, s)
+}
+
+// TestGiveWay: low-priority work pauses while requests want the CPU, for at most giveWayMax
+// per call, and not at all when they do not.
+func TestGiveWay(t *testing.T) {
+	var slept time.Duration
+	sleep := func(d time.Duration) { slept += d }
+	busyFor := func(n int) func() bool { return func() bool { n--; return n >= 0 } }
+	giveWayWhile(busyFor(0), sleep)
+	if slept != 0 {
+		t.Errorf("slept %v with nothing waiting", slept)
+	}
+	giveWayWhile(busyFor(3), sleep)
+	if slept != 3*giveWayPause {
+		t.Errorf("slept %v while busy for 3 checks, want %v", slept, 3*giveWayPause)
+	}
+	slept = 0
+	giveWayWhile(func() bool { return true }, sleep)
+	if slept != giveWayMax {
+		t.Errorf("slept %v while always busy, want the bound %v", slept, giveWayMax)
+	}
+	if b := (Background{LowPriority: true}); b.yielder() == nil {
+		t.Error("a low-priority Background's re-embedding does not check for waiting requests")
+	}
+
+	// More goroutines spinning than CPUs: requestsWantCPU sees it.
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() + 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+			}
+		}()
+	}
+	seen := false
+	for start := time.Now(); !seen && time.Since(start) < 10*time.Second; time.Sleep(time.Millisecond) {
+		seen = requestsWantCPU()
+	}
+	stop.Store(true)
+	wg.Wait()
+	if !seen {
+		t.Errorf("requestsWantCPU never reported %d spinning goroutines on %d CPUs", runtime.NumCPU()+2, runtime.NumCPU())
+	}
 }

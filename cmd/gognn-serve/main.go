@@ -48,7 +48,7 @@ func run() error {
 	candidates := flag.Int("candidates", 0, "HNSW candidates re-ranked per query by default (0: 100)")
 	efc := flag.Int("ef-construction", 0, "HNSW efConstruction of a new index (0: hnsw.DefaultEfConstruction)")
 	seed := flag.Uint64("seed", 1, "seed of the index and the model")
-	background := flag.Int("background", 1, "threads of lowest priority (nice 19, Linux) that training uses, on top of GOMAXPROCS, so that it takes only the CPU requests leave idle (0: train at normal priority on all cores but one)")
+	background := flag.Int("background", 1, "threads of lowest priority (SCHED_IDLE and nice 19, Linux; paused while requests want every CPU) that training uses, on top of GOMAXPROCS, so that it takes only the CPU requests leave idle (0: train at normal priority on all cores but one)")
 	deferGC := flag.Bool("defer-gc", false, "with -background: no garbage collection while the low-priority training threads run (search.Background.DeferGC): no collection then waits for the kernel to give them a core, but the one after the round marks a heap up to 3 times its goal (off by default: it raised the re-ranked paced p99 in quiet runs)")
 	yield := flag.Bool("yield", false, "train at normal priority on one goroutine that yields to the requests every ~0.1 ms (search.Background.Yield) instead of on -background's low-priority threads, which a garbage collection must wait for when the kernel leaves them waiting")
 	gogc := flag.Int("gogc", 100, "garbage collector target percentage (debug.SetGCPercent): the heap grows to (1+gogc/100) times the live heap between collections")

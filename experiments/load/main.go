@@ -17,6 +17,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -28,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -117,6 +119,7 @@ func main() {
 	coalesce := flag.Bool("coalesce", true, "group commit of the server's writes (server.Config.WriteBatch default); false applies each write alone")
 	url := flag.String("url", "", "target single: drive the gognn-serve already listening at this URL (started with the same -dim, an empty index and its own -train-every) instead of a server in this process, so that the load generator's CPU and garbage are not the server's; the gc_* and alloc columns then describe this process only")
 	gogc := flag.Int("gogc", 100, "garbage collector target percentage of the in-process server (debug.SetGCPercent), as gognn-serve -gogc")
+	flag.StringVar(&timeline, "timeline", "", "write each timed run's searches (when each was due and its latency, ms) to DIR/<target>-<mode>.csv, to see when the slow ones fall")
 	coraOnly := flag.Bool("cora", false, "compare recall@10 of plain search and precision@10 after feedback on Cora's vectors, 4 shards against one index (cora.json)")
 	flag.Parse()
 	if *writes < 0 || *writes > 94 || *writes%2 != 0 {
@@ -269,6 +272,7 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 	searchMode := strings.TrimSuffix(mode, "-half")
 	var mu sync.Mutex
 	var lat, wlat []time.Duration // searches, writes
+	var points [][2]time.Duration // -timeline: each search's due time and latency
 	var reqs, errs, refused, due atomic.Int64
 	before := readPauses()
 	start := time.Now()
@@ -280,6 +284,7 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(seed, uint64(c)))
 			var mine, mineW []time.Duration
+			var mineAt []time.Duration // when each search was due, from the start, for -timeline
 			for {
 				at := time.Now()
 				if rate > 0 {
@@ -298,6 +303,9 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 					var ids []string
 					ids, err = t.search(req)
 					mine = append(mine, time.Since(at))
+					if timeline != "" {
+						mineAt = append(mineAt, at.Sub(start))
+					}
 					if err == nil && p >= 100-writes-6 && len(ids) > 1 {
 						rel := make([]bool, len(ids))
 						for i := range rel {
@@ -326,6 +334,9 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 			}
 			mu.Lock()
 			lat, wlat = append(lat, mine...), append(wlat, mineW...)
+			for i, a := range mineAt {
+				points = append(points, [2]time.Duration{a, mine[i]})
+			}
 			mu.Unlock()
 		}()
 	}
@@ -339,6 +350,9 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 		}
 		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
 	}
+	if timeline != "" {
+		writeTimeline(filepath.Join(timeline, tg+"-"+mode+".csv"), points)
+	}
 	r := Row{WriteP50ms: pctOf(wlat, 0.5), WriteP99ms: pctOf(wlat, 0.99), Target: tg, Mode: mode, Concurrency: conns, QPS: float64(reqs.Load()) / el, TargetQPS: rate, P50ms: pctOf(lat, 0.5), P99ms: pctOf(lat, 0.99),
 		Errors: errs.Load(), Refused: refused.Load(), Requests: reqs.Load(), Searches: len(lat)}
 	after := readPauses()
@@ -347,6 +361,25 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 	r.GCs, r.AllocKBPerReq = gcs, float64(allocated)/1024/float64(max(1, r.Requests))
 	r.SchedP99ms, r.SchedP999ms = after.schedSince(before)
 	return r
+}
+
+// timeline is -timeline: the directory for each timed run's searches, one CSV per run.
+var timeline string
+
+// writeTimeline writes due_ms,latency_ms per search, in order of due time.
+func writeTimeline(path string, points [][2]time.Duration) {
+	slices.SortFunc(points, func(a, b [2]time.Duration) int { return cmp.Compare(a[0], b[0]) })
+	var b bytes.Buffer
+	b.WriteString("due_ms,latency_ms\n")
+	for _, p := range points {
+		fmt.Fprintf(&b, "%.3f,%.3f\n", float64(p[0].Microseconds())/1000, float64(p[1].Microseconds())/1000)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		log.Fatal(err)
+	}
 }
 
 // httpTarget drives a server over HTTP.
