@@ -24,6 +24,7 @@ type block struct {
 	local          map[int32]int // corpus id -> source index
 	ids            []int32       // corpus ids of sources nq, nq+1, ...
 	aH, aF         *graph.CSR
+	lowPriority    bool // gate the inputs through lowPriorityOp (Background.LowPriority)
 }
 
 // newBlock builds the block of queries (with their neighbours qn) and corpus nodes dst.
@@ -107,7 +108,16 @@ func (bl *block) embed(c *nn.Context, queries []sparseVec, feats []sparseVec, di
 	if err != nil {
 		return nil, err
 	}
-	return m.forward(c, bl.aH, bl.aF, x, c.Constant("x_dst", xd))
+	xDst := c.Constant("x_dst", xd)
+	if bl.lowPriority {
+		if x.Values, err = lowPriority(x.Values); err != nil {
+			return nil, err
+		}
+		if xDst, err = lowPriority(xDst); err != nil {
+			return nil, err
+		}
+	}
+	return m.forward(c, bl.aH, bl.aF, x, xDst)
 }
 
 // step makes one Adam step on a batch of events, on the graph of the features feats and the
@@ -125,6 +135,7 @@ func (s *Index) step(batch []*event, feats []sparseVec, nbrs, fb [][]int32) (flo
 	if err != nil {
 		return 0, 0, err
 	}
+	bl.lowPriority = s.bg.LowPriority
 	c := s.base.Next()
 	emb, err := bl.embed(c, queries, feats, s.dim, s.cfg.Hidden)
 	if err != nil {

@@ -86,6 +86,10 @@ type Row struct {
 	// bound): queueing for CPU in this process, whatever the kernel does.
 	SchedP99ms  float64 `json:"sched_p99_ms"`
 	SchedP999ms float64 `json:"sched_p999_ms"`
+	// TrainSteps is the optimiser steps the served model made during the run (target single:
+	// model_version of GET /v1/stats after the run less before), so that a row shows training
+	// ran meanwhile.
+	TrainSteps int64 `json:"train_steps"`
 }
 
 // refusedError is a 4xx answer.
@@ -275,6 +279,7 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 	var points [][2]time.Duration // -timeline: each search's due time and latency
 	var reqs, errs, refused, due atomic.Int64
 	before := readPauses()
+	stepsBefore := modelVersion(t)
 	start := time.Now()
 	deadline := start.Add(dur)
 	var wg sync.WaitGroup
@@ -360,7 +365,22 @@ func run(t target, tg, mode string, conns int, dur time.Duration, rate float64, 
 	allocated, gcs := after.allocsSince(before)
 	r.GCs, r.AllocKBPerReq = gcs, float64(allocated)/1024/float64(max(1, r.Requests))
 	r.SchedP99ms, r.SchedP999ms = after.schedSince(before)
+	r.TrainSteps = modelVersion(t) - stepsBefore
 	return r
+}
+
+// modelVersion returns the optimiser steps of the model served by a single target, 0 for others.
+func modelVersion(t target) int64 {
+	h, ok := t.(*httpTarget)
+	if !ok {
+		return 0
+	}
+	var st server.Stats
+	if err := h.post("GET", "/v1/stats", nil, "", &st); err != nil {
+		log.Printf("stats: %v", err)
+		return 0
+	}
+	return st.ModelVersion
 }
 
 // timeline is -timeline: the directory for each timed run's searches, one CSV per run.
