@@ -33,6 +33,12 @@ type GINConfig struct {
 // message is the plain source row, so its sum runs on the fused kernel (ops.SumAggregate); GINE's
 // per-edge messages are gathered and scattered (ops.GatherSrc, ops.ScatterSum). On a sampled
 // block x_i is row i, the destinations being the first sources.
+//
+// When h is an MLP (NewMLP) whose first layer narrows (Out < In) and the layer has no edge
+// attributes, the layer multiplies by that first weight before it aggregates: the sum over
+// neighbours of x_j W is (sum x_j) W, so the same function, but the sum then reads Out columns
+// per edge instead of In (DGL's GraphConv orders its product by the same rule). The bias
+// follows the sum, and h's other layers run as usual.
 type GINConv struct {
 	Cfg     GINConfig
 	NN      Layer
@@ -40,6 +46,11 @@ type GINConv struct {
 	LinEdge *Linear // GINE with EdgeDim != In
 	edge    bool    // GINE
 	mp      *MessagePassing
+	// first and rest split h when its first layer narrows (see the type's comment): mpFirst
+	// sums rows of x first.W and then applies first's bias and rest.
+	first   *Linear
+	rest    Sequential
+	mpFirst *MessagePassing
 }
 
 var _ GraphLayer = (*GINConv)(nil)
@@ -87,6 +98,13 @@ func newGIN(c *Context, name string, h Layer, cfg GINConfig, edge bool) (*GINCon
 	}
 	mp.Update = l.update
 	l.mp = mp
+	if m, ok := h.(*MLP); ok && !edge && len(m.Lins) > 0 && len(m.Layers) > 0 && m.Layers[0] == Layer(m.Lins[0]) && m.Lins[0].Out < m.Lins[0].In {
+		if l.mpFirst, err = NewMessagePassing(c, SumAggr, message); err != nil {
+			return nil, err
+		}
+		l.first, l.rest = m.Lins[0], m.Layers[1:]
+		l.mpFirst.Update = l.updateFirst
+	}
 	return l, nil
 }
 
@@ -114,6 +132,27 @@ func (l *GINConv) edgeMessage(e *Edges) (Message, error) {
 
 // update is h((1 + eps) x_i + aggr_i).
 func (l *GINConv) update(e *Edges, aggr *G.Node) (*G.Node, error) {
+	sum, err := l.combine(e, aggr)
+	if err != nil {
+		return nil, err
+	}
+	return l.NN.Forward(nil, sum)
+}
+
+// updateFirst is rest((1 + eps) (x W)_i + aggr_i + b), e.X being x W.
+func (l *GINConv) updateFirst(e *Edges, aggr *G.Node) (*G.Node, error) {
+	sum, err := l.combine(e, aggr)
+	if err != nil {
+		return nil, err
+	}
+	if sum, err = l.first.addBias(sum); err != nil {
+		return nil, err
+	}
+	return l.rest.Forward(nil, sum)
+}
+
+// combine returns (1 + eps) e.X_i + aggr_i.
+func (l *GINConv) combine(e *Edges, aggr *G.Node) (*G.Node, error) {
 	root, err := e.Root(e.X)
 	if err != nil {
 		return nil, err
@@ -126,17 +165,20 @@ func (l *GINConv) update(e *Edges, aggr *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum, err := G.Add(G.Must(G.Add(root, scaled)), aggr)
-	if err != nil {
-		return nil, err
-	}
-	return l.NN.Forward(nil, sum)
+	return G.Add(G.Must(G.Add(root, scaled)), aggr)
 }
 
 // Forward applies the layer to the features x (a.NumSrc, In).
 func (l *GINConv) Forward(a *graph.CSR, x *G.Node) (*G.Node, error) {
 	if s := x.Shape(); len(s) != 2 || s[1] != l.Cfg.In {
 		return nil, fmt.Errorf("nn: GIN layer over %d features got shape %v", l.Cfg.In, s)
+	}
+	if l.first != nil {
+		xw, err := l.first.product(Dense{x})
+		if err != nil {
+			return nil, err
+		}
+		return l.mpFirst.Forward(a, xw)
 	}
 	return l.mp.Forward(a, x)
 }

@@ -90,3 +90,52 @@ func TestGINEpsSharedAcrossNext(t *testing.T) {
 		t.Error("GINE over a graph without edge attributes accepted")
 	}
 }
+
+// TestGINNarrowingMLPMultipliesFirst: with an MLP whose first layer narrows, GIN multiplies
+// before it sums, and computes the same as summing first (loops), with the same gradients.
+func TestGINNarrowingMLPMultipliesFirst(t *testing.T) {
+	g := attrGraph(t)
+	src, dst := edgesOf(g)
+	c, _ := NewContext(tensor.Float64, 6)
+	const in, mid, out = 3, 2, 2
+	x, xv := param(t, c, "x", 4, in)
+	h, err := NewMLP(c, "h", MLPConfig{Dims: []int{in, mid, out}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewGINConv(c, "gin", h, GINConfig{In: in, Eps: 0.3, TrainEps: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.first != h.Lins[0] {
+		t.Fatal("a narrowing first layer is not multiplied first")
+	}
+	y, err := l.Forward(g, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := run(t, c, y)
+
+	agg := make([]float64, 4*in)
+	for e := range src {
+		for k := 0; k < in; k++ {
+			agg[dst[e]*in+k] += xv[src[e]*in+k]
+		}
+	}
+	for i := range agg {
+		agg[i] += 1.3 * xv[i]
+	}
+	hid := linearRef(agg, 4, in, data(h.Lins[0].W), data(h.Lins[0].B), mid)
+	for i, v := range hid {
+		hid[i] = math.Max(0, v)
+	}
+	near(t, "GIN, multiplied first", got, linearRef(hid, 4, mid, data(h.Lins[1].W), data(h.Lins[1].B), out))
+	gradCheck(t, c, y, append(l.Learnables(), x))
+
+	// A widening first layer sums first.
+	c2, _ := NewContext(tensor.Float64, 6)
+	h2, _ := NewMLP(c2, "h", MLPConfig{Dims: []int{in, 4, out}})
+	if l2, err := NewGINConv(c2, "gin", h2, GINConfig{In: in}); err != nil || l2.first != nil {
+		t.Errorf("a widening first layer: multiplied first %v, %v", l2 != nil && l2.first != nil, err)
+	}
+}
