@@ -1,3 +1,5 @@
+//go:build !gognn_serve
+
 package search
 
 import (
