@@ -234,10 +234,7 @@ func (o *batchNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, er
 	if err != nil {
 		return nil, err
 	}
-	// dx computes the two column sums again rather than reading dg and db: a node that is both
-	// a parameter's gradient and another op's input was, in rare graphs, handed another node's
-	// value by Gorgonia's tape machine (a (32, 32) matrix where the gain's gradient belonged).
-	dx, err := G.ApplyOp(&batchNormGradX{opBase: opBase{name: "batch_norm_grad_x"}, fwd: o}, inputs[0], inputs[1], grad)
+	dx, err := G.ApplyOp(&batchNormGradX{opBase: opBase{name: "batch_norm_grad_x"}, fwd: o}, inputs[0], inputs[1], grad, dg, db)
 	if err != nil {
 		return nil, err
 	}
@@ -257,17 +254,16 @@ func dyXhatSums[T Float](x, dy []T, mean, invStd, out []float64) {
 	}
 }
 
-// batchNormGradX is the gradient with respect to x; inputs x, gain and the output gradient,
-// whose column sums (the bias's gradient) and column sums against xhat (the gain's) it
-// computes as columnSumOp and batchNormGradGain do, rounded to the dtype as theirs are.
+// batchNormGradX is the gradient with respect to x; inputs x, gain, the output gradient and the
+// gradients of the gain and the bias (its column sums against xhat and its column sums).
 type batchNormGradX struct {
 	opBase
 	fwd *batchNormOp
 }
 
-func (o *batchNormGradX) Arity() int { return 3 }
+func (o *batchNormGradX) Arity() int { return 5 }
 func (o *batchNormGradX) Type() hm.Type {
-	return hm.NewFnType(matrixType, vectorType, matrixType, matrixType)
+	return hm.NewFnType(matrixType, vectorType, matrixType, vectorType, vectorType, matrixType)
 }
 func (o *batchNormGradX) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s(%p)", o.name, o.fwd) }
 func (o *batchNormGradX) Hashcode() uint32      { return hashOf(o) }
@@ -289,36 +285,27 @@ func (o *batchNormGradX) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Val
 	if err != nil {
 		return nil, err
 	}
+	dg, err := denseArg(o.name, vals, 3, 1)
+	if err != nil {
+		return nil, err
+	}
+	db, err := denseArg(o.name, vals, 4, 1)
+	if err != nil {
+		return nil, err
+	}
 	f := o.fwd
 	width := x.Shape()[1]
-	if !dy.Shape().Eq(x.Shape()) || dy.Dtype() != x.Dtype() || gain.Dtype() != x.Dtype() || len(f.mean) != width || gain.Len() != width {
+	if !dy.Shape().Eq(x.Shape()) || dy.Dtype() != x.Dtype() || gain.Dtype() != x.Dtype() || len(f.mean) != width ||
+		dg.Dtype() != x.Dtype() || db.Dtype() != x.Dtype() || dg.Len() != width || db.Len() != width || gain.Len() != width {
 		return nil, fmt.Errorf("%s: input %v %v, gradient %v %v, %d statistics: want one shape and dtype, the forward run first", o.name, x.Shape(), x.Dtype(), dy.Shape(), dy.Dtype(), len(f.mean))
 	}
-	dx := o.output(prealloc, x.Dtype(), x.Shape().Clone(), x, gain, dy)
-	sumDyXhat, sumDy := make([]float64, width), make([]float64, width)
+	dx := o.output(prealloc, x.Dtype(), x.Shape().Clone(), x, gain, dy, dg, db)
 	if x.Dtype() == tensor.Float32 {
-		if f.training {
-			dyXhatSums(x.Float32s(), dy.Float32s(), f.mean, f.invStd, sumDyXhat)
-			columnSums(dy.Float32s(), sumDy)
-		}
-		batchNormBackward(x.Float32s(), gain.Float32s(), dy.Float32s(), roundTo[float32](sumDyXhat), roundTo[float32](sumDy), f.mean, f.invStd, f.training, dx.Float32s())
+		batchNormBackward(x.Float32s(), gain.Float32s(), dy.Float32s(), dg.Float32s(), db.Float32s(), f.mean, f.invStd, f.training, dx.Float32s())
 	} else {
-		if f.training {
-			dyXhatSums(x.Float64s(), dy.Float64s(), f.mean, f.invStd, sumDyXhat)
-			columnSums(dy.Float64s(), sumDy)
-		}
-		batchNormBackward(x.Float64s(), gain.Float64s(), dy.Float64s(), sumDyXhat, sumDy, f.mean, f.invStd, f.training, dx.Float64s())
+		batchNormBackward(x.Float64s(), gain.Float64s(), dy.Float64s(), dg.Float64s(), db.Float64s(), f.mean, f.invStd, f.training, dx.Float64s())
 	}
 	return dx, nil
-}
-
-// roundTo returns v in T, as the gradient ops store their float64 sums.
-func roundTo[T Float](v []float64) []T {
-	out := make([]T, len(v))
-	for i, x := range v {
-		out[i] = T(x)
-	}
-	return out
 }
 
 // batchNormBackward writes dx from the output gradient dy and its column sums sumDy (the
