@@ -189,11 +189,11 @@ func (b Background) yielder() func() {
 
 // giveWay pauses low-priority work while the process's other goroutines want every CPU: while
 // some wait for a processor, or more goroutines run than the machine has CPUs. A low-priority
-// thread alone does not leave them the CPU: the kernel queues a woken request thread behind
-// another one on a busy CPU rather than move it to the CPU the low-priority thread holds, so on
-// 2 cores at half the saturated request rate the requests got about 1.1 cores' time of the 1.4
-// they needed, and queued. It pauses for giveWayPause at a time, at most giveWayMax in all, so
-// that training still advances when the requests never let up.
+// thread alone did not leave them the CPU: on 2 cores at half the saturated request rate, with
+// training on a nice-19 or SCHED_IDLE thread, the request threads got about 1.1 cores where
+// they used 1.3 to 1.6 with training off, and queued (the kernel's reason was not isolated).
+// It pauses for giveWayPause at a time, at most giveWayMax in all, so that training still
+// advances when the requests never let up.
 func giveWay() { giveWayWhile(requestsWantCPU, time.Sleep) }
 
 // giveWayWhile sleeps for giveWayPause while busy reports true, at most giveWayMax in all.
