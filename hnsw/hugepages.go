@@ -1,16 +1,17 @@
 package hnsw
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/gnnlab/gognn/internal/hugepage"
+)
 
 // hugePages says whether grown tables of at least minHugeTable bytes ask for 2 MB pages; a
 // variable so that tests and benchmarks can compare.
 var hugePages = true
 
-// hugePage is the page size asked for, and minHugeTable the smallest table that asks.
-const (
-	hugePage     = 2 << 20
-	minHugeTable = 4 << 20
-)
+// minHugeTable is the smallest table that asks for 2 MB pages.
+const minHugeTable = 4 << 20
 
 // adviseHugePages asks the kernel (Linux) to back the 2 MB-aligned interior of a new table
 // with 2 MB pages, before anything touches it, so that the first writes fault them in. A
@@ -28,9 +29,9 @@ func adviseHugePages[T any](t []T) error {
 	if len(t)*int(unsafe.Sizeof(zero)) < minHugeTable {
 		return nil
 	}
-	mem := hugeBytes(t)
+	mem := hugepage.Interior(t)
 	if mem == nil {
 		return nil
 	}
-	return madviseHuge(mem)
+	return hugepage.Advise(mem)
 }

@@ -7,28 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"unsafe"
 )
-
-// TestHugeBytes: the advised range is the 2 MB-aligned interior of the table, inside it.
-func TestHugeBytes(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("2 MB pages are asked for on Linux only")
-	}
-	tab := make([]float32, 3*hugePage) // 12 MB: at least one aligned 2 MB page inside
-	mem := hugeBytes(tab)
-	if len(mem) == 0 || len(mem)%hugePage != 0 {
-		t.Fatalf("interior of %d bytes", len(mem))
-	}
-	lo, hi := uintptr(unsafe.Pointer(&tab[0])), uintptr(unsafe.Pointer(&tab[0]))+uintptr(len(tab))*4
-	p := uintptr(unsafe.Pointer(&mem[0]))
-	if p%hugePage != 0 || p < lo || p+uintptr(len(mem)) > hi || p-lo >= hugePage || hi-(p+uintptr(len(mem))) >= hugePage {
-		t.Errorf("interior [%#x, %#x) of table [%#x, %#x)", p, p+uintptr(len(mem)), lo, hi)
-	}
-	if hugeBytes([]float32{}) != nil || hugeBytes(make([]byte, 100)) != nil {
-		t.Error("an interior for a table smaller than a page")
-	}
-}
 
 // TestAdviseHugePages: a large table is advised without error where the kernel has transparent
 // huge pages, and small ones are left alone.

@@ -3,6 +3,8 @@ package ops
 import (
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/gnnlab/gognn/internal/hugepage"
 )
 
 var hugePages atomic.Bool
@@ -22,9 +24,6 @@ var hugePages atomic.Bool
 // page free, another OS) the buffer keeps its pages and the op runs as before.
 func SetHugePages(on bool) bool { return hugePages.Swap(on) }
 
-// hugePageSize is the size of the pages asked for.
-const hugePageSize = 2 << 20
-
 // hugeMemo is an op's record of the last buffer it asked 2 MB pages for, so that a buffer reused
 // run after run (a compiled graph's) is advised once. It holds the address only, never the buffer.
 type hugeMemo struct {
@@ -33,7 +32,17 @@ type hugeMemo struct {
 }
 
 // madviseHuge backs mem, 2 MB-aligned, with 2 MB pages; a variable so that tests can make it fail.
-var madviseHuge = madviseHugePages
+var madviseHuge = adviseAndCollapse
+
+// adviseAndCollapse marks mem for 2 MB pages and collapses what it holds into them. Errors are
+// dropped by the caller: EINVAL before Linux 6.1 (no MADV_COLLAPSE) or with transparent huge
+// pages off, EAGAIN or ENOMEM when no 2 MB page is free; the memory then keeps its 4 KB pages.
+func adviseAndCollapse(mem []byte) error {
+	if err := hugepage.Advise(mem); err != nil {
+		return err
+	}
+	return hugepage.Collapse(mem)
+}
 
 // adviseHuge asks for 2 MB pages behind the 2 MB-aligned part of x when SetHugePages is on and x
 // is new to h; failures leave x as it was.
@@ -41,16 +50,12 @@ func adviseHuge[T Float](h *hugeMemo, x []T) {
 	if !hugePages.Load() || len(x) == 0 {
 		return
 	}
-	base := unsafe.Pointer(unsafe.SliceData(x))
-	p, n := uintptr(base), len(x)*int(unsafe.Sizeof(x[0]))
+	p, n := uintptr(unsafe.Pointer(unsafe.SliceData(x))), len(x)*int(unsafe.Sizeof(x[0]))
 	if h.base == p && h.n == n {
 		return
 	}
 	h.base, h.n = p, n
-	lo := (p + hugePageSize - 1) &^ (hugePageSize - 1)
-	hi := (p + uintptr(n)) &^ (hugePageSize - 1)
-	if hi <= lo {
-		return
+	if mem := hugepage.Interior(x); mem != nil {
+		madviseHuge(mem)
 	}
-	madviseHuge(unsafe.Slice((*byte)(unsafe.Add(base, lo-p)), hi-lo))
 }

@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"github.com/gnnlab/gognn/internal/hugepage"
+
 	"errors"
 	"math/rand/v2"
 	"testing"
@@ -53,14 +55,14 @@ func TestHugePages(t *testing.T) {
 		calls = 0
 		madviseHuge = func(mem []byte) error {
 			calls++
-			if len(mem) == 0 || len(mem)%hugePageSize != 0 {
+			if len(mem) == 0 || len(mem)%hugepage.Size != 0 {
 				t.Errorf("madvise on %d bytes, want whole 2 MB pages", len(mem))
 			}
 			if fail {
 				failed++
 				return errors.New("no 2 MB page free")
 			}
-			return madviseHugePages(mem)
+			return adviseAndCollapse(mem)
 		}
 		sel, add := run()
 		// Advised: x by the scatter's grouped runs (once), x2 by its last run, x by the gather.

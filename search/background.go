@@ -206,13 +206,22 @@ func giveWayWhile(busy func() bool, sleep func(time.Duration)) {
 // requestsWantCPU reports whether goroutines wait for a processor or more run than the machine
 // has CPUs (the caller counts as one), from the runtime's metrics (about 0.1 µs).
 func requestsWantCPU() bool {
-	s := [2]metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}, {Name: "/sched/goroutines/running:goroutines"}}
-	metrics.Read(s[:])
+	schedMu.Lock()
+	defer schedMu.Unlock()
+	s := schedSamples[:]
+	metrics.Read(s)
 	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
 		return false
 	}
 	return s[0].Value.Uint64() > 0 || s[1].Value.Uint64() > uint64(runtime.NumCPU())
 }
+
+// schedSamples is requestsWantCPU's buffer, kept so that a check every few rows allocates
+// nothing; schedMu guards it across the re-embedding's workers.
+var (
+	schedMu      sync.Mutex
+	schedSamples = [2]metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}, {Name: "/sched/goroutines/running:goroutines"}}
+)
 
 // giveWayPause and giveWayMax bound giveWay's pauses: each about twice the work between two
 // calls (yieldRows rows), at most 20 ms per call.

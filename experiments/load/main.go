@@ -44,6 +44,7 @@ import (
 
 	"github.com/gnnlab/gognn/experiments/internal/expenv"
 	"github.com/gnnlab/gognn/hnsw"
+	"github.com/gnnlab/gognn/internal/atomicfile"
 	"github.com/gnnlab/gognn/ops"
 	"github.com/gnnlab/gognn/search"
 	"github.com/gnnlab/gognn/server"
@@ -397,7 +398,7 @@ func writeTimeline(path string, points [][2]time.Duration) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		log.Fatal(err)
 	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	if err := atomicfile.WriteBytes(path, b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
